@@ -1,0 +1,163 @@
+#include "platform/core/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <regex>
+
+#ifndef CLINICORE_DEFAULT_SHARE_DIR
+#define CLINICORE_DEFAULT_SHARE_DIR "."
+#endif
+
+namespace clinicore::core {
+namespace {
+
+Error BadVariable(const std::string& name, const std::string& value, const std::string& problem) {
+  return Error::InvalidArgument(name + "='" + value + "': " + problem, {{name, problem}});
+}
+
+Result<long long> ParseInteger(const std::string& name, const std::string& value, long long min,
+                               long long max) {
+  long long parsed = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, parsed);
+  if (value.empty() || ec != std::errc() || ptr != end) {
+    return BadVariable(name, value, "must be a whole number");
+  }
+  if (parsed < min || parsed > max) {
+    return BadVariable(name, value,
+                       "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return parsed;
+}
+
+// Applies one variable when it is set; keeps the default otherwise.
+class Reader {
+ public:
+  explicit Reader(const EnvLookup& env) : env_(env) {}
+
+  template <typename Int>
+  void Integer(const char* name, Int& target, long long min, long long max) {
+    if (!error_ && (value_ = env_(name))) {
+      auto parsed = ParseInteger(name, *value_, min, max);
+      if (!parsed) {
+        error_ = parsed.error();
+        return;
+      }
+      target = static_cast<Int>(*parsed);
+    }
+  }
+
+  void Duration(const char* name, Millis& target, long long min, long long max) {
+    long long ms = target.count();
+    Integer(name, ms, min, max);
+    target = Millis(ms);
+  }
+
+  void Text(const char* name, std::string& target) {
+    if (!error_ && (value_ = env_(name))) {
+      if (value_->empty()) {
+        error_ = BadVariable(name, *value_, "must not be empty");
+        return;
+      }
+      target = *value_;
+    }
+  }
+
+  void OneOf(const char* name, std::string& target, std::initializer_list<const char*> allowed) {
+    std::string candidate = target;
+    Text(name, candidate);
+    if (error_) return;
+    for (const char* option : allowed) {
+      if (candidate == option) {
+        target = candidate;
+        return;
+      }
+    }
+    std::string list;
+    for (const char* option : allowed) list += (list.empty() ? "" : ", ") + std::string(option);
+    error_ = BadVariable(name, candidate, "must be one of: " + list);
+  }
+
+  void Fail(Error error) {
+    if (!error_) error_ = std::move(error);
+  }
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  const EnvLookup& env_;
+  std::optional<std::string> value_;
+  std::optional<Error> error_;
+};
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): read at start-up
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Status ParseRedisUrl(const std::string& url, RedisConfig& out) {
+  static const std::regex kPattern(R"(^redis://([A-Za-z0-9._-]+)(?::([0-9]{1,5}))?(?:/([0-9]{1,2}))?/?$)");
+  std::smatch match;
+  if (!std::regex_match(url, match, kPattern)) {
+    return BadVariable("CLINICORE_REDIS_URL", url, "must look like redis://host:port/db");
+  }
+  out.url = url;
+  out.host = match[1];
+  if (match[2].matched) {
+    auto port = ParseInteger("CLINICORE_REDIS_URL", match[2], 1, 65535);
+    if (!port) return BadVariable("CLINICORE_REDIS_URL", url, "port must be between 1 and 65535");
+    out.port = static_cast<int>(*port);
+  }
+  out.database = match[3].matched ? std::stoi(match[3]) : 0;
+  return Ok();
+}
+
+Result<Config> LoadConfig(const EnvLookup& env) {
+  Config config;
+  config.migrations_dir = std::string(CLINICORE_DEFAULT_SHARE_DIR) + "/migrations";
+  config.docs_dir = std::string(CLINICORE_DEFAULT_SHARE_DIR) + "/docs";
+  Reader read(env);
+
+  read.Text("CLINICORE_HTTP_ADDRESS", config.http.address);
+  read.Integer("CLINICORE_HTTP_PORT", config.http.port, 0, 65535);
+  read.Integer("CLINICORE_HTTP_THREADS", config.http.threads, 1, 256);
+  read.Integer("CLINICORE_HTTP_MAX_BODY_BYTES", config.http.max_body_bytes, 1024, 64LL << 20);
+  read.Duration("CLINICORE_HTTP_READ_TIMEOUT_MS", config.http.read_timeout, 100, 600'000);
+  read.Duration("CLINICORE_SHUTDOWN_GRACE_MS", config.http.shutdown_grace, 0, 600'000);
+
+  read.Text("CLINICORE_DATABASE_URL", config.database.url);
+  if (!read.error() && config.database.url.rfind("postgresql://", 0) != 0 &&
+      config.database.url.rfind("postgres://", 0) != 0) {
+    read.Fail(BadVariable("CLINICORE_DATABASE_URL", config.database.url,
+                          "must start with postgresql://"));
+  }
+  read.Integer("CLINICORE_DB_POOL_SIZE", config.database.pool_size, 1, 512);
+  read.Duration("CLINICORE_DB_POOL_WAIT_MS", config.database.pool_wait, 1, 60'000);
+  read.Duration("CLINICORE_DB_CONNECT_TIMEOUT_MS", config.database.connect_timeout, 1'000, 60'000);
+  read.Duration("CLINICORE_DB_STATEMENT_TIMEOUT_MS", config.database.statement_timeout, 0, 3'600'000);
+  read.Integer("CLINICORE_DB_MAX_TX_RETRIES", config.database.max_transaction_retries, 0, 20);
+
+  std::string redis_url = config.redis.url;
+  read.Text("CLINICORE_REDIS_URL", redis_url);
+  if (!read.error()) {
+    if (auto parsed = ParseRedisUrl(redis_url, config.redis); !parsed) read.Fail(parsed.error());
+  }
+  read.Integer("CLINICORE_REDIS_POOL_SIZE", config.redis.pool_size, 1, 256);
+  read.Duration("CLINICORE_REDIS_CONNECT_TIMEOUT_MS", config.redis.connect_timeout, 10, 60'000);
+  read.Duration("CLINICORE_REDIS_COMMAND_TIMEOUT_MS", config.redis.command_timeout, 10, 60'000);
+  read.Duration("CLINICORE_REDIS_RECONNECT_BACKOFF_MS", config.redis.reconnect_backoff, 0, 60'000);
+
+  read.OneOf("CLINICORE_LOG_LEVEL", config.log_level, {"trace", "debug", "info", "warn", "error", "off"});
+  read.Text("CLINICORE_MIGRATIONS_DIR", config.migrations_dir);
+  read.Text("CLINICORE_DOCS_DIR", config.docs_dir);
+  read.Text("CLINICORE_SWAGGER_UI_DIR", config.swagger_ui_dir);
+
+  if (read.error()) return *read.error();
+  return config;
+}
+
+}  // namespace clinicore::core

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "platform/core/result.hpp"
+
+namespace clinicore::core {
+
+using Millis = std::chrono::milliseconds;
+
+struct HttpConfig {
+  std::string address = "0.0.0.0";
+  uint16_t port = 8080;
+  int threads = 4;
+  size_t max_body_bytes = 1 << 20;
+  Millis read_timeout{10'000};
+  Millis shutdown_grace{10'000};
+};
+
+struct DatabaseConfig {
+  std::string url = "postgresql://clinicore@127.0.0.1:15432/clinicore";
+  int pool_size = 8;
+  Millis pool_wait{2'000};
+  Millis connect_timeout{2'000};
+  Millis statement_timeout{5'000};
+  int max_transaction_retries = 3;
+};
+
+struct RedisConfig {
+  std::string url = "redis://127.0.0.1:16379/0";
+  std::string host = "127.0.0.1";
+  int port = 16379;
+  int database = 0;
+  int pool_size = 4;
+  Millis connect_timeout{300};
+  Millis command_timeout{300};
+  Millis reconnect_backoff{1'000};
+};
+
+struct Config {
+  HttpConfig http;
+  DatabaseConfig database;
+  RedisConfig redis;
+  std::string log_level = "info";
+  std::string migrations_dir;
+  std::string docs_dir;
+  std::string swagger_ui_dir;
+};
+
+// Reads one environment variable; injectable so tests never touch the real environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+EnvLookup ProcessEnv();
+
+// Builds the configuration from CLINICORE_* variables. The first invalid value stops
+// start-up: the error names the variable and what is wrong with its value.
+Result<Config> LoadConfig(const EnvLookup& env);
+
+// Splits redis://host:port/db into the RedisConfig fields.
+Status ParseRedisUrl(const std::string& url, RedisConfig& out);
+
+}  // namespace clinicore::core

@@ -1,0 +1,77 @@
+#include "platform/core/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace clinicore::core {
+namespace {
+
+EnvLookup FakeEnv(std::map<std::string, std::string> values) {
+  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
+    auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(ConfigTest, DefaultsSuitLocalUse) {
+  auto config = LoadConfig(FakeEnv({}));
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->http.port, 8080);
+  EXPECT_EQ(config->redis.host, "127.0.0.1");
+  EXPECT_EQ(config->redis.port, 16379);
+  EXPECT_GT(config->database.pool_size, 0);
+}
+
+TEST(ConfigTest, ReadsEveryKindOfValue) {
+  auto config = LoadConfig(FakeEnv({{"CLINICORE_HTTP_PORT", "0"},
+                                    {"CLINICORE_DB_POOL_SIZE", "3"},
+                                    {"CLINICORE_DB_POOL_WAIT_MS", "250"},
+                                    {"CLINICORE_REDIS_URL", "redis://localhost:7000/2"},
+                                    {"CLINICORE_LOG_LEVEL", "debug"}}));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->http.port, 0);
+  EXPECT_EQ(config->database.pool_size, 3);
+  EXPECT_EQ(config->database.pool_wait, Millis(250));
+  EXPECT_EQ(config->redis.host, "localhost");
+  EXPECT_EQ(config->redis.port, 7000);
+  EXPECT_EQ(config->redis.database, 2);
+  EXPECT_EQ(config->log_level, "debug");
+}
+
+struct BadValue {
+  std::string name;
+  std::string value;
+  std::string expected_words;
+};
+
+class ConfigRejectsTest : public ::testing::TestWithParam<BadValue> {};
+
+TEST_P(ConfigRejectsTest, NamesTheVariableAndTheProblem) {
+  const BadValue& bad = GetParam();
+  auto config = LoadConfig(FakeEnv({{bad.name, bad.value}}));
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().detail.find(bad.name), std::string::npos) << config.error().detail;
+  EXPECT_NE(config.error().detail.find(bad.expected_words), std::string::npos) << config.error().detail;
+  ASSERT_EQ(config.error().fields.size(), 1u);
+  EXPECT_EQ(config.error().fields[0].field, bad.name);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadValues, ConfigRejectsTest,
+    ::testing::Values(BadValue{"CLINICORE_HTTP_PORT", "eighty", "whole number"},
+                      BadValue{"CLINICORE_HTTP_PORT", "70000", "between 0 and 65535"},
+                      BadValue{"CLINICORE_HTTP_PORT", "-1", "between"},
+                      BadValue{"CLINICORE_HTTP_PORT", "80 ", "whole number"},
+                      BadValue{"CLINICORE_HTTP_THREADS", "0", "between 1"},
+                      BadValue{"CLINICORE_DB_POOL_SIZE", "", "whole number"},
+                      BadValue{"CLINICORE_DATABASE_URL", "mysql://x", "postgresql://"},
+                      BadValue{"CLINICORE_REDIS_URL", "http://x", "redis://host:port/db"},
+                      BadValue{"CLINICORE_REDIS_URL", "redis://h:99999", "port"},
+                      BadValue{"CLINICORE_LOG_LEVEL", "loud", "one of"},
+                      BadValue{"CLINICORE_HTTP_MAX_BODY_BYTES", "12", "between 1024"},
+                      BadValue{"CLINICORE_MIGRATIONS_DIR", "", "must not be empty"}));
+
+}  // namespace
+}  // namespace clinicore::core

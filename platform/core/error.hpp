@@ -1,0 +1,54 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clinicore::core {
+
+// Every failure is classified once, near its source, into one of these codes; one table
+// (ProblemStatus) maps them to HTTP. The meanings follow Abseil's guidance.
+enum class ErrorCode {
+  kInvalidArgument,       // the caller sent something wrong; fix the request
+  kUnauthenticated,       // no or bad credentials
+  kPermissionDenied,      // authenticated but not allowed
+  kNotFound,              // no such thing (or not visible to the caller)
+  kMethodNotAllowed,      // the route exists, the method does not
+  kAlreadyExists,         // a unique thing already exists
+  kConflict,              // state conflict; re-read and retry with new state
+  kFailedPrecondition,    // the system is not in a state for this; fix state first
+  kPayloadTooLarge,       // request body above the configured limit
+  kUnsupportedMediaType,  // body sent with a content type we do not read
+  kRequestTimeout,        // the client did not send the request in time
+  kResourceExhausted,     // rate limit or quota; retry later
+  kAborted,               // concurrency conflict; retry the whole transaction
+  kDeadlineExceeded,      // took too long
+  kUnavailable,           // a dependency is down; retry the call
+  kInternal,              // a bug or broken invariant
+};
+
+std::string_view ErrorCodeName(ErrorCode code);
+
+struct FieldError {
+  std::string field;
+  std::string message;
+  bool operator==(const FieldError&) const = default;
+};
+
+// An expected failure. `detail` is safe to show a client; `internal` goes to logs only
+// (SQL text, schema names, library messages never reach a client).
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string detail;
+  std::string internal;
+  std::vector<FieldError> fields;
+
+  static Error InvalidArgument(std::string detail, std::vector<FieldError> fields = {});
+  static Error NotFound(std::string detail);
+  static Error Conflict(std::string detail);
+  static Error AlreadyExists(std::string detail);
+  static Error Unavailable(std::string detail, std::string internal = {});
+  static Error Internal(std::string internal);
+};
+
+}  // namespace clinicore::core

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+
+#include "platform/core/log.hpp"
+#include "platform/core/result.hpp"
+#include "platform/db/errors.hpp"
+#include "platform/db/pool.hpp"
+#include "platform/db/transaction.hpp"
+
+namespace clinicore::db {
+
+// The PostgreSQL identity a tenant's transactions run as. Both names come only from the
+// tenant registry, never from request input.
+struct TenantScope {
+  std::string role;
+  std::string schema;
+};
+
+enum class Access { kReadOnly, kReadWrite };
+
+// Entry point for all SQL: borrows a connection, runs a function inside one transaction,
+// classifies failures once and retries what is safe to retry.
+//
+//   db.Write([&](Transaction& tx) -> Result<Id> { ...; tx.Commit(); return id; });
+//
+// Write() requires an explicit Commit(): a function that returns success without it is
+// reported as an internal error (and rolled back), so a forgotten commit fails loudly.
+// Read() runs READ ONLY and never commits. The function may run more than once (after a
+// serialization failure, deadlock or a connection lost before commit): keep side effects
+// other than SQL out of it.
+class Database {
+ public:
+  Database(core::DatabaseConfig config, std::shared_ptr<core::Metrics> metrics)
+      : config_(config), pool_(std::move(config), std::move(metrics)) {}
+
+  void RegisterStatement(const std::string& name, const std::string& sql) { pool_.RegisterStatement(name, sql); }
+
+  template <typename Fn>
+  auto Read(Fn&& fn) {
+    return Run(Access::kReadOnly, std::nullopt, std::forward<Fn>(fn));
+  }
+  template <typename Fn>
+  auto Write(Fn&& fn) {
+    return Run(Access::kReadWrite, std::nullopt, std::forward<Fn>(fn));
+  }
+  // Inside one tenant: SET LOCAL ROLE and search_path (set_config(..., true)) first, so
+  // PostgreSQL itself refuses anything outside that tenant's schema.
+  template <typename Fn>
+  auto ReadInTenant(const TenantScope& scope, Fn&& fn) {
+    return Run(Access::kReadOnly, scope, std::forward<Fn>(fn));
+  }
+  template <typename Fn>
+  auto WriteInTenant(const TenantScope& scope, Fn&& fn) {
+    return Run(Access::kReadWrite, scope, std::forward<Fn>(fn));
+  }
+
+  // Borrows a connection for work that manages its own transactions (migrations).
+  core::Result<PooledConnection> Acquire() { return pool_.Acquire(); }
+  ConnectionPool& pool() { return pool_; }
+  core::Status Ping();
+
+ private:
+  template <typename Fn>
+  auto Run(Access access, const std::optional<TenantScope>& scope, Fn&& fn)
+      -> std::invoke_result_t<Fn&, Transaction&>;
+
+  static void EnterScope(Transaction& tx, const std::optional<TenantScope>& scope);
+
+  core::DatabaseConfig config_;
+  ConnectionPool pool_;
+};
+
+template <typename Fn>
+auto Database::Run(Access access, const std::optional<TenantScope>& scope, Fn&& fn)
+    -> std::invoke_result_t<Fn&, Transaction&> {
+  using ResultT = std::invoke_result_t<Fn&, Transaction&>;
+  const int max_attempts = 1 + config_.max_transaction_retries;
+  core::Error last_error;
+  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+    auto connection = pool_.Acquire();
+    if (!connection) return ResultT(std::move(connection).error());
+    FailureKind kind = FailureKind::kFinal;
+    try {
+      Transaction tx(connection->get(), access == Access::kReadOnly);
+      EnterScope(tx, scope);
+      ResultT result = fn(tx);
+      if (result.ok() && access == Access::kReadWrite && !tx.committed()) {
+        return ResultT(core::Error::Internal("write transaction returned success without Commit()"));
+      }
+      return result;
+    } catch (const std::exception& e) {
+      ClassifiedFailure failure = Classify(e);
+      if (failure.kind == FailureKind::kRetryConnection || !connection->get().is_open()) connection->MarkBroken();
+      kind = failure.kind;
+      last_error = std::move(failure.error);
+    }
+    if (kind == FailureKind::kFinal || attempt == max_attempts) break;
+    core::log::Debug("db_transaction_retry", {{"attempt", attempt}, {"code", core::ErrorCodeName(last_error.code)}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
+  }
+  if (last_error.code == core::ErrorCode::kInternal) {
+    core::log::Error("db_error", {{"what", last_error.internal}});
+  }
+  return ResultT(std::move(last_error));
+}
+
+}  // namespace clinicore::db

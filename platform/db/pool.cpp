@@ -1,0 +1,124 @@
+#include "platform/db/pool.hpp"
+
+#include <pqxx/pqxx>
+
+#include "platform/core/log.hpp"
+
+namespace clinicore::db {
+
+PooledConnection::PooledConnection(ConnectionPool* pool, std::unique_ptr<pqxx::connection> connection)
+    : pool_(pool), connection_(std::move(connection)) {}
+
+PooledConnection::PooledConnection(PooledConnection&& other) noexcept
+    : pool_(other.pool_), connection_(std::move(other.connection_)), broken_(other.broken_) {
+  other.pool_ = nullptr;
+}
+
+PooledConnection::~PooledConnection() {
+  if (pool_ && connection_) pool_->Release(std::move(connection_), broken_);
+}
+
+std::string BuildConnectionString(const core::DatabaseConfig& config) {
+  const long long seconds = std::max<long long>(1, config.connect_timeout.count() / 1000);
+  const char separator = config.url.find('?') == std::string::npos ? '?' : '&';
+  return config.url + separator + "connect_timeout=" + std::to_string(seconds) + "&application_name=clinicore";
+}
+
+ConnectionPool::ConnectionPool(core::DatabaseConfig config, std::shared_ptr<core::Metrics> metrics)
+    : config_(std::move(config)), connection_string_(BuildConnectionString(config_)), metrics_(std::move(metrics)) {
+  metrics_->AddSampledGauge("clinicore_db_pool_in_use", "Database connections borrowed right now.",
+                            [this] { return Stats().in_use; });
+  metrics_->AddSampledGauge("clinicore_db_pool_waiting", "Requests waiting for a database connection.",
+                            [this] { return Stats().waiting; });
+  metrics_->AddSampledGauge("clinicore_db_pool_size", "Open database connections.", [this] { return Stats().size; });
+  metrics_->AddSampledGauge("clinicore_db_pool_timeouts", "Borrowers that gave up waiting (monotonic).",
+                            [this] { return static_cast<double>(Stats().timeouts); });
+}
+
+ConnectionPool::~ConnectionPool() {
+  // The metrics registry may outlive the pool: stop it from sampling a dead object.
+  for (const char* name : {"clinicore_db_pool_in_use", "clinicore_db_pool_waiting", "clinicore_db_pool_size",
+                           "clinicore_db_pool_timeouts"}) {
+    metrics_->AddSampledGauge(name, "", [] { return 0.0; });
+  }
+}
+
+void ConnectionPool::RegisterStatement(const std::string& name, const std::string& sql) {
+  std::lock_guard lock(mutex_);
+  statements_[name] = sql;
+}
+
+void ConnectionPool::PrepareStatements(pqxx::connection& connection) {
+  std::map<std::string, std::string> statements;
+  {
+    std::lock_guard lock(mutex_);
+    statements = statements_;
+  }
+  // libpqxx 6 prepares lazily: this records definitions, the server sees them on first use.
+  for (const auto& [name, sql] : statements) connection.prepare(name, sql);
+}
+
+core::Result<std::unique_ptr<pqxx::connection>> ConnectionPool::Open() {
+  try {
+    auto connection = std::make_unique<pqxx::connection>(connection_string_);
+    pqxx::nontransaction setup(*connection);
+    setup.exec("SET statement_timeout = " + std::to_string(config_.statement_timeout.count()));
+    setup.commit();
+    PrepareStatements(*connection);
+    return connection;
+  } catch (const std::exception& e) {
+    core::log::Warn("db_connect_failed", {{"what", e.what()}});
+    return core::Error::Unavailable("The database is unavailable; retry shortly.", e.what());
+  }
+}
+
+core::Result<PooledConnection> ConnectionPool::Acquire() {
+  std::unique_lock lock(mutex_);
+  const auto deadline = std::chrono::steady_clock::now() + config_.pool_wait;
+  ++waiting_;
+  const bool got_slot = available_.wait_until(lock, deadline, [this] {
+    return !idle_.empty() || open_ < config_.pool_size;
+  });
+  --waiting_;
+  if (!got_slot) {
+    ++timeouts_;
+    return core::Error::Unavailable("All database connections are busy; retry shortly.", "pool wait timeout");
+  }
+  ++in_use_;
+  if (!idle_.empty()) {
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    return PooledConnection(this, std::move(connection));
+  }
+  ++open_;
+  lock.unlock();  // connecting can take a while; never hold the lock across it
+  auto opened = Open();
+  if (!opened) {
+    lock.lock();
+    --open_;
+    --in_use_;
+    available_.notify_one();
+    return std::move(opened).error();
+  }
+  return PooledConnection(this, std::move(opened).value());
+}
+
+void ConnectionPool::Release(std::unique_ptr<pqxx::connection> connection, bool broken) {
+  const bool reusable = !broken && connection->is_open();
+  if (!reusable) connection.reset();  // close outside the lock
+  std::lock_guard lock(mutex_);
+  --in_use_;
+  if (reusable) {
+    idle_.push_back(std::move(connection));
+  } else {
+    --open_;
+  }
+  available_.notify_one();
+}
+
+PoolStats ConnectionPool::Stats() const {
+  std::lock_guard lock(mutex_);
+  return {open_, in_use_, waiting_, timeouts_};
+}
+
+}  // namespace clinicore::db

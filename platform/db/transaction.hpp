@@ -1,0 +1,43 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <pqxx/pqxx>
+
+namespace clinicore::db {
+
+// One database transaction. Statements run by name (prepared once per connection);
+// nothing is committed unless Commit() is called, and leaving scope without it rolls back.
+class Transaction {
+ public:
+  // Read-only transactions open with BEGIN READ ONLY (one round trip, no extra SET).
+  Transaction(pqxx::connection& connection, bool read_only)
+      : work_(read_only ? std::unique_ptr<pqxx::transaction_base>(std::make_unique<pqxx::read_transaction>(connection))
+                        : std::make_unique<pqxx::work>(connection)) {}
+
+  template <typename... Args>
+  pqxx::result Exec(const std::string& statement, Args&&... args) {
+    return work_->exec_prepared(statement, std::forward<Args>(args)...);
+  }
+
+  // Runs literal SQL (one or several statements) with no parameters. Only for trusted text
+  // such as migration files; request input never goes here.
+  pqxx::result ExecScript(const std::string& sql) { return work_->exec(sql); }
+
+  std::string QuoteName(const std::string& identifier) { return work_->quote_name(identifier); }
+  std::string Quote(const std::string& value) { return work_->quote(value); }
+
+  void Commit() {
+    work_->commit();
+    committed_ = true;
+  }
+  bool committed() const { return committed_; }
+
+ private:
+  std::unique_ptr<pqxx::transaction_base> work_;
+  bool committed_ = false;
+};
+
+}  // namespace clinicore::db

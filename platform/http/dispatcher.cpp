@@ -1,0 +1,199 @@
+#include "platform/http/dispatcher.hpp"
+
+#include <chrono>
+#include <random>
+
+#include "platform/core/log.hpp"
+#include "platform/http/json_body.hpp"
+#include "platform/http/problem.hpp"
+
+namespace clinicore::http {
+namespace {
+
+using core::Error;
+using core::ErrorCode;
+
+constexpr const char* kRequestsTotal = "clinicore_http_requests_total";
+constexpr const char* kRequestDuration = "clinicore_http_request_duration_seconds";
+
+bool IsSaneRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (unsigned char c : id) {
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  uint64_t high = engine();
+  uint64_t low = engine();
+  for (int i = 0; i < 16; ++i) {
+    id[i] = kHex[(high >> (i * 4)) & 0xf];
+    id[16 + i] = kHex[(low >> (i * 4)) & 0xf];
+  }
+  return id;
+}
+
+std::string AllowHeader(const std::vector<Method>& allowed) {
+  std::string out;
+  bool has_get = false;
+  for (Method method : allowed) {
+    if (!out.empty()) out += ", ";
+    out += MethodName(method);
+    has_get = has_get || method == Method::kGet;
+  }
+  if (has_get) out += ", HEAD";
+  return out;
+}
+
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& counter) : counter_(counter) { ++counter_; }
+  ~InFlight() { --counter_; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<int>& counter_;
+};
+
+}  // namespace
+
+std::string RequestIdFor(const RawRequest& request) {
+  auto given = request.Header("x-request-id");
+  if (given && IsSaneRequestId(*given)) return *given;
+  return NewRequestId();
+}
+
+Dispatcher::Dispatcher(std::shared_ptr<const Router> router, std::shared_ptr<core::Metrics> metrics,
+                       size_t max_body_bytes)
+    : router_(std::move(router)), metrics_(std::move(metrics)), max_body_bytes_(max_body_bytes) {
+  metrics_->DescribeCounter(kRequestsTotal, "HTTP requests by method, route template and status.");
+  metrics_->DescribeHistogram(kRequestDuration, "HTTP request latency in seconds by route template and status.",
+                              {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+}
+
+void Dispatcher::Use(Middleware middleware) { middleware_.push_back(std::move(middleware)); }
+
+RawResponse Dispatcher::ProblemResponse(const Error& error, const std::string& instance,
+                                        const std::string& request_id) const {
+  RawResponse response;
+  response.status = ProblemStatus(error.code);
+  response.headers.emplace_back("Content-Type", kProblemContentType);
+  response.body = ProblemBody(error, instance, request_id).dump();
+  return response;
+}
+
+RawResponse Dispatcher::Handle(const RawRequest& request) {
+  const auto started = std::chrono::steady_clock::now();
+  InFlight in_flight(in_flight_);
+  RequestContext context{request, RequestIdFor(request)};
+
+  RawResponse response = Dispatch(request, context);
+  response.headers.emplace_back("X-Request-Id", context.request_id);
+  if (request.method == Method::kHead) response.body.clear();
+
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const std::string status = std::to_string(response.status);
+  metrics_->AddCounter(kRequestsTotal, {{"method", std::string(MethodName(request.method))},
+                                        {"route", context.route_template},
+                                        {"status", status}});
+  metrics_->ObserveHistogram(kRequestDuration, {{"route", context.route_template}, {"status", status}}, seconds);
+
+  if (context.access_log && core::log::Enabled(core::log::Level::kInfo)) {
+    nlohmann::json fields = {{"method", MethodName(request.method)},
+                             {"route", context.route_template},
+                             {"status", response.status},
+                             {"duration_ms", seconds * 1000.0},
+                             {"request_id", context.request_id}};
+    if (context.tenant_id) fields["tenant_id"] = *context.tenant_id;
+    core::log::Info("http_request", fields);
+  }
+  return response;
+}
+
+RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& context) {
+  auto fail = [&](const Error& error) { return ProblemResponse(error, request.path, context.request_id); };
+
+  if (draining_) {
+    RawResponse response = fail(Error::Unavailable("The server is shutting down; retry on another instance."));
+    response.headers.emplace_back("Connection", "close");
+    return response;
+  }
+
+  const RouteMatch match = router_->Match(request.method, request.path);
+  if (match.kind == RouteMatch::Kind::kNotFound) {
+    return fail(Error::NotFound("No route matches " + std::string(MethodName(request.method)) + " " + request.path + "."));
+  }
+  if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
+    const std::string allow = AllowHeader(match.allowed);
+    RawResponse response = fail({ErrorCode::kMethodNotAllowed,
+                                 std::string(MethodName(request.method)) + " is not allowed here; allowed: " + allow + ".",
+                                 {},
+                                 {}});
+    response.headers.emplace_back("Allow", allow);
+    return response;
+  }
+
+  const Route& route = *match.route;
+  context.route_template = route.path_template;
+  context.path_params = match.params;
+  context.access_log = route.options.access_log;
+
+  if (request.body.size() > max_body_bytes_) {
+    return fail({ErrorCode::kPayloadTooLarge,
+                 "The request body has " + std::to_string(request.body.size()) + " bytes; the limit is " +
+                     std::to_string(max_body_bytes_) + ".",
+                 {},
+                 {{"body", "larger than " + std::to_string(max_body_bytes_) + " bytes"}}});
+  }
+  if (route.options.json_body && !request.body.empty()) {
+    auto content_type = request.Header("content-type");
+    if (!content_type || !IsJsonContentType(*content_type)) {
+      return fail({ErrorCode::kUnsupportedMediaType,
+                   "Send the body as application/json (got " + (content_type ? "'" + *content_type + "'" : "none") + ").",
+                   {},
+                   {{"Content-Type", "must be application/json"}}});
+    }
+    auto parsed = ParseJsonBody(request.body);
+    if (!parsed) return fail(parsed.error());
+    context.body = std::move(parsed).value();
+  }
+
+  auto result = RunHandler(route, context);
+  if (!result) return fail(result.error());
+
+  Response& ok = result.value();
+  RawResponse response;
+  response.status = ok.status;
+  if (!ok.content_type.empty()) response.headers.emplace_back("Content-Type", ok.content_type);
+  for (auto& header : ok.headers) response.headers.push_back(std::move(header));
+  response.body = std::move(ok.body);
+  return response;
+}
+
+core::Result<Response> Dispatcher::RunHandler(const Route& route, RequestContext& context) {
+  try {
+    for (const auto& middleware : middleware_) {
+      if (auto status = middleware(context); !status) return status.error();
+    }
+    return route.handler(context);
+  } catch (const std::exception& e) {
+    core::log::Error("unhandled_exception", {{"request_id", context.request_id},
+                                             {"route", context.route_template},
+                                             {"what", e.what()}});
+  } catch (...) {
+    core::log::Error("unhandled_exception", {{"request_id", context.request_id},
+                                             {"route", context.route_template},
+                                             {"what", "non-standard exception"}});
+  }
+  return Error{ErrorCode::kInternal,
+               "An internal error occurred; quote request id " + context.request_id + " when reporting it.",
+               {},
+               {}};
+}
+
+}  // namespace clinicore::http

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/core/error.hpp"
+
+namespace clinicore::http {
+
+// The one table from error codes to HTTP statuses.
+int ProblemStatus(core::ErrorCode code);
+
+// RFC 9457 body: type, title, status, detail, instance, code, request_id, errors[].
+nlohmann::json ProblemBody(const core::Error& error, const std::string& instance, const std::string& request_id);
+
+inline constexpr const char* kProblemContentType = "application/problem+json";
+
+}  // namespace clinicore::http

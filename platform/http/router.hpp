@@ -1,0 +1,57 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/core/result.hpp"
+#include "platform/http/request.hpp"
+
+namespace clinicore::http {
+
+using Handler = std::function<core::Result<Response>(RequestContext&)>;
+
+struct RouteOptions {
+  // The route reads a JSON body: the dispatcher checks Content-Type and parses it first.
+  bool json_body = false;
+  // Left out of the access log (e.g. /metrics scrapes) when false.
+  bool access_log = true;
+};
+
+struct Route {
+  Method method;
+  std::string path_template;  // "/v1/console/tenants/{id}"
+  Handler handler;
+  RouteOptions options;
+  std::vector<std::string> segments;  // "{id}" marks a parameter
+};
+
+struct RouteMatch {
+  enum class Kind { kFound, kNotFound, kMethodNotAllowed };
+  Kind kind = Kind::kNotFound;
+  const Route* route = nullptr;
+  std::map<std::string, std::string> params;
+  std::vector<Method> allowed;  // for kMethodNotAllowed
+};
+
+// Matches paths against templates made of literal and {param} segments. A literal segment
+// beats a parameter at the same position, so /tenants/search wins over /tenants/{id}.
+class Router {
+ public:
+  // Throws std::invalid_argument for a malformed template or a duplicate route: routes are
+  // registered at start-up, so a mistake there must stop the process.
+  void Add(Method method, std::string path_template, Handler handler, RouteOptions options = {});
+  RouteMatch Match(Method method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+std::vector<std::string> SplitPath(std::string_view path);
+// Decodes %XX escapes; returns false for a malformed escape.
+bool PercentDecode(std::string_view in, std::string& out);
+
+}  // namespace clinicore::http
