@@ -26,9 +26,9 @@ constexpr const char* kUsage = R"(clinicore — multi-tenant backend for network
 usage: clinicore <command>
 
 commands:
-  serve     run the REST API (tenant APIs, console, health, metrics, docs)
+  serve     run the REST API (health, readiness, metrics, status, API docs)
   work      run the background worker process
-  migrate   apply platform migrations, then tenant migrations to every tenant schema
+  migrate   apply the platform schema's migrations
   version   print the version
   help      print this text
 

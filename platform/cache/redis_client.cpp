@@ -99,8 +99,11 @@ core::Result<RedisValue> RedisClient::Command(const std::vector<std::string>& ar
           redisCommandArgv(context->get(), static_cast<int>(args.size()), argv.data(), lengths.data())),
       freeReplyObject);
   if (!reply) {
-    // I/O error or timeout: the connection's state is unknown, so it is dropped.
+    // I/O error or timeout: the connection's state is unknown, so it is dropped, and a
+    // Redis that hangs is treated like one that is down (no full timeout on every call).
     const std::string what = (*context)->errstr;
+    std::lock_guard lock(mutex_);
+    down_until_ = std::chrono::steady_clock::now() + config_.reconnect_backoff;
     return Fail("command: " + what);
   }
   if (reply->type == REDIS_REPLY_ERROR) {

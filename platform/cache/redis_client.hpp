@@ -24,10 +24,11 @@ struct RedisValue {
   std::vector<RedisValue> elements;
 };
 
-// A small pool of hiredis connections with connect and command timeouts. Every failure
-// comes back as Unavailable so callers can degrade (Redis only holds short-lived state);
-// after a failed connect the client fails fast for `reconnect_backoff` instead of making
-// every request wait out a connect timeout.
+// A small pool of hiredis connections with connect and command timeouts. Connection
+// failures come back as Unavailable so callers can degrade (Redis only holds short-lived
+// state); after a failed connect or a command that timed out, the client fails fast for
+// `reconnect_backoff` instead of making every request wait out a timeout. An error reply
+// (a malformed command: a bug) is Internal. `pool_size` bounds the idle connections kept.
 class RedisClient {
  public:
   RedisClient(core::RedisConfig config, std::shared_ptr<core::Metrics> metrics);

@@ -12,6 +12,14 @@ ClassifiedFailure Classify(const std::exception& failure) {
   if (dynamic_cast<const pqxx::in_doubt_error*>(&failure)) {
     return {Error::Unavailable("The database connection dropped while committing; the outcome is unknown.", what)};
   }
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&failure)) {
+    return {Error::Unavailable("The database connection dropped mid-statement; the outcome is unknown.", what)};
+  }
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&failure)) {
+    // serialization_failure and deadlock_detected: the whole transaction may run again.
+    return {Error{ErrorCode::kAborted, "A concurrent change conflicted with this one; retry the request.", what, {}},
+            FailureKind::kRetryTransaction};
+  }
   if (dynamic_cast<const pqxx::broken_connection*>(&failure)) {
     return {Error::Unavailable("The database is unavailable; retry shortly.", what), FailureKind::kRetryConnection};
   }

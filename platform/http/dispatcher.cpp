@@ -150,6 +150,11 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
                  {},
                  {{"body", "larger than " + std::to_string(max_body_bytes_) + " bytes"}}});
   }
+  // Middleware (tenant, auth, rate limits) decides before any body is parsed.
+  for (const auto& middleware : middleware_) {
+    auto status = Guard(context, [&] { return middleware(context); });
+    if (!status) return fail(status.error());
+  }
   if (route.options.json_body && !request.body.empty()) {
     auto content_type = request.Header("content-type");
     if (!content_type || !IsJsonContentType(*content_type)) {
@@ -163,7 +168,7 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
     context.body = std::move(parsed).value();
   }
 
-  auto result = RunHandler(route, context);
+  auto result = Guard(context, [&] { return route.handler(context); });
   if (!result) return fail(result.error());
 
   Response& ok = result.value();
@@ -175,12 +180,10 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
   return response;
 }
 
-core::Result<Response> Dispatcher::RunHandler(const Route& route, RequestContext& context) {
+template <typename Fn>
+auto Dispatcher::Guard(const RequestContext& context, Fn&& fn) -> decltype(fn()) {
   try {
-    for (const auto& middleware : middleware_) {
-      if (auto status = middleware(context); !status) return status.error();
-    }
-    return route.handler(context);
+    return fn();
   } catch (const std::exception& e) {
     core::log::Error("unhandled_exception", {{"request_id", context.request_id},
                                              {"route", context.route_template},

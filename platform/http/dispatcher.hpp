@@ -35,7 +35,9 @@ class Dispatcher {
 
  private:
   RawResponse Dispatch(const RawRequest& request, RequestContext& context);
-  core::Result<Response> RunHandler(const Route& route, RequestContext& context);
+  // The exception barrier: anything thrown becomes a 500 that names the request id.
+  template <typename Fn>
+  auto Guard(const RequestContext& context, Fn&& fn) -> decltype(fn());
 
   std::shared_ptr<const Router> router_;
   std::shared_ptr<core::Metrics> metrics_;

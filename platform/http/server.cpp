@@ -51,8 +51,32 @@ RawRequest ToRaw(const P::Http::Request& request) {
   return raw;
 }
 
+// Pistache writes only typed headers (Collection::list()), never raw ones, so every header
+// we send goes through this one pass-through type.
+class PassThroughHeader : public P::Http::Header::Header {
+ public:
+  PassThroughHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)), hash_(P::Http::Header::detail::hash(name_.c_str())) {}
+  const char* name() const override { return name_.c_str(); }
+  uint64_t hash() const override { return hash_; }
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& stream) const override { stream << value_; }
+
+ private:
+  std::string name_;
+  std::string value_;
+  uint64_t hash_;
+};
+
 void Send(const RawResponse& raw, P::Http::ResponseWriter& writer) {
-  for (const auto& [name, value] : raw.headers) writer.headers().addRaw(P::Http::Header::Raw(name, value));
+  for (const auto& [name, value] : raw.headers) {
+    if (name == "Connection") {
+      // Pistache reads its typed Connection header to decide whether to close the socket.
+      writer.headers().add(std::make_shared<P::Http::Header::Connection>(P::Http::ConnectionControl::Close));
+      continue;
+    }
+    writer.headers().add(std::make_shared<PassThroughHeader>(name, value));
+  }
   writer.send(static_cast<P::Http::Code>(raw.status), raw.body);
 }
 

@@ -169,8 +169,9 @@ core::Result<MigrationReport> MigrationRunner::Apply(const MigrationTarget& targ
   auto connection = database_.Acquire();
   if (!connection) return std::move(connection).error();
   auto result = Guarded([&]() -> core::Result<MigrationReport> {
-    EnsureBookkeeping(connection->get(), target);
+    // Lock first: two first-time runners would otherwise race to create the bookkeeping.
     AdvisoryLock lock(connection->get(), "clinicore.migrate." + target.schema);
+    EnsureBookkeeping(connection->get(), target);
     // Read after taking the lock: a concurrent runner may have applied some meanwhile.
     const auto applied = ReadApplied(connection->get(), target.schema);
     if (auto error = CheckConsistency(applied, files)) return *error;

@@ -1,0 +1,94 @@
+#pragma once
+
+// Shared test harness: the services scripts/test starts (PostgreSQL, Redis), a throwaway
+// database per test binary, an HTTP client, and the real clinicore binary as a child.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace clinicore::testing {
+
+// Reads a variable scripts/test exports. A missing one fails loudly: a test that cannot
+// reach its services must not pass by skipping.
+std::string RequireEnv(const std::string& name);
+
+// Runs a shell command (sh -c); returns its exit code.
+int RunShell(const std::string& command);
+
+// A database created for one test binary and dropped (WITH FORCE) at the end.
+class TestDatabase {
+ public:
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string admin_url_;
+  std::string name_;
+  std::string url_;
+};
+
+struct HttpReply {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::optional<std::string> Header(const std::string& name) const;
+};
+
+// A small libcurl client. status 0 means the connection failed.
+HttpReply Http(const std::string& method, const std::string& url, const std::string& body = "",
+               const std::vector<std::string>& headers = {}, long timeout_ms = 10'000);
+
+// Sends raw bytes and reads until the peer closes or the timeout passes.
+std::string RawExchange(int port, const std::string& bytes, std::chrono::milliseconds timeout);
+
+// The real `clinicore` binary as a child process with extra environment variables. The
+// port comes from its "serve_started" log line, so tests can bind to port 0.
+class ServerProcess {
+ public:
+  ServerProcess(std::vector<std::string> args, std::map<std::string, std::string> env);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // Waits for the serve_started line; false on timeout or early exit.
+  bool WaitUntilServing(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  int port() const { return port_; }
+  std::string BaseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  void Signal(int signal);
+  // Waits for exit; returns the exit status or -1 on timeout (then kills it).
+  int WaitForExit(std::chrono::milliseconds timeout);
+  bool Running();
+  std::string Output();
+
+ private:
+  void ReadOutput();
+
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  int port_ = 0;
+  std::thread reader_;
+  std::mutex* mutex_;
+  std::string output_;
+  std::optional<int> exit_status_;
+};
+
+// Path of the built clinicore binary (a compile definition).
+std::string ClinicoreBinary();
+std::string SourceRoot();
+
+// Runs `clinicore migrate` against a database URL; returns the exit code.
+int MigrateDatabase(const std::string& database_url, std::string* output = nullptr);
+
+}  // namespace clinicore::testing

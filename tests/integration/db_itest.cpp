@@ -1,0 +1,201 @@
+// The libpqxx pool and transaction runner against the real PostgreSQL from the harness.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "platform/db/database.hpp"
+#include "tests/harness/harness.hpp"
+
+namespace clinicore::db {
+namespace {
+
+using core::ErrorCode;
+using core::Result;
+
+class DatabaseTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { database_ = new testing::TestDatabase(); }
+  static void TearDownTestSuite() { delete database_; }
+
+  core::DatabaseConfig Config(int pool_size = 2) {
+    core::DatabaseConfig config;
+    config.url = database_->url();
+    config.pool_size = pool_size;
+    config.pool_wait = std::chrono::milliseconds(200);
+    return config;
+  }
+
+  static testing::TestDatabase* database_;
+  std::shared_ptr<core::Metrics> metrics_ = std::make_shared<core::Metrics>();
+};
+testing::TestDatabase* DatabaseTest::database_ = nullptr;
+
+TEST_F(DatabaseTest, CommitsOnlyWhenAsked) {
+  Database db(Config(), metrics_);
+  ASSERT_TRUE(db.Write([](Transaction& tx) -> core::Status {
+    tx.ExecScript("CREATE TABLE IF NOT EXISTS commit_probe (id int PRIMARY KEY)");
+    tx.Commit();
+    return core::Ok();
+  }).ok());
+  // Returning an error rolls back.
+  auto failed = db.Write([](Transaction& tx) -> core::Status {
+    tx.ExecScript("INSERT INTO commit_probe VALUES (1)");
+    return core::Error::InvalidArgument("changed my mind");
+  });
+  EXPECT_EQ(failed.error().code, ErrorCode::kInvalidArgument);
+  // Success without Commit() is a loud internal error, and nothing is written.
+  auto forgot = db.Write([](Transaction& tx) -> core::Status {
+    tx.ExecScript("INSERT INTO commit_probe VALUES (2)");
+    return core::Ok();
+  });
+  ASSERT_FALSE(forgot.ok());
+  EXPECT_EQ(forgot.error().code, ErrorCode::kInternal);
+  auto count = db.Read([](Transaction& tx) -> Result<int> {
+    return tx.ExecScript("SELECT count(*) FROM commit_probe")[0][0].as<int>();
+  });
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 0);
+}
+
+TEST_F(DatabaseTest, ReadTransactionsAreReadOnly) {
+  Database db(Config(), metrics_);
+  auto attempt = db.Read([](Transaction& tx) -> core::Status {
+    tx.ExecScript("CREATE TABLE read_only_probe (id int)");
+    return core::Ok();
+  });
+  ASSERT_FALSE(attempt.ok());
+  EXPECT_EQ(attempt.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(attempt.error().detail.find("read_only_probe"), std::string::npos) << "SQL must not reach the client";
+}
+
+TEST_F(DatabaseTest, UniqueViolationIsAlreadyExists) {
+  Database db(Config(), metrics_);
+  auto insert_twice = db.Write([](Transaction& tx) -> core::Status {
+    tx.ExecScript("CREATE TABLE IF NOT EXISTS unique_probe (id int PRIMARY KEY)");
+    tx.ExecScript("INSERT INTO unique_probe VALUES (1), (1)");
+    tx.Commit();
+    return core::Ok();
+  });
+  ASSERT_FALSE(insert_twice.ok());
+  EXPECT_EQ(insert_twice.error().code, ErrorCode::kAlreadyExists);
+}
+
+TEST_F(DatabaseTest, SerializationFailuresAreRetriedBoundedly) {
+  auto config = Config();
+  config.max_transaction_retries = 2;
+  Database db(config, metrics_);
+  int attempts = 0;
+  auto result = db.Write([&](Transaction& tx) -> core::Status {
+    ++attempts;
+    tx.ExecScript("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
+    tx.Commit();
+    return core::Ok();
+  });
+  EXPECT_EQ(attempts, 3);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::kAborted);
+
+  int deadlock_attempts = 0;
+  auto recovered = db.Write([&](Transaction& tx) -> core::Status {
+    if (++deadlock_attempts == 1) tx.ExecScript("DO $$ BEGIN RAISE EXCEPTION 'dl' USING ERRCODE = '40P01'; END $$");
+    tx.Commit();
+    return core::Ok();
+  });
+  EXPECT_TRUE(recovered.ok());
+  EXPECT_EQ(deadlock_attempts, 2);
+}
+
+TEST_F(DatabaseTest, BrokenConnectionIsReplaced) {
+  Database db(Config(1), metrics_);
+  int attempts = 0;
+  auto result = db.Read([&](Transaction& tx) -> Result<int> {
+    if (++attempts == 1) tx.ExecScript("SELECT pg_terminate_backend(pg_backend_pid())");
+    return tx.ExecScript("SELECT 7")[0][0].as<int>();
+  });
+  ASSERT_TRUE(result.ok()) << result.error().internal;
+  EXPECT_EQ(*result, 7);
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(db.pool().Stats().size, 1);
+}
+
+TEST_F(DatabaseTest, PoolWaitTimesOutAsUnavailable) {
+  Database db(Config(1), metrics_);
+  auto held = db.Acquire();
+  ASSERT_TRUE(held.ok());
+  const auto started = std::chrono::steady_clock::now();
+  auto second = db.Acquire();
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  EXPECT_LT(waited, std::chrono::seconds(2));
+  EXPECT_EQ(db.pool().Stats().timeouts, 1);
+  EXPECT_NE(metrics_->RenderPrometheus().find("clinicore_db_pool_timeouts 1"), std::string::npos);
+}
+
+TEST_F(DatabaseTest, PoolNeverExceedsItsSize) {
+  Database db(Config(3), metrics_);
+  std::atomic<int> peak{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 20; ++j) {
+        auto value = db.Read([&](Transaction& tx) -> Result<int> {
+          peak = std::max(peak.load(), db.pool().Stats().in_use);
+          return tx.ExecScript("SELECT 1")[0][0].as<int>();
+        });
+        (void)value;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_LE(peak.load(), 3);
+  EXPECT_LE(db.pool().Stats().size, 3);
+  EXPECT_EQ(db.pool().Stats().in_use, 0);
+}
+
+TEST_F(DatabaseTest, UnreachableDatabaseIsUnavailableQuickly) {
+  core::DatabaseConfig config;
+  config.url = "postgresql://clinicore@127.0.0.1:1/nowhere";
+  Database db(config, metrics_);
+  auto status = db.Ping();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(status.error().detail.find("127.0.0.1"), std::string::npos) << "no connection details to clients";
+}
+
+TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
+  Database db(Config(1), metrics_);
+  ASSERT_TRUE(db.Write([](Transaction& tx) -> core::Status {
+    tx.ExecScript("DROP SCHEMA IF EXISTS t_scope_probe CASCADE");
+    tx.ExecScript("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'scope_probe_role') THEN "
+                  "CREATE ROLE scope_probe_role NOLOGIN; END IF; END $$");
+    tx.ExecScript("CREATE SCHEMA t_scope_probe AUTHORIZATION scope_probe_role");
+    tx.ExecScript("CREATE TABLE t_scope_probe.marker (id int)");
+    tx.ExecScript("ALTER TABLE t_scope_probe.marker OWNER TO scope_probe_role");
+    tx.ExecScript("GRANT scope_probe_role TO CURRENT_USER");
+    tx.Commit();
+    return core::Ok();
+  }).ok());
+
+  TenantScope scope{"scope_probe_role", "t_scope_probe"};
+  auto inside = db.ReadInTenant(scope, [](Transaction& tx) -> Result<std::string> {
+    auto row = tx.ExecScript("SELECT current_user || '|' || current_setting('search_path') || '|' || "
+                             "(SELECT count(*) FROM marker)::text")[0];
+    return row[0].as<std::string>();
+  });
+  ASSERT_TRUE(inside.ok()) << inside.error().internal;
+  EXPECT_EQ(*inside, "scope_probe_role|\"t_scope_probe\"|0");
+
+  // The same pooled connection afterwards is back to the service's own identity.
+  auto after = db.Read([](Transaction& tx) -> Result<std::string> {
+    return tx.ExecScript("SELECT current_user || '|' || current_setting('search_path')")[0][0].as<std::string>();
+  });
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->find("scope_probe_role"), std::string::npos) << *after;
+  EXPECT_EQ(after->find("t_scope_probe"), std::string::npos) << *after;
+}
+
+}  // namespace
+}  // namespace clinicore::db
