@@ -1,6 +1,10 @@
 #include "platform/app/commands.hpp"
+#include "platform/app/app_context.hpp"
 
 #include <pthread.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <csignal>
 #include <iostream>
@@ -13,6 +17,11 @@
 #include "platform/http/server.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/ops/ops_routes.hpp"
+#include "platform/tenancy/console_handler.hpp"
+#include "platform/tenancy/tenancy_middleware.hpp"
+#include "platform/tenancy/tenant_migrator.hpp"
+#include "platform/tenancy/tenant_repository.hpp"
+#include "platform/tenancy/tenant_service.hpp"
 
 #ifndef CLINICORE_VERSION
 #define CLINICORE_VERSION "0.0.0"
@@ -26,9 +35,14 @@ constexpr const char* kUsage = R"(clinicore — multi-tenant backend for network
 usage: clinicore <command>
 
 commands:
-  serve     run the REST API (health, readiness, metrics, status, API docs)
+  serve     run the REST API (console, tenant APIs, health, metrics, API docs)
   work      run the background worker process
-  migrate   apply the platform schema's migrations
+  migrate   apply platform migrations, then tenant migrations to every tenant schema
+  tenant    manage tenants without HTTP:
+              tenant create <slug> <display name> [--time-zone Z] [--locale L]
+              tenant list [--status S]
+              tenant show|suspend|resume|offboard <slug or id> [--reason R]
+              tenant ensure-demo
   version   print the version
   help      print this text
 
@@ -52,38 +66,29 @@ int WaitForShutdownSignal(const sigset_t& signals) {
   return received;
 }
 
-std::optional<core::Config> LoadConfigOrExplain() {
-  auto config = core::LoadConfig(core::ProcessEnv());
-  if (!config) {
-    std::cerr << "clinicore: invalid configuration: " << config.error().detail << "\n";
-    return std::nullopt;
-  }
-  core::log::Init(config->log_level);
-  return std::move(config).value();
-}
-
 int Serve() {
   const sigset_t signals = BlockShutdownSignals();
   auto config = LoadConfigOrExplain();
   if (!config) return 2;
 
-  auto platform_migrations = migrations::LoadMigrationDir(config->migrations_dir + "/platform");
-  if (!platform_migrations) {
-    std::cerr << "clinicore: " << platform_migrations.error().detail << "\n";
-    return 2;
-  }
+  auto platform_files = LoadMigrationsOrExplain(*config, "platform");
+  auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
+  if (!platform_files || !tenant_files) return 2;
 
-  auto metrics = std::make_shared<core::Metrics>();
-  db::Database database(config->database, metrics);
-  cache::RedisClient redis(config->redis, metrics);
+  AppContext platform(*config);
+  auto tenants = MakeTenantService(platform, *config, std::move(*tenant_files));
+  platform.directory->StartListening(config->redis);
 
   auto router = std::make_shared<http::Router>();
-  ops::RegisterOpsStatements(database);
   ops::RegisterOpsRoutes(*router, std::make_shared<ops::OpsDependencies>(ops::OpsDependencies{
-                                      database, redis, metrics, std::move(platform_migrations).value(),
+                                      platform.database, *platform.redis, platform.metrics, std::move(*platform_files),
                                       config->docs_dir, config->swagger_ui_dir, CLINICORE_VERSION}));
-
+  tenancy::RegisterTenancyRoutes(*router, std::make_shared<tenancy::ConsoleHandler>(tenants),
+                                 std::make_shared<tenancy::TenantSelfHandler>(platform.database));
+  auto metrics = platform.metrics;
   auto dispatcher = std::make_shared<http::Dispatcher>(router, metrics, config->http.max_body_bytes);
+  dispatcher->Use(tenancy::ConsoleAuthentication(config->tenancy.console_bootstrap_token));
+  dispatcher->Use(tenancy::TenantResolution(platform.directory, config->tenancy.base_domain));
   http::HttpServer server(config->http, dispatcher);
   if (auto started = server.Start(); !started) {
     core::log::Error("serve_failed", {{"detail", started.error().detail}, {"what", started.error().internal}});
@@ -97,6 +102,7 @@ int Serve() {
   const int signal = WaitForShutdownSignal(signals);
   core::log::Info("serve_stopping", {{"signal", signal}, {"grace_ms", config->http.shutdown_grace.count()}});
   server.Stop();
+  platform.directory->StopListening();
   core::log::Info("serve_stopped");
   return 0;
 }
@@ -121,33 +127,53 @@ int Work() {
 int Migrate() {
   auto config = LoadConfigOrExplain();
   if (!config) return 2;
-  auto platform_files = migrations::LoadMigrationDir(config->migrations_dir + "/platform");
-  if (!platform_files) {
-    std::cerr << "clinicore migrate: " << platform_files.error().detail << "\n";
-    return 2;
-  }
-  auto metrics = std::make_shared<core::Metrics>();
-  db::Database database(config->database, metrics);
-  migrations::MigrationRunner runner(database);
-  auto report = runner.Apply({"platform", ""}, platform_files.value());
+  auto platform_files = LoadMigrationsOrExplain(*config, "platform");
+  auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
+  if (!platform_files || !tenant_files) return 2;
+  AppContext platform(*config);
+  migrations::MigrationRunner runner(platform.database);
+  auto report = runner.Apply({"platform", ""}, *platform_files);
   if (!report) {
     std::cerr << "clinicore migrate: platform: " << report.error().detail << "\n";
     return 1;
   }
   std::cout << "platform: " << report->applied.size() << " applied, " << report->already_applied
-            << " already applied\n";
-  for (const auto& name : report->applied) std::cout << "  applied " << name << "\n";
+            << " already applied" << std::endl;
+  for (const auto& name : report->applied) std::cout << "  applied " << name << std::endl;
+
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  auto progress = [tty](const tenancy::MigrationProgress& p) {
+    char line[160];
+    std::snprintf(line, sizeof line, "tenants: %d/%d migrated, %d failed, %.1f/s, ETA %.0fs", p.done, p.total,
+                  p.failed, p.per_second, p.eta_seconds);
+    if (tty) {
+      std::cout << "\r" << line << std::flush;
+    } else if (p.done == p.total || p.done % 50 == 0) {
+      std::cout << line << std::endl;
+    }
+  };
+  auto tenants = tenancy::MigrateAllTenants(platform.database, *tenant_files, config->tenancy.migrate_parallelism,
+                                            progress);
+  if (!tenants) {
+    std::cerr << "clinicore migrate: tenants: " << tenants.error().detail << "\n";
+    return 1;
+  }
+  if (tty && tenants->total_tenants > 0) std::cout << "\n";
+  std::cout << "tenants: " << tenants->migrated << " migrated, " << tenants->failures.size() << " failed, "
+            << "all others up to date (" << tenants->seconds << " s)" << std::endl;
+  for (const auto& [slug, reason] : tenants->failures) std::cout << "  FAILED " << slug << ": " << reason << std::endl;
+  if (!tenants->failures.empty()) return 1;
+  platform.directory->PublishChange();  // cached schema versions are stale now
   return 0;
 }
 
 }  // namespace
 
 int RunCommand(const std::string& command, int argc, char** argv) {
-  (void)argc;
-  (void)argv;
   if (command == "serve") return Serve();
   if (command == "work") return Work();
   if (command == "migrate") return Migrate();
+  if (command == "tenant") return TenantCommand(argc, argv);
   if (command == "version" || command == "--version") {
     std::cout << "clinicore " << CLINICORE_VERSION << "\n";
     return 0;

@@ -12,6 +12,29 @@ function(clinicore_apply_flags target)
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  if(CLINICORE_FUZZ)
+    # Coverage instrumentation everywhere; only fuzz executables link libFuzzer's main.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# clinicore_add_fuzzer(<name> SOURCES ... DEPS ...) builds a libFuzzer target (clang only,
+# CLINICORE_FUZZ=ON) and adds it to the `fuzzers` target that scripts/test builds and runs.
+function(clinicore_add_fuzzer name)
+  if(NOT CLINICORE_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${CLINICORE_SOURCE_ROOT})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  clinicore_apply_flags(${name})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  if(NOT TARGET fuzzers)
+    add_custom_target(fuzzers)
+  endif()
+  add_dependencies(fuzzers ${name})
 endfunction()
 
 # clinicore_add_library(<name> SOURCES ... DEPS ...) declares clinicore_<name> with the

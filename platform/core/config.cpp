@@ -151,6 +151,19 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Duration("CLINICORE_REDIS_COMMAND_TIMEOUT_MS", config.redis.command_timeout, 10, 60'000);
   read.Duration("CLINICORE_REDIS_RECONNECT_BACKOFF_MS", config.redis.reconnect_backoff, 0, 60'000);
 
+  read.Text("CLINICORE_BASE_DOMAIN", config.tenancy.base_domain);
+  std::string bootstrap_token;
+  read.Text("CLINICORE_CONSOLE_BOOTSTRAP_TOKEN", bootstrap_token);
+  if (!bootstrap_token.empty()) {
+    if (bootstrap_token.size() < 32) {
+      read.Fail(BadVariable("CLINICORE_CONSOLE_BOOTSTRAP_TOKEN", "<hidden>", "must be at least 32 characters"));
+    }
+    config.tenancy.console_bootstrap_token = bootstrap_token;
+  }
+  read.Duration("CLINICORE_TENANT_CACHE_TTL_MS", config.tenancy.cache_ttl, 100, 3'600'000);
+  read.Integer("CLINICORE_TENANT_RETENTION_HOURS", config.tenancy.retention_hours, 0, 24 * 3650);
+  read.Integer("CLINICORE_MIGRATE_PARALLELISM", config.tenancy.migrate_parallelism, 1, 64);
+
   read.OneOf("CLINICORE_LOG_LEVEL", config.log_level, {"trace", "debug", "info", "warn", "error", "off"});
   read.Text("CLINICORE_MIGRATIONS_DIR", config.migrations_dir);
   read.Text("CLINICORE_DOCS_DIR", config.docs_dir);

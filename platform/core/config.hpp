@@ -41,8 +41,17 @@ struct RedisConfig {
   Millis reconnect_backoff{1'000};
 };
 
+struct TenancyConfig {
+  std::string base_domain = "localhost";  // tenants answer at <slug>.<base_domain>
+  std::optional<std::string> console_bootstrap_token;  // until platform-admin accounts exist
+  Millis cache_ttl{10'000};
+  int retention_hours = 24 * 30;
+  int migrate_parallelism = 4;
+};
+
 struct Config {
   HttpConfig http;
+  TenancyConfig tenancy;
   DatabaseConfig database;
   RedisConfig redis;
   std::string log_level = "info";

@@ -75,3 +75,19 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace clinicore::core
+
+namespace clinicore::core {
+namespace {
+
+TEST(ConfigTest, BootstrapTokenMustBeLongAndIsNeverEchoed) {
+  auto short_token = LoadConfig([](const std::string& name) -> std::optional<std::string> {
+    if (name == "CLINICORE_CONSOLE_BOOTSTRAP_TOKEN") return "secret-but-short";
+    return std::nullopt;
+  });
+  ASSERT_FALSE(short_token.ok());
+  EXPECT_EQ(short_token.error().detail.find("secret-but-short"), std::string::npos);
+  EXPECT_NE(short_token.error().detail.find("CLINICORE_CONSOLE_BOOTSTRAP_TOKEN"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace clinicore::core

@@ -14,7 +14,6 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kFailedPrecondition: return "failed_precondition";
     case ErrorCode::kPayloadTooLarge: return "payload_too_large";
     case ErrorCode::kUnsupportedMediaType: return "unsupported_media_type";
-    case ErrorCode::kRequestTimeout: return "request_timeout";
     case ErrorCode::kResourceExhausted: return "resource_exhausted";
     case ErrorCode::kAborted: return "aborted";
     case ErrorCode::kDeadlineExceeded: return "deadline_exceeded";

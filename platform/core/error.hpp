@@ -19,7 +19,6 @@ enum class ErrorCode {
   kFailedPrecondition,    // the system is not in a state for this; fix state first
   kPayloadTooLarge,       // request body above the configured limit
   kUnsupportedMediaType,  // body sent with a content type we do not read
-  kRequestTimeout,        // the client did not send the request in time
   kResourceExhausted,     // rate limit or quota; retry later
   kAborted,               // concurrency conflict; retry the whole transaction
   kDeadlineExceeded,      // took too long

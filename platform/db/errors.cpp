@@ -23,6 +23,20 @@ ClassifiedFailure Classify(const std::exception& failure) {
   if (dynamic_cast<const pqxx::broken_connection*>(&failure)) {
     return {Error::Unavailable("The database is unavailable; retry shortly.", what), FailureKind::kRetryConnection};
   }
+  // libpqxx 6.4 throws its specific classes without filling sqlstate(), so the class decides
+  // first and the state only where there is no class.
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&failure)) {
+    return {Error{ErrorCode::kPermissionDenied, "Access denied.", what, {}}};
+  }
+  if (dynamic_cast<const pqxx::unique_violation*>(&failure)) {
+    return {Error{ErrorCode::kAlreadyExists, "The resource already exists.", what, {}}};
+  }
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(&failure) || dynamic_cast<const pqxx::check_violation*>(&failure)) {
+    return {Error{ErrorCode::kConflict, "The change conflicts with existing data.", what, {}}};
+  }
+  if (dynamic_cast<const pqxx::insufficient_resources*>(&failure)) {
+    return {Error::Unavailable("The database is overloaded; retry shortly.", what)};
+  }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&failure)) {
     const std::string state = sql->sqlstate();
     if (state == "40001" || state == "40P01") {

@@ -29,6 +29,9 @@ class Transaction {
   std::string QuoteName(const std::string& identifier) { return work_->quote_name(identifier); }
   std::string Quote(const std::string& value) { return work_->quote(value); }
 
+  // For code that builds on libpqxx directly (the migration runner); prefer Exec.
+  pqxx::transaction_base& raw() { return *work_; }
+
   void Commit() {
     work_->commit();
     committed_ = true;

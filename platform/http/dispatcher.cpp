@@ -142,6 +142,7 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
   context.route_template = route.path_template;
   context.path_params = match.params;
   context.access_log = route.options.access_log;
+  context.route = &route;
 
   if (request.body.size() > max_body_bytes_) {
     return fail({ErrorCode::kPayloadTooLarge,

@@ -30,10 +30,8 @@ class Dispatcher {
   bool draining() const { return draining_; }
   int in_flight() const { return in_flight_; }
 
-  // Builds a problem response outside normal dispatch (transport timeouts).
-  RawResponse ProblemResponse(const core::Error& error, const std::string& instance, const std::string& request_id) const;
-
  private:
+  RawResponse ProblemResponse(const core::Error& error, const std::string& instance, const std::string& request_id) const;
   RawResponse Dispatch(const RawRequest& request, RequestContext& context);
   // The exception barrier: anything thrown becomes a 500 that names the request id.
   template <typename Fn>

@@ -17,7 +17,6 @@ int ProblemStatus(ErrorCode code) {
     case ErrorCode::kFailedPrecondition: return 412;
     case ErrorCode::kPayloadTooLarge: return 413;
     case ErrorCode::kUnsupportedMediaType: return 415;
-    case ErrorCode::kRequestTimeout: return 408;
     case ErrorCode::kResourceExhausted: return 429;
     case ErrorCode::kDeadlineExceeded: return 504;
     case ErrorCode::kUnavailable: return 503;
@@ -34,7 +33,6 @@ const char* Title(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 412: return "Precondition Failed";
     case 413: return "Content Too Large";

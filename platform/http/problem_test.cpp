@@ -13,7 +13,6 @@ TEST(ProblemTest, MapsEveryCodeToItsStatus) {
   EXPECT_EQ(ProblemStatus(ErrorCode::kPermissionDenied), 403);
   EXPECT_EQ(ProblemStatus(ErrorCode::kNotFound), 404);
   EXPECT_EQ(ProblemStatus(ErrorCode::kMethodNotAllowed), 405);
-  EXPECT_EQ(ProblemStatus(ErrorCode::kRequestTimeout), 408);
   EXPECT_EQ(ProblemStatus(ErrorCode::kAlreadyExists), 409);
   EXPECT_EQ(ProblemStatus(ErrorCode::kConflict), 409);
   EXPECT_EQ(ProblemStatus(ErrorCode::kPayloadTooLarge), 413);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <any>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -53,6 +54,8 @@ struct Response {
   static Response NoContent();
 };
 
+struct Route;
+
 // Everything a middleware or handler knows about the request in flight.
 struct RequestContext {
   const RawRequest& raw;
@@ -62,6 +65,9 @@ struct RequestContext {
   nlohmann::json body = nullptr;  // parsed JSON for routes that take a body; null otherwise
   std::optional<std::string> tenant_id = std::nullopt;  // set by tenant resolution; logged
   bool access_log = true;
+  const Route* route = nullptr;  // the matched route (its options drive middleware)
+  // The resolved tenant, set by the tenancy middleware (type-erased: http knows no tenants).
+  std::any tenant = {};
 
   const std::string& PathParam(const std::string& name) const { return path_params.at(name); }
   std::optional<std::string> Query(const std::string& name) const;

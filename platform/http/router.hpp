@@ -13,7 +13,15 @@ namespace clinicore::http {
 
 using Handler = std::function<core::Result<Response>(RequestContext&)>;
 
+// Who a route serves; middleware acts on it (tenant resolution, console authentication).
+enum class RouteScope {
+  kPublic,   // health, docs: no tenant, no credentials
+  kTenant,   // tenant APIs: the tenant is resolved before the handler runs
+  kConsole,  // platform console: platform-admin credentials
+};
+
 struct RouteOptions {
+  RouteScope scope = RouteScope::kPublic;
   // The route reads a JSON body: the dispatcher checks Content-Type and parses it first.
   bool json_body = false;
   // Left out of the access log (e.g. /metrics scrapes) when false.

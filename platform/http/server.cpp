@@ -95,21 +95,6 @@ class PistacheHandler : public P::Http::Handler {
     }
   }
 
-  void onTimeout(const P::Http::Request& request, P::Http::ResponseWriter writer) override {
-    try {
-      const std::string request_id = RequestIdFor(ToRaw(request));
-      RawResponse response = dispatcher_->ProblemResponse(
-          {core::ErrorCode::kRequestTimeout, "The request was not received completely in time.", {}, {}},
-          request.resource().empty() ? "/" : request.resource(), request_id);
-      response.headers.emplace_back("X-Request-Id", request_id);
-      response.headers.emplace_back("Connection", "close");
-      core::log::Info("http_request_timeout", {{"request_id", request_id}});
-      Send(response, writer);
-    } catch (const std::exception& e) {
-      core::log::Error("http_transport_error", {{"what", e.what()}});
-    }
-  }
-
  private:
   std::shared_ptr<Dispatcher> dispatcher_;
 };

@@ -43,8 +43,7 @@ class AdvisoryLock {
   std::string key_;
 };
 
-void EnsureBookkeeping(pqxx::connection& connection, const MigrationTarget& target) {
-  pqxx::work tx(connection);
+void CreateBookkeeping(pqxx::transaction_base& tx, const MigrationTarget& target) {
   const std::string schema = tx.quote_name(target.schema);
   std::string sql = "CREATE SCHEMA IF NOT EXISTS " + schema;
   if (!target.owner_role.empty()) sql += " AUTHORIZATION " + tx.quote_name(target.owner_role);
@@ -55,6 +54,11 @@ void EnsureBookkeeping(pqxx::connection& connection, const MigrationTarget& targ
   if (!target.owner_role.empty()) {
     tx.exec("ALTER TABLE " + schema + ".schema_migrations OWNER TO " + tx.quote_name(target.owner_role));
   }
+}
+
+void EnsureBookkeeping(pqxx::connection& connection, const MigrationTarget& target) {
+  pqxx::work tx(connection);
+  CreateBookkeeping(tx, target);
   tx.commit();
 }
 
@@ -69,16 +73,24 @@ std::vector<AppliedMigration> ReadApplied(pqxx::connection& connection, const st
   return applied;
 }
 
-void ApplyOne(pqxx::connection& connection, const MigrationTarget& target, const MigrationFile& file) {
-  pqxx::work tx(connection);
+// Runs one file and records it, inside the caller's transaction. SET LOCAL semantics: the
+// role and search_path last until the transaction ends or the next call changes them.
+void ApplyWithin(pqxx::transaction_base& tx, const MigrationTarget& target, const MigrationFile& file) {
   const std::string schema = tx.quote_name(target.schema);
-  // SET LOCAL semantics: the role and search_path end with this transaction.
   std::string enter = "SELECT set_config('search_path', " + tx.quote(schema) + ", true)";
   if (!target.owner_role.empty()) enter += ", set_config('role', " + tx.quote(target.owner_role) + ", true)";
   tx.exec(enter);
   tx.exec(file.sql);
   tx.exec("INSERT INTO " + schema + ".schema_migrations (version, file_name, checksum) VALUES (" +
           std::to_string(file.version) + ", " + tx.quote(file.file_name) + ", " + tx.quote(file.checksum) + ")");
+  // Back to the service's own identity before anything else runs in this transaction.
+  tx.exec("SELECT set_config('role', 'none', true), set_config('search_path', '\"$user\", public', true)");
+  if (target.after_each) target.after_each(tx, file);
+}
+
+void ApplyOne(pqxx::connection& connection, const MigrationTarget& target, const MigrationFile& file) {
+  pqxx::work tx(connection);
+  ApplyWithin(tx, target, file);
   tx.commit();
 }
 
@@ -94,6 +106,12 @@ auto Guarded(Fn&& fn) -> decltype(fn()) {
 }
 
 }  // namespace
+
+void ApplyAllInTransaction(pqxx::transaction_base& tx, const MigrationTarget& target,
+                           const std::vector<MigrationFile>& files) {
+  CreateBookkeeping(tx, target);
+  for (const auto& file : files) ApplyWithin(tx, target, file);
+}
 
 std::string Sha256Hex(const std::string& bytes) {
   unsigned char digest[crypto_hash_sha256_BYTES];

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,15 @@ struct MigrationPlan {
 struct MigrationTarget {
   std::string schema;
   std::string owner_role;
+  // Runs after each file, in the same transaction, as the service's own role (the tenancy
+  // component records the tenant's schema version here).
+  std::function<void(pqxx::transaction_base&, const MigrationFile&)> after_each = {};
 };
+
+// Creates the bookkeeping table and applies every file inside the caller's transaction:
+// onboarding uses it so a new tenant's schema is complete or absent, never half-built.
+void ApplyAllInTransaction(pqxx::transaction_base& tx, const MigrationTarget& target,
+                           const std::vector<MigrationFile>& files);
 
 struct MigrationReport {
   std::vector<std::string> applied;  // file names applied by this run

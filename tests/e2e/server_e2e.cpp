@@ -194,8 +194,8 @@ TEST(MigrateE2eTest, RefusesAnEditedMigrationNamingIt) {
   namespace fs = std::filesystem;
   testing::TestDatabase database;
   const fs::path dir = fs::temp_directory_path() / ("clinicore-migrate-e2e-" + database.name());
-  fs::create_directories(dir / "platform");
-  fs::copy(testing::SourceRoot() + "/migrations/platform", dir / "platform", fs::copy_options::recursive);
+  fs::create_directories(dir);
+  fs::copy(testing::SourceRoot() + "/migrations", dir, fs::copy_options::recursive);
   std::map<std::string, std::string> env = {{"CLINICORE_DATABASE_URL", database.url()},
                                             {"CLINICORE_MIGRATIONS_DIR", dir.string()}};
   ServerProcess first({"migrate"}, env);

@@ -253,6 +253,8 @@ int ServerProcess::WaitForExit(std::chrono::milliseconds timeout) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // The child is gone: read what is left in the pipe so Output() is complete.
+  if (reader_.joinable()) reader_.join();
   return *exit_status_;
 }
 

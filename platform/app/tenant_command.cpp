@@ -1,0 +1,158 @@
+// `clinicore tenant …`: the console's tenant operations for operators without HTTP, over
+// the same TenantService.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+
+#include "platform/app/app_context.hpp"
+
+namespace clinicore::app {
+namespace {
+
+constexpr const char* kTenantUsage =
+    "usage: clinicore tenant create <slug> <display name> [--time-zone Z] [--locale L]\n"
+    "       clinicore tenant list [--status active|suspended|offboarding]\n"
+    "       clinicore tenant show|suspend|resume|offboard <slug or id> [--reason R]\n"
+    "       clinicore tenant ensure-demo\n";
+
+struct Arguments {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+  std::string problem;
+};
+
+Arguments Parse(int argc, char** argv) {
+  Arguments args;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) == 0) {
+      if (i + 1 >= argc) {
+        args.problem = arg + " needs a value";
+        break;
+      }
+      args.options[arg.substr(2)] = argv[++i];
+    } else {
+      args.positional.push_back(arg);
+    }
+  }
+  return args;
+}
+
+tenancy::Actor CliActor() {
+  const passwd* user = ::getpwuid(::geteuid());
+  return {std::string("cli:") + (user ? user->pw_name : "unknown"), ""};
+}
+
+void Print(const tenancy::Tenant& tenant) { std::cout << tenancy::ConsoleJson(tenant).dump(2) << std::endl; }
+
+int Fail(const core::Error& error) {
+  std::cerr << "clinicore tenant: " << error.detail;
+  for (const auto& field : error.fields) std::cerr << "\n  " << field.field << ": " << field.message;
+  std::cerr << std::endl;
+  return error.code == core::ErrorCode::kUnavailable || error.code == core::ErrorCode::kInternal ? 1 : 2;
+}
+
+int Create(tenancy::TenantService& service, const Arguments& args) {
+  if (args.positional.size() != 2) {
+    std::cerr << kTenantUsage;
+    return 2;
+  }
+  tenancy::OnboardRequest request;
+  request.slug = args.positional[0];
+  request.display_name = args.positional[1];
+  if (auto it = args.options.find("time-zone"); it != args.options.end()) request.time_zone = it->second;
+  if (auto it = args.options.find("locale"); it != args.options.end()) request.locale = it->second;
+  auto result = service.Onboard(request, CliActor(), std::nullopt);
+  if (!result) return Fail(result.error());
+  Print(result->tenant);
+  return 0;
+}
+
+int List(tenancy::TenantService& service, const Arguments& args) {
+  tenancy::ListQuery query;
+  if (auto it = args.options.find("status"); it != args.options.end()) query.status = it->second;
+  query.limit = 100;
+  while (true) {
+    auto page = service.List(query);
+    if (!page) return Fail(page.error());
+    for (const auto& tenant : page->items) {
+      std::cout << tenant.slug << "\t" << tenant.status << "\t" << tenant.id << "\t" << tenant.display_name << "\n";
+    }
+    if (!page->next_cursor) break;
+    query.cursor = page->next_cursor;
+  }
+  std::cout << std::flush;
+  return 0;
+}
+
+// The demo tenant scripts/run offers a new user; created once, reused afterwards.
+int EnsureDemo(tenancy::TenantService& service) {
+  auto existing = service.Get("demo");
+  if (existing) {
+    std::cout << "demo tenant: " << existing->tenant.slug << " (" << existing->tenant.id << "), "
+              << existing->tenant.status << std::endl;
+    return 0;
+  }
+  if (existing.error().code != core::ErrorCode::kNotFound) return Fail(existing.error());
+  tenancy::OnboardRequest request{"demo", "Demo Aesthetics Clinic", "Europe/Athens", "en", nlohmann::json::object()};
+  auto created = service.Onboard(request, CliActor(), std::nullopt);
+  if (!created) return Fail(created.error());
+  std::cout << "demo tenant: created " << created->tenant.slug << " (" << created->tenant.id << ")" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int TenantCommand(int argc, char** argv) {
+  const Arguments args = Parse(argc, argv);
+  if (argc < 2 || !args.problem.empty()) {
+    if (!args.problem.empty()) std::cerr << "clinicore tenant: " << args.problem << "\n";
+    std::cerr << kTenantUsage;
+    return 2;
+  }
+  const std::string action = argv[1];
+  auto config = LoadConfigOrExplain();
+  if (!config) return 2;
+  auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
+  if (!tenant_files) return 2;
+  AppContext context(*config);
+  auto service = MakeTenantService(context, *config, std::move(*tenant_files));
+
+  if (action == "create") return Create(*service, args);
+  if (action == "list") return List(*service, args);
+  if (action == "ensure-demo") return EnsureDemo(*service);
+  if (args.positional.size() != 1) {
+    std::cerr << kTenantUsage;
+    return 2;
+  }
+  const std::string& key = args.positional[0];
+  std::optional<std::string> reason;
+  if (auto it = args.options.find("reason"); it != args.options.end()) reason = it->second;
+  core::Result<tenancy::Tenant> changed = core::Error::InvalidArgument("unknown action");
+  if (action == "show") {
+    auto detail = service->Get(key);
+    if (!detail) return Fail(detail.error());
+    nlohmann::json body = tenancy::ConsoleJson(detail->tenant);
+    body["pending_migrations"] = detail->pending_migrations;
+    body["row_counts"] = detail->row_counts;
+    std::cout << body.dump(2) << std::endl;
+    return 0;
+  }
+  if (action == "suspend") {
+    changed = service->Suspend(key, reason, CliActor());
+  } else if (action == "resume") {
+    changed = service->Resume(key, CliActor());
+  } else if (action == "offboard") {
+    changed = service->Offboard(key, CliActor());
+  } else {
+    std::cerr << "clinicore tenant: unknown action '" << action << "'\n" << kTenantUsage;
+    return 2;
+  }
+  if (!changed) return Fail(changed.error());
+  Print(*changed);
+  return 0;
+}
+
+}  // namespace clinicore::app

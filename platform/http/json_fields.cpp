@@ -1,0 +1,69 @@
+#include "platform/http/json_fields.hpp"
+
+#include <algorithm>
+
+namespace clinicore::http {
+
+JsonFields::JsonFields(const nlohmann::json& body, bool body_required) : body_(body) {
+  if (body_.is_null()) {
+    if (body_required) Fail("body", "a JSON object is required");
+  } else if (!body_.is_object()) {
+    Fail("body", "must be a JSON object");
+  }
+}
+
+void JsonFields::Fail(const std::string& field, const std::string& message) { errors_.push_back({field, message}); }
+
+const nlohmann::json* JsonFields::Field(const std::string& name, bool required) {
+  read_.push_back(name);
+  if (!body_.is_object()) return nullptr;
+  auto it = body_.find(name);
+  if (it == body_.end() || it->is_null()) {
+    if (required) Fail(name, "is required");
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::optional<std::string> JsonFields::String(const std::string& name, StringRule rule) {
+  const nlohmann::json* value = Field(name, rule.required);
+  if (!value) return std::nullopt;
+  if (!value->is_string()) {
+    Fail(name, "must be a string");
+    return std::nullopt;
+  }
+  const auto& text = value->get_ref<const std::string&>();
+  if (text.size() > rule.max_length) {
+    Fail(name, "must be at most " + std::to_string(rule.max_length) + " bytes");
+    return std::nullopt;
+  }
+  if (rule.required && text.empty()) {
+    Fail(name, "must not be empty");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<nlohmann::json> JsonFields::Object(const std::string& name, bool required) {
+  const nlohmann::json* value = Field(name, required);
+  if (!value) return std::nullopt;
+  if (!value->is_object()) {
+    Fail(name, "must be an object");
+    return std::nullopt;
+  }
+  return *value;
+}
+
+core::Status JsonFields::Finish() {
+  if (body_.is_object()) {
+    for (const auto& [key, value] : body_.items()) {
+      if (std::find(read_.begin(), read_.end(), key) == read_.end()) Fail(key, "is not a known field");
+    }
+  }
+  if (errors_.empty()) return core::Ok();
+  std::string names;
+  for (const auto& error : errors_) names += (names.empty() ? "" : ", ") + error.field;
+  return core::Error::InvalidArgument("The request body has invalid fields: " + names + ".", errors_);
+}
+
+}  // namespace clinicore::http

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/core/result.hpp"
+
+namespace clinicore::http {
+
+// Reads a JSON request object field by field and collects every problem, so a client gets
+// all of them in one 400 (each naming its field). Unknown fields are refused: a typo must
+// not be silently ignored.
+//
+//   JsonFields fields(context.body);
+//   auto slug = fields.String("slug", {.required = true, .max_length = 40});
+//   if (auto status = fields.Finish(); !status) return status.error();
+struct StringRule {
+  bool required = false;
+  size_t max_length = 1000;
+};
+
+class JsonFields {
+ public:
+  explicit JsonFields(const nlohmann::json& body, bool body_required = true);
+
+  std::optional<std::string> String(const std::string& name, StringRule rule = {});
+  std::optional<nlohmann::json> Object(const std::string& name, bool required = false);
+
+  // Errors for fields never read, then everything collected; Ok when the body was clean.
+  core::Status Finish();
+
+ private:
+  const nlohmann::json* Field(const std::string& name, bool required);
+  void Fail(const std::string& field, const std::string& message);
+
+  const nlohmann::json& body_;
+  std::vector<std::string> read_;
+  std::vector<core::FieldError> errors_;
+};
+
+}  // namespace clinicore::http

@@ -1,0 +1,174 @@
+#include "platform/tenancy/console_handler.hpp"
+
+#include <charconv>
+
+#include "platform/http/json_fields.hpp"
+#include "platform/tenancy/queries.hpp"
+#include "platform/tenancy/tenancy_middleware.hpp"
+
+namespace clinicore::tenancy {
+namespace {
+
+using core::Error;
+using core::Result;
+using http::JsonFields;
+using http::RequestContext;
+using http::Response;
+
+Result<int> ParseLimit(const std::optional<std::string>& text) {
+  if (!text) return 20;
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || ptr != text->data() + text->size() || value < 1 || value > 100) {
+    return Error::InvalidArgument("limit must be a whole number from 1 to 100.", {{"limit", "must be 1 to 100"}});
+  }
+  return value;
+}
+
+Result<std::optional<std::string>> IdempotencyKey(const RequestContext& context) {
+  auto key = context.raw.Header("idempotency-key");
+  if (!key) return std::optional<std::string>();
+  if (key->empty() || key->size() > 255) {
+    return Error::InvalidArgument("Idempotency-Key must be 1 to 255 characters.",
+                                  {{"Idempotency-Key", "must be 1 to 255 characters"}});
+  }
+  return std::optional<std::string>(*key);
+}
+
+Response TenantResponse(int status, const Tenant& tenant) { return Response::Json(status, ConsoleJson(tenant)); }
+
+}  // namespace
+
+Result<Response> ConsoleHandler::Onboard(RequestContext& context) {
+  JsonFields fields(context.body);
+  OnboardRequest request;
+  request.slug = fields.String("slug", {.required = true, .max_length = 40}).value_or("");
+  request.display_name = fields.String("display_name", {.required = true, .max_length = 200}).value_or("");
+  if (auto tz = fields.String("time_zone", {.max_length = 64})) request.time_zone = *tz;
+  if (auto locale = fields.String("locale", {.max_length = 16})) request.locale = *locale;
+  if (auto limits = fields.Object("limits")) request.limits = *limits;
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  auto key = IdempotencyKey(context);
+  if (!key) return std::move(key).error();
+
+  auto result = service_->Onboard(request, ConsoleActor(context), *key);
+  if (!result) return std::move(result).error();
+  Response response = TenantResponse(201, result->tenant);
+  response.headers.emplace_back("Location", "/v1/console/tenants/" + result->tenant.id);
+  if (result->replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
+  return response;
+}
+
+Result<Response> ConsoleHandler::List(RequestContext& context) {
+  auto limit = ParseLimit(context.Query("limit"));
+  if (!limit) return std::move(limit).error();
+  ListQuery query{context.Query("status"), context.Query("q"), context.Query("cursor"), *limit};
+  auto page = service_->List(query);
+  if (!page) return std::move(page).error();
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& tenant : page->items) items.push_back(ConsoleJson(tenant));
+  return Response::Json(200, {{"items", items},
+                              {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nullptr}});
+}
+
+Result<Response> ConsoleHandler::Show(RequestContext& context) {
+  auto detail = service_->Get(context.PathParam("id"));
+  if (!detail) return std::move(detail).error();
+  nlohmann::json body = ConsoleJson(detail->tenant);
+  body["pending_migrations"] = detail->pending_migrations;
+  body["row_counts"] = detail->row_counts;
+  return Response::Json(200, body);
+}
+
+Result<Response> ConsoleHandler::Update(RequestContext& context) {
+  JsonFields fields(context.body);
+  ProfilePatch patch;
+  patch.display_name = fields.String("display_name", {.max_length = 200});
+  patch.time_zone = fields.String("time_zone", {.max_length = 64});
+  patch.locale = fields.String("locale", {.max_length = 16});
+  patch.limits = fields.Object("limits");
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  if (!patch.display_name && !patch.time_zone && !patch.locale && !patch.limits) {
+    return Error::InvalidArgument("Send at least one of display_name, time_zone, locale, limits.",
+                                  {{"body", "no field to change"}});
+  }
+  auto tenant = service_->UpdateProfile(context.PathParam("id"), patch, ConsoleActor(context));
+  if (!tenant) return std::move(tenant).error();
+  return TenantResponse(200, *tenant);
+}
+
+Result<Response> ConsoleHandler::Suspend(RequestContext& context) {
+  JsonFields fields(context.body, false);
+  auto reason = fields.String("reason", {.max_length = 500});
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  auto tenant = service_->Suspend(context.PathParam("id"), reason, ConsoleActor(context));
+  if (!tenant) return std::move(tenant).error();
+  return TenantResponse(200, *tenant);
+}
+
+Result<Response> ConsoleHandler::Resume(RequestContext& context) {
+  JsonFields fields(context.body, false);
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  auto tenant = service_->Resume(context.PathParam("id"), ConsoleActor(context));
+  if (!tenant) return std::move(tenant).error();
+  return TenantResponse(200, *tenant);
+}
+
+Result<Response> ConsoleHandler::Offboard(RequestContext& context) {
+  JsonFields fields(context.body, false);
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  auto tenant = service_->Offboard(context.PathParam("id"), ConsoleActor(context));
+  if (!tenant) return std::move(tenant).error();
+  return TenantResponse(200, *tenant);
+}
+
+Result<Response> ConsoleHandler::Migrations(RequestContext& context) {
+  auto migrations = service_->Migrations(context.PathParam("id"));
+  if (!migrations) return std::move(migrations).error();
+  nlohmann::json applied = nlohmann::json::array();
+  for (const auto& done : migrations->applied) {
+    applied.push_back({{"version", done.version}, {"file_name", done.file_name}, {"checksum", done.checksum}});
+  }
+  return Response::Json(200, {{"applied", applied}, {"pending", migrations->pending}});
+}
+
+Result<Response> TenantSelfHandler::Profile(RequestContext& context) {
+  return Response::Json(200, PublicJson(CurrentTenant(context)));
+}
+
+Result<Response> TenantSelfHandler::Status(RequestContext& context) {
+  const Tenant& tenant = CurrentTenant(context);
+  auto status = database_.ReadInTenant(tenant.Scope(), [](db::Transaction& tx) -> Result<std::pair<int, std::string>> {
+    auto row = tx.Exec(queries::kTenantStatus)[0];
+    return std::make_pair(row[0].as<int>(), row[1].as<std::string>());
+  });
+  if (!status) return std::move(status).error();
+  return Response::Json(200, {{"tenant", tenant.slug},
+                              {"schema_version", status->first},
+                              {"database_time", status->second}});
+}
+
+void RegisterTenancyRoutes(http::Router& router, std::shared_ptr<ConsoleHandler> console,
+                           std::shared_ptr<TenantSelfHandler> self) {
+  using http::Method;
+  using http::RouteScope;
+  const http::RouteOptions read{.scope = RouteScope::kConsole};
+  const http::RouteOptions write{.scope = RouteScope::kConsole, .json_body = true};
+  auto bind = [](auto handler, auto method) {
+    return [handler, method](RequestContext& context) { return ((*handler).*method)(context); };
+  };
+  router.Add(Method::kPost, "/v1/console/tenants", bind(console, &ConsoleHandler::Onboard), write);
+  router.Add(Method::kGet, "/v1/console/tenants", bind(console, &ConsoleHandler::List), read);
+  router.Add(Method::kGet, "/v1/console/tenants/{id}", bind(console, &ConsoleHandler::Show), read);
+  router.Add(Method::kPatch, "/v1/console/tenants/{id}", bind(console, &ConsoleHandler::Update), write);
+  router.Add(Method::kPost, "/v1/console/tenants/{id}/suspend", bind(console, &ConsoleHandler::Suspend), write);
+  router.Add(Method::kPost, "/v1/console/tenants/{id}/resume", bind(console, &ConsoleHandler::Resume), write);
+  router.Add(Method::kPost, "/v1/console/tenants/{id}/offboard", bind(console, &ConsoleHandler::Offboard), write);
+  router.Add(Method::kGet, "/v1/console/tenants/{id}/migrations", bind(console, &ConsoleHandler::Migrations), read);
+
+  const http::RouteOptions tenant{.scope = RouteScope::kTenant};
+  router.Add(Method::kGet, "/v1/tenant", bind(self, &TenantSelfHandler::Profile), tenant);
+  router.Add(Method::kGet, "/v1/tenant/status", bind(self, &TenantSelfHandler::Status), tenant);
+}
+
+}  // namespace clinicore::tenancy

@@ -1,0 +1,83 @@
+#pragma once
+
+// Every statement of the tenancy component, by name. Registered with the pool at start-up.
+namespace clinicore::tenancy::queries {
+
+#define CLINICORE_TENANT_COLUMNS                                                                 \
+  "id::text, slug, display_name, status, time_zone, locale, limits::text, schema_name, role_name, " \
+  "schema_version, status_reason, "                                                              \
+  "to_char(purge_after AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                  \
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "                \
+  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+inline constexpr const char* kSelectTenantById = "tenancy.select_tenant_by_id";
+inline constexpr const char* kSelectTenantByIdSql =
+    "SELECT " CLINICORE_TENANT_COLUMNS " FROM platform.tenants WHERE id = $1::uuid";
+
+inline constexpr const char* kSelectTenantBySlug = "tenancy.select_tenant_by_slug";
+inline constexpr const char* kSelectTenantBySlugSql =
+    "SELECT " CLINICORE_TENANT_COLUMNS " FROM platform.tenants WHERE slug = $1";
+
+// Keyset pagination by slug; $1 status or NULL, $2 LIKE pattern or NULL, $3 cursor slug or
+// NULL, $4 limit.
+inline constexpr const char* kListTenants = "tenancy.list_tenants";
+inline constexpr const char* kListTenantsSql =
+    "SELECT " CLINICORE_TENANT_COLUMNS " FROM platform.tenants "
+    "WHERE ($1::text IS NULL OR status = $1) "
+    "AND ($2::text IS NULL OR slug ILIKE $2 ESCAPE '\\' OR display_name ILIKE $2 ESCAPE '\\') "
+    "AND ($3::text IS NULL OR slug > $3) ORDER BY slug LIMIT $4";
+
+inline constexpr const char* kInsertTenant = "tenancy.insert_tenant";
+inline constexpr const char* kInsertTenantSql =
+    "INSERT INTO platform.tenants (id, slug, display_name, time_zone, locale, limits, schema_name, role_name, "
+    "schema_version) VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, $8, $9) RETURNING " CLINICORE_TENANT_COLUMNS;
+
+inline constexpr const char* kUpdateTenantProfile = "tenancy.update_tenant_profile";
+inline constexpr const char* kUpdateTenantProfileSql =
+    "UPDATE platform.tenants SET display_name = coalesce($2, display_name), time_zone = coalesce($3, time_zone), "
+    "locale = coalesce($4, locale), limits = coalesce($5::jsonb, limits), updated_at = now() "
+    "WHERE id = $1::uuid RETURNING " CLINICORE_TENANT_COLUMNS;
+
+// Moves a tenant between states; $3 is the state it must be in now (a compare-and-set).
+inline constexpr const char* kUpdateTenantStatus = "tenancy.update_tenant_status";
+inline constexpr const char* kUpdateTenantStatusSql =
+    "UPDATE platform.tenants SET status = $2, status_reason = $4, "
+    "purge_after = CASE WHEN $2 = 'offboarding' THEN now() + make_interval(hours => $5) ELSE NULL END, "
+    "updated_at = now() WHERE id = $1::uuid AND status = $3 RETURNING " CLINICORE_TENANT_COLUMNS;
+
+inline constexpr const char* kSetSchemaVersion = "tenancy.set_schema_version";
+inline constexpr const char* kSetSchemaVersionSql =
+    "UPDATE platform.tenants SET schema_version = $2 WHERE schema_name = $1 AND schema_version < $2";
+
+inline constexpr const char* kSelectBehindTenants = "tenancy.select_behind_tenants";
+inline constexpr const char* kSelectBehindTenantsSql =
+    "SELECT " CLINICORE_TENANT_COLUMNS " FROM platform.tenants WHERE schema_version < $1 ORDER BY slug";
+
+inline constexpr const char* kInsertAudit = "tenancy.insert_console_audit";
+inline constexpr const char* kInsertAuditSql =
+    "INSERT INTO platform.console_audit (actor, action, tenant_id, request_id, details) "
+    "VALUES ($1, $2, $3::uuid, $4, $5::jsonb)";
+
+// Claims an idempotency key for this transaction; a concurrent holder makes this wait.
+inline constexpr const char* kClaimIdempotencyKey = "tenancy.claim_idempotency_key";
+inline constexpr const char* kClaimIdempotencyKeySql =
+    "INSERT INTO platform.idempotency_keys (scope, key, request_hash, response_status, response_body) "
+    "VALUES ($1, $2, $3, 0, 'null'::jsonb) ON CONFLICT (scope, key) DO NOTHING RETURNING key";
+
+inline constexpr const char* kSelectIdempotencyKey = "tenancy.select_idempotency_key";
+inline constexpr const char* kSelectIdempotencyKeySql =
+    "SELECT request_hash, response_status, response_body::text FROM platform.idempotency_keys "
+    "WHERE scope = $1 AND key = $2";
+
+inline constexpr const char* kStoreIdempotentResponse = "tenancy.store_idempotent_response";
+inline constexpr const char* kStoreIdempotentResponseSql =
+    "UPDATE platform.idempotency_keys SET response_status = $3, response_body = $4::jsonb "
+    "WHERE scope = $1 AND key = $2";
+
+// Inside a tenant scope: the tenant's own schema version and the database clock.
+inline constexpr const char* kTenantStatus = "tenancy.tenant_status";
+inline constexpr const char* kTenantStatusSql =
+    "SELECT coalesce(max(version), 0)::int, "
+    "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM schema_migrations";
+
+}  // namespace clinicore::tenancy::queries

@@ -1,0 +1,92 @@
+#include "platform/tenancy/tenant_directory.hpp"
+
+#include <hiredis/hiredis.h>
+#include <sys/socket.h>
+
+#include "platform/core/log.hpp"
+#include "platform/tenancy/tenant_repository.hpp"
+
+namespace clinicore::tenancy {
+
+TenantDirectory::TenantDirectory(db::Database& database, std::shared_ptr<cache::RedisClient> redis, core::Millis ttl)
+    : database_(database), redis_(std::move(redis)), ttl_(ttl) {}
+
+TenantDirectory::~TenantDirectory() { StopListening(); }
+
+core::Result<Tenant> TenantDirectory::Resolve(const std::string& key) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::shared_lock lock(mutex_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.expires > now) {
+      if (!it->second.tenant) return core::Error::NotFound("No tenant '" + key + "' exists.");
+      return *it->second.tenant;
+    }
+  }
+  const uint64_t generation = generation_;
+  auto loaded = database_.Read([&](db::Transaction& tx) -> core::Result<std::optional<Tenant>> {
+    return TenantRepository::FindByKey(tx, key);
+  });
+  if (!loaded) return std::move(loaded).error();
+  {
+    std::unique_lock lock(mutex_);
+    // A change published while we were reading makes what we read suspect: don't cache it.
+    if (generation == generation_) entries_[key] = Entry{*loaded, now + ttl_};
+  }
+  if (!loaded.value()) return core::Error::NotFound("No tenant '" + key + "' exists.");
+  return *loaded.value();
+}
+
+void TenantDirectory::InvalidateLocal() {
+  std::unique_lock lock(mutex_);
+  ++generation_;
+  entries_.clear();
+}
+
+void TenantDirectory::PublishChange() {
+  InvalidateLocal();
+  if (!redis_) return;
+  if (auto published = redis_->Command({"PUBLISH", kChangeChannel, "changed"}); !published) {
+    // Other replicas still converge when their entries expire (ttl).
+    core::log::Warn("tenant_change_not_published", {{"detail", published.error().internal}});
+  }
+}
+
+void TenantDirectory::StartListening(const core::RedisConfig& config) {
+  if (listening_.exchange(true)) return;
+  listener_ = std::thread([this, config] { Listen(config); });
+}
+
+void TenantDirectory::StopListening() {
+  if (!listening_.exchange(false)) return;
+  // Unblocks the listener's read; it sees listening_ == false and returns.
+  if (int fd = listener_fd_.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  if (listener_.joinable()) listener_.join();
+}
+
+void TenantDirectory::Listen(core::RedisConfig config) {
+  const timeval connect_timeout{static_cast<time_t>(config.connect_timeout.count() / 1000),
+                                static_cast<suseconds_t>((config.connect_timeout.count() % 1000) * 1000)};
+  while (listening_) {
+    std::unique_ptr<redisContext, decltype(&redisFree)> context(
+        redisConnectWithTimeout(config.host.c_str(), config.port, connect_timeout), redisFree);
+    if (context && !context->err) {
+      redisSetTimeout(context.get(), timeval{0, 0});  // block: StopListening shuts the socket down
+      listener_fd_ = context->fd;
+      auto* reply = static_cast<redisReply*>(redisCommand(context.get(), "SUBSCRIBE %s", kChangeChannel));
+      if (reply) freeReplyObject(reply);
+      // Anything published while we were not subscribed is lost: start from a clean cache.
+      InvalidateLocal();
+      while (listening_) {
+        void* message = nullptr;
+        if (redisGetReply(context.get(), &message) != REDIS_OK) break;
+        freeReplyObject(message);
+        InvalidateLocal();
+      }
+      listener_fd_ = -1;
+    }
+    for (int i = 0; i < 10 && listening_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace clinicore::tenancy

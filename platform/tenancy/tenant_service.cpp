@@ -1,0 +1,335 @@
+#include "platform/tenancy/tenant_service.hpp"
+
+#include <date/tz.h>
+#include <sodium.h>
+
+#include <regex>
+
+#include "platform/core/log.hpp"
+#include "platform/tenancy/queries.hpp"
+#include "platform/tenancy/tenant_repository.hpp"
+
+namespace clinicore::tenancy {
+namespace {
+
+using core::Error;
+using core::ErrorCode;
+using core::Result;
+
+constexpr const char* kOnboardScope = "console.onboard";
+
+std::string NewUuid() {
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  std::string h(hex);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+Error TenantNotFound(const std::string& key) { return Error::NotFound("No tenant '" + key + "' exists."); }
+
+// The request as stored with an Idempotency-Key: a different body under the same key is refused.
+std::string RequestHash(const OnboardRequest& request) {
+  nlohmann::json canonical = {{"slug", request.slug},
+                              {"display_name", request.display_name},
+                              {"time_zone", request.time_zone},
+                              {"locale", request.locale},
+                              {"limits", request.limits}};
+  return migrations::Sha256Hex(canonical.dump());
+}
+
+// A stable row count per table of one schema, read as the tenant's own role.
+std::map<std::string, long long> RowCounts(db::Transaction& tx) {
+  std::map<std::string, long long> counts;
+  const auto tables = tx.ExecScript(
+      "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename");
+  for (const auto& row : tables) {
+    const std::string table = row[0].as<std::string>();
+    counts[table] = tx.ExecScript("SELECT count(*) FROM " + tx.QuoteName(table))[0][0].as<long long>();
+  }
+  return counts;
+}
+
+}  // namespace
+
+core::Status ValidateTimeZone(const std::string& time_zone) {
+  try {
+    (void)date::locate_zone(time_zone);
+    return core::Ok();
+  } catch (const std::exception&) {
+    return Error::InvalidArgument("time_zone '" + time_zone + "' is not an IANA time zone.",
+                                  {{"time_zone", "must be an IANA time zone such as Europe/Athens"}});
+  }
+}
+
+core::Status ValidateLocale(const std::string& locale) {
+  static const std::regex kLocale(R"(^[a-z]{2,3}(-[A-Z]{2})?$)");
+  if (std::regex_match(locale, kLocale)) return core::Ok();
+  return Error::InvalidArgument("locale '" + locale + "' is not a language tag like en or el-GR.",
+                                {{"locale", "must look like en or el-GR"}});
+}
+
+core::Status ValidateLimits(const nlohmann::json& limits) {
+  static const std::regex kKey(R"(^[a-z][a-z0-9_]{0,63}$)");
+  if (!limits.is_object()) return Error::InvalidArgument("limits must be an object.", {{"limits", "must be an object"}});
+  if (limits.size() > 50) return Error::InvalidArgument("limits has too many keys.", {{"limits", "at most 50 keys"}});
+  for (const auto& [key, value] : limits.items()) {
+    if (!std::regex_match(key, kKey)) {
+      return Error::InvalidArgument("limits key '" + key + "' is not snake_case.",
+                                    {{"limits." + key, "keys must be snake_case"}});
+    }
+    if (!value.is_number_integer() || value.get<long long>() < 0) {
+      return Error::InvalidArgument("limits." + key + " must be a non-negative integer.",
+                                    {{"limits." + key, "must be a non-negative integer"}});
+    }
+  }
+  return core::Ok();
+}
+
+core::Status ValidateOnboardRequest(const OnboardRequest& request) {
+  if (auto slug = ValidateSlug(request.slug); !slug) return slug;
+  const size_t name_length = request.display_name.size();
+  if (name_length == 0 || name_length > 200) {
+    return Error::InvalidArgument("display_name must be 1 to 200 bytes.", {{"display_name", "must be 1 to 200 bytes"}});
+  }
+  if (auto tz = ValidateTimeZone(request.time_zone); !tz) return tz;
+  if (auto locale = ValidateLocale(request.locale); !locale) return locale;
+  return ValidateLimits(request.limits);
+}
+
+TenantService::TenantService(db::Database& database, std::vector<migrations::MigrationFile> tenant_migrations,
+                             std::shared_ptr<TenantDirectory> directory, TenancyOptions options)
+    : database_(database),
+      tenant_migrations_(std::move(tenant_migrations)),
+      directory_(std::move(directory)),
+      options_(options) {}
+
+int TenantService::latest_version() const {
+  return tenant_migrations_.empty() ? 0 : tenant_migrations_.back().version;
+}
+
+Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, const Actor& actor,
+                                             const std::optional<std::string>& idempotency_key) {
+  if (auto valid = ValidateOnboardRequest(request); !valid) return std::move(valid).error();
+  const std::string request_hash = RequestHash(request);
+
+  auto result = database_.Write([&](db::Transaction& tx) -> Result<OnboardResult> {
+    if (idempotency_key) {
+      // Claim the key first: a concurrent request with the same key waits here, then replays.
+      if (tx.Exec(queries::kClaimIdempotencyKey, kOnboardScope, *idempotency_key, request_hash).empty()) {
+        auto stored = tx.Exec(queries::kSelectIdempotencyKey, kOnboardScope, *idempotency_key)[0];
+        if (stored[0].as<std::string>() != request_hash) {
+          return Error{ErrorCode::kConflict, "This Idempotency-Key was used with a different request.", {},
+                       {{"Idempotency-Key", "already used with a different request body"}}};
+        }
+        const std::string id = nlohmann::json::parse(stored[2].as<std::string>()).value("id", "");
+        auto tenant = TenantRepository::FindById(tx, id);
+        if (!tenant) return Error::NotFound("The tenant created under this Idempotency-Key no longer exists.");
+        tx.Commit();  // nothing was written; committing just ends the transaction
+        return OnboardResult{*tenant, true};
+      }
+    }
+    if (TenantRepository::FindBySlug(tx, request.slug)) {
+      return Error{ErrorCode::kAlreadyExists, "The slug '" + request.slug + "' is taken.", {},
+                   {{"slug", "is already taken"}}};
+    }
+
+    Tenant tenant;
+    tenant.id = NewUuid();
+    tenant.slug = request.slug;
+    tenant.display_name = request.display_name;
+    tenant.time_zone = request.time_zone;
+    tenant.locale = request.locale;
+    tenant.limits = request.limits;
+    tenant.schema_name = SchemaNameFor(request.slug);
+    tenant.role_name = RoleNameFor(tenant.id);
+    tenant.schema_version = latest_version();
+
+    // Role, schema, tables and registry row commit together or not at all: PostgreSQL DDL
+    // (CREATE ROLE included) is transactional.
+    const std::string role = tx.QuoteName(tenant.role_name);
+    Step(OnboardStep::kCreateRole);
+    tx.ExecScript("CREATE ROLE " + role + " NOLOGIN NOINHERIT");
+    tx.ExecScript("GRANT " + role + " TO CURRENT_USER");  // so the service can SET ROLE to it
+    Step(OnboardStep::kCreateSchema);
+    tx.ExecScript("CREATE SCHEMA " + tx.QuoteName(tenant.schema_name) + " AUTHORIZATION " + role);
+    Step(OnboardStep::kMigrate);
+    migrations::ApplyAllInTransaction(tx.raw(), {tenant.schema_name, tenant.role_name}, tenant_migrations_);
+    Step(OnboardStep::kRegister);
+    Tenant stored = TenantRepository::Insert(tx, tenant);
+    TenantRepository::Audit(tx, actor.name, "tenant.onboard", stored.id, actor.request_id,
+                            {{"slug", stored.slug}, {"schema_version", stored.schema_version}});
+    if (idempotency_key) {
+      tx.Exec(queries::kStoreIdempotentResponse, kOnboardScope, *idempotency_key, 201,
+              nlohmann::json({{"id", stored.id}}).dump());
+    }
+    tx.Commit();
+    return OnboardResult{stored, false};
+  });
+  if (result && !result->replayed) {
+    directory_->PublishChange();
+    core::log::Info("tenant_onboarded", {{"tenant_id", result->tenant.id}, {"slug", result->tenant.slug}});
+  }
+  if (!result && result.error().code == ErrorCode::kAlreadyExists && result.error().fields.empty()) {
+    // Two onboardings of one slug raced; the unique index decided.
+    return Error{ErrorCode::kAlreadyExists, "The slug '" + request.slug + "' is taken.", {},
+                 {{"slug", "is already taken"}}};
+  }
+  return result;
+}
+
+Result<TenantPage> TenantService::List(const ListQuery& query) {
+  if (query.limit < 1 || query.limit > 100) {
+    return Error::InvalidArgument("limit must be between 1 and 100.", {{"limit", "must be between 1 and 100"}});
+  }
+  if (query.status && *query.status != "active" && *query.status != "suspended" && *query.status != "offboarding") {
+    return Error::InvalidArgument("status must be active, suspended or offboarding.",
+                                  {{"status", "must be active, suspended or offboarding"}});
+  }
+  std::optional<std::string> pattern;
+  if (query.search) {
+    if (query.search->size() > 100) {
+      return Error::InvalidArgument("q is longer than 100 characters.", {{"q", "at most 100 characters"}});
+    }
+    std::string escaped;
+    for (char c : *query.search) {
+      if (c == '%' || c == '_' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    pattern = "%" + escaped + "%";
+  }
+  return database_.Read([&](db::Transaction& tx) -> Result<TenantPage> {
+    TenantPage page;
+    page.items = TenantRepository::List(tx, query.status, pattern, query.cursor, query.limit + 1);
+    if (static_cast<int>(page.items.size()) > query.limit) {
+      page.items.pop_back();
+      page.next_cursor = page.items.back().slug;
+    }
+    return page;
+  });
+}
+
+Result<TenantDetail> TenantService::Get(const std::string& key) {
+  auto tenant = database_.Read([&](db::Transaction& tx) -> Result<std::optional<Tenant>> {
+    return TenantRepository::FindByKey(tx, key);
+  });
+  if (!tenant) return std::move(tenant).error();
+  if (!tenant.value()) return TenantNotFound(key);
+  TenantDetail detail{**tenant, 0, {}};
+  for (const auto& file : tenant_migrations_) {
+    if (file.version > detail.tenant.schema_version) ++detail.pending_migrations;
+  }
+  auto counts = database_.ReadInTenant(detail.tenant.Scope(), [](db::Transaction& tx) -> Result<std::map<std::string, long long>> {
+    return RowCounts(tx);
+  });
+  if (!counts) return std::move(counts).error();
+  detail.row_counts = std::move(counts).value();
+  return detail;
+}
+
+Result<Tenant> TenantService::UpdateProfile(const std::string& key, const ProfilePatch& patch, const Actor& actor) {
+  if (patch.display_name && (patch.display_name->empty() || patch.display_name->size() > 200)) {
+    return Error::InvalidArgument("display_name must be 1 to 200 bytes.", {{"display_name", "must be 1 to 200 bytes"}});
+  }
+  if (patch.time_zone) {
+    if (auto tz = ValidateTimeZone(*patch.time_zone); !tz) return std::move(tz).error();
+  }
+  if (patch.locale) {
+    if (auto locale = ValidateLocale(*patch.locale); !locale) return std::move(locale).error();
+  }
+  if (patch.limits) {
+    if (auto limits = ValidateLimits(*patch.limits); !limits) return std::move(limits).error();
+  }
+  auto updated = database_.Write([&](db::Transaction& tx) -> Result<Tenant> {
+    auto existing = TenantRepository::FindByKey(tx, key);
+    if (!existing) return TenantNotFound(key);
+    if (existing->status == "offboarding") {
+      return Error{ErrorCode::kFailedPrecondition, "The tenant is being offboarded; it can no longer change.", {}, {}};
+    }
+    auto tenant = TenantRepository::UpdateProfile(tx, existing->id, patch.display_name, patch.time_zone, patch.locale,
+                                                  patch.limits);
+    nlohmann::json changed = nlohmann::json::object();
+    if (patch.display_name) changed["display_name"] = *patch.display_name;
+    if (patch.time_zone) changed["time_zone"] = *patch.time_zone;
+    if (patch.locale) changed["locale"] = *patch.locale;
+    if (patch.limits) changed["limits"] = *patch.limits;
+    TenantRepository::Audit(tx, actor.name, "tenant.update", tenant->id, actor.request_id, changed);
+    tx.Commit();
+    return *tenant;
+  });
+  if (updated) directory_->PublishChange();
+  return updated;
+}
+
+Result<Tenant> TenantService::Transition(const std::string& key, const std::string& to,
+                                         std::initializer_list<std::string_view> allowed_from,
+                                         const std::optional<std::string>& reason, const Actor& actor,
+                                         const std::string& action) {
+  auto changed = database_.Write([&](db::Transaction& tx) -> Result<Tenant> {
+    auto existing = TenantRepository::FindByKey(tx, key);
+    if (!existing) return TenantNotFound(key);
+    const bool allowed = std::find(allowed_from.begin(), allowed_from.end(), existing->status) != allowed_from.end();
+    // Compare-and-set on the status read above: a concurrent change makes this a no-op.
+    auto tenant = allowed ? TenantRepository::UpdateStatus(tx, existing->id, to, existing->status, reason,
+                                                           options_.retention_hours)
+                          : std::nullopt;
+    if (!tenant) {
+      return Error{ErrorCode::kFailedPrecondition,
+                   "The tenant is " + existing->status + "; it cannot be " + action + " from that state.", {},
+                   {{"status", "is " + existing->status}}};
+    }
+    TenantRepository::Audit(tx, actor.name, "tenant." + action, tenant->id, actor.request_id,
+                            {{"from", existing->status}, {"to", to}, {"reason", reason ? nlohmann::json(*reason) : nullptr}});
+    tx.Commit();
+    return *tenant;
+  });
+  if (changed) {
+    directory_->PublishChange();
+    core::log::Info("tenant_status_changed", {{"tenant_id", changed->id}, {"status", changed->status}});
+  }
+  return changed;
+}
+
+Result<Tenant> TenantService::Suspend(const std::string& key, const std::optional<std::string>& reason,
+                                      const Actor& actor) {
+  if (reason && reason->size() > 500) {
+    return Error::InvalidArgument("reason is longer than 500 bytes.", {{"reason", "at most 500 bytes"}});
+  }
+  return Transition(key, "suspended", {"active"}, reason, actor, "suspended");
+}
+
+Result<Tenant> TenantService::Resume(const std::string& key, const Actor& actor) {
+  return Transition(key, "active", {"suspended"}, std::nullopt, actor, "resumed");
+}
+
+Result<Tenant> TenantService::Offboard(const std::string& key, const Actor& actor) {
+  return Transition(key, "offboarding", {"active", "suspended"}, std::nullopt, actor, "offboarded");
+}
+
+Result<TenantMigrations> TenantService::Migrations(const std::string& key) {
+  auto tenant = database_.Read([&](db::Transaction& tx) -> Result<std::optional<Tenant>> {
+    return TenantRepository::FindByKey(tx, key);
+  });
+  if (!tenant) return std::move(tenant).error();
+  if (!tenant.value()) return TenantNotFound(key);
+  auto applied = database_.ReadInTenant((*tenant)->Scope(), [](db::Transaction& tx) -> Result<std::vector<migrations::AppliedMigration>> {
+    std::vector<migrations::AppliedMigration> rows;
+    for (const auto& row : tx.ExecScript("SELECT version, file_name, checksum FROM schema_migrations ORDER BY version")) {
+      rows.push_back({row[0].as<int>(), row[1].as<std::string>(), row[2].as<std::string>()});
+    }
+    return rows;
+  });
+  if (!applied) return std::move(applied).error();
+  TenantMigrations result{applied.value(), {}};
+  for (const auto& file : tenant_migrations_) {
+    const bool done = std::any_of(result.applied.begin(), result.applied.end(),
+                                  [&](const auto& a) { return a.version == file.version; });
+    if (!done) result.pending.push_back(file.file_name);
+  }
+  return result;
+}
+
+}  // namespace clinicore::tenancy

@@ -1,0 +1,121 @@
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <string_view>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/core/result.hpp"
+#include "platform/db/database.hpp"
+#include "platform/migrations/migrations.hpp"
+#include "platform/tenancy/tenant.hpp"
+#include "platform/tenancy/tenant_directory.hpp"
+
+namespace clinicore::tenancy {
+
+// Who asked, for the console audit trail.
+struct Actor {
+  std::string name;        // "console:bootstrap", "cli:root"
+  std::string request_id;  // empty outside HTTP
+};
+
+struct OnboardRequest {
+  std::string slug;
+  std::string display_name;
+  std::string time_zone = "UTC";
+  std::string locale = "en";
+  nlohmann::json limits = nlohmann::json::object();
+};
+
+struct ProfilePatch {
+  std::optional<std::string> display_name;
+  std::optional<std::string> time_zone;
+  std::optional<std::string> locale;
+  std::optional<nlohmann::json> limits;
+};
+
+struct OnboardResult {
+  Tenant tenant;
+  bool replayed = false;  // answered from an earlier request with the same Idempotency-Key
+};
+
+struct TenantPage {
+  std::vector<Tenant> items;
+  std::optional<std::string> next_cursor;
+};
+
+struct ListQuery {
+  std::optional<std::string> status;
+  std::optional<std::string> search;
+  std::optional<std::string> cursor;
+  int limit = 20;
+};
+
+struct TenantDetail {
+  Tenant tenant;
+  int pending_migrations = 0;
+  std::map<std::string, long long> row_counts;  // table → rows, in the tenant's schema
+};
+
+struct TenantMigrations {
+  std::vector<migrations::AppliedMigration> applied;
+  std::vector<std::string> pending;
+};
+
+// Steps of onboarding, named so tests can inject a failure at each one.
+enum class OnboardStep { kCreateRole, kCreateSchema, kMigrate, kRegister };
+using FaultInjector = std::function<void(OnboardStep)>;
+
+struct TenancyOptions {
+  int retention_hours = 24 * 30;  // offboarding → drop, after the export exists
+};
+
+// Business rules of the tenant lifecycle; every change is one transaction with its audit
+// row, and every change tells the directory (and through it, other replicas).
+class TenantService {
+ public:
+  TenantService(db::Database& database, std::vector<migrations::MigrationFile> tenant_migrations,
+                std::shared_ptr<TenantDirectory> directory, TenancyOptions options = {});
+
+  core::Result<OnboardResult> Onboard(const OnboardRequest& request, const Actor& actor,
+                                      const std::optional<std::string>& idempotency_key);
+  core::Result<TenantPage> List(const ListQuery& query);
+  core::Result<TenantDetail> Get(const std::string& key);
+  core::Result<Tenant> UpdateProfile(const std::string& key, const ProfilePatch& patch, const Actor& actor);
+  core::Result<Tenant> Suspend(const std::string& key, const std::optional<std::string>& reason, const Actor& actor);
+  core::Result<Tenant> Resume(const std::string& key, const Actor& actor);
+  core::Result<Tenant> Offboard(const std::string& key, const Actor& actor);
+  core::Result<TenantMigrations> Migrations(const std::string& key);
+
+  const std::vector<migrations::MigrationFile>& tenant_migrations() const { return tenant_migrations_; }
+  int latest_version() const;
+
+  void SetFaultInjector(FaultInjector injector) { fault_ = std::move(injector); }
+
+ private:
+  core::Result<Tenant> Transition(const std::string& key, const std::string& to,
+                                  std::initializer_list<std::string_view> allowed_from,
+                                  const std::optional<std::string>& reason, const Actor& actor,
+                                  const std::string& action);
+  void Step(OnboardStep step) const {
+    if (fault_) fault_(step);
+  }
+
+  db::Database& database_;
+  std::vector<migrations::MigrationFile> tenant_migrations_;
+  std::shared_ptr<TenantDirectory> directory_;
+  TenancyOptions options_;
+  FaultInjector fault_;
+};
+
+// Validation shared by the console handler and the CLI (field errors name the JSON field).
+core::Status ValidateOnboardRequest(const OnboardRequest& request);
+core::Status ValidateTimeZone(const std::string& time_zone);
+core::Status ValidateLocale(const std::string& locale);
+core::Status ValidateLimits(const nlohmann::json& limits);
+
+}  // namespace clinicore::tenancy

@@ -1,0 +1,128 @@
+#include "tests/harness/isolation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace clinicore::testing {
+namespace {
+
+struct Column {
+  std::string name;
+  std::string type;
+  bool not_null;
+  bool has_default;
+  std::string reference;  // "table(column)" when a foreign key, else empty
+};
+
+std::vector<Column> ColumnsOf(db::Transaction& tx, const std::string& table) {
+  std::vector<Column> columns;
+  const auto rows = tx.ExecScript(
+      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+      "a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', "
+      "coalesce((SELECT quote_ident(rc.relname) || '(' || quote_ident(ra.attname) || ')' FROM pg_constraint k "
+      "  JOIN pg_class rc ON rc.oid = k.confrelid "
+      "  JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1] "
+      "  WHERE k.conrelid = a.attrelid AND k.contype = 'f' AND k.conkey[1] = a.attnum LIMIT 1), '') "
+      "FROM pg_attribute a WHERE a.attrelid = (quote_ident(current_schema()) || '.' || " +
+      tx.Quote(tx.QuoteName(table)) + ")::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
+  for (const auto& row : rows) {
+    columns.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<bool>(), row[3].as<bool>(),
+                       row[4].as<std::string>()});
+  }
+  return columns;
+}
+
+std::string ValueFor(db::Transaction& tx, const Column& column, const std::string& marker, long long number) {
+  if (!column.reference.empty()) {
+    auto open = column.reference.find('(');
+    return "(SELECT " + column.reference.substr(open + 1, column.reference.size() - open - 2) + " FROM " +
+           column.reference.substr(0, open) + " LIMIT 1)";
+  }
+  const std::string& type = column.type;
+  const std::string text = tx.Quote(marker);
+  if (type == "text" || type.rfind("character", 0) == 0) return text;
+  if (type == "integer" || type == "bigint" || type == "smallint" || type.rfind("numeric", 0) == 0) {
+    return std::to_string(number % 30000 + 1);
+  }
+  if (type == "uuid") return "gen_random_uuid()";
+  if (type.rfind("timestamp", 0) == 0 || type == "date") return "now()";
+  if (type == "boolean") return "true";
+  if (type == "jsonb" || type == "json") return tx.Quote(nlohmann::json({{"marker", marker}}).dump());
+  if (type == "bytea") return "convert_to(" + text + ", 'UTF8')";
+  if (type == "text[]") return "ARRAY[" + text + "]";
+  if (type == "tstzrange") return "tstzrange(now(), now() + interval '1 hour')";
+  if (type == "inet") return "'127.0.0.1'";
+  if (column.has_default) return "DEFAULT";
+  if (!column.not_null) return "NULL";
+  ADD_FAILURE() << "isolation filler: no value for column " << column.name << " of type " << type
+                << " (extend tests/harness/isolation.cpp)";
+  return "NULL";
+}
+
+}  // namespace
+
+std::vector<std::string> TablesOf(db::Database& database, const db::TenantScope& scope) {
+  auto tables = database.ReadInTenant(scope, [](db::Transaction& tx) -> core::Result<std::vector<std::string>> {
+    std::vector<std::string> names;
+    for (const auto& row : tx.ExecScript("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                                         "c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN "
+                                         "('r', 'p') ORDER BY c.relname")) {
+      names.push_back(row[0].as<std::string>());
+    }
+    return names;
+  });
+  EXPECT_TRUE(tables.ok()) << tables.error().internal;
+  return tables.ok() ? *tables : std::vector<std::string>{};
+}
+
+std::vector<std::string> FillEveryTable(db::Database& database, const db::TenantScope& scope,
+                                        const std::string& marker) {
+  std::vector<std::string> pending = TablesOf(database, scope);
+  std::vector<std::string> filled;
+  std::mt19937_64 random{std::random_device{}()};
+  std::string last_error;
+  for (int pass = 0; pass < 8 && !pending.empty(); ++pass) {
+    std::vector<std::string> still_pending;
+    for (const auto& table : pending) {
+      auto inserted = database.WriteInTenant(scope, [&](db::Transaction& tx) -> core::Status {
+        std::string names;
+        std::string values;
+        for (const auto& column : ColumnsOf(tx, table)) {
+          names += (names.empty() ? "" : ", ") + tx.QuoteName(column.name);
+          values += (values.empty() ? "" : ", ") +
+                    ValueFor(tx, column, marker, 1'000'000 + static_cast<long long>(random() % 1'000'000));
+        }
+        tx.ExecScript("INSERT INTO " + tx.QuoteName(table) + " (" + names + ") VALUES (" + values + ")");
+        tx.Commit();
+        return core::Ok();
+      });
+      if (inserted) {
+        filled.push_back(table);
+      } else {
+        still_pending.push_back(table);
+        last_error = table + ": " + inserted.error().internal;
+      }
+    }
+    pending = std::move(still_pending);
+  }
+  EXPECT_TRUE(pending.empty()) << "could not put a marker row into every table; last error: " << last_error;
+  return filled;
+}
+
+std::vector<std::string> TablesContaining(db::Database& database, const db::TenantScope& scope,
+                                          const std::string& marker) {
+  std::vector<std::string> found;
+  for (const auto& table : TablesOf(database, scope)) {
+    auto count = database.ReadInTenant(scope, [&](db::Transaction& tx) -> core::Result<long long> {
+      return tx.ExecScript("SELECT count(*) FROM " + tx.QuoteName(table) + " t WHERE t::text LIKE " +
+                           tx.Quote("%" + marker + "%"))[0][0]
+          .as<long long>();
+    });
+    EXPECT_TRUE(count.ok()) << table << ": " << count.error().internal;
+    if (count.ok() && *count > 0) found.push_back(table);
+  }
+  return found;
+}
+
+}  // namespace clinicore::testing
