@@ -144,7 +144,7 @@ int Migrate() {
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   auto progress = [tty](const tenancy::MigrationProgress& p) {
     char line[160];
-    std::snprintf(line, sizeof line, "tenants: %d/%d migrated, %d failed, %.1f/s, ETA %.0fs", p.done, p.total,
+    std::snprintf(line, sizeof line, "tenants: %d/%d done, %d failed, %.1f/s, ETA %.0fs", p.done, p.total,
                   p.failed, p.per_second, p.eta_seconds);
     if (tty) {
       std::cout << "\r" << line << std::flush;
@@ -162,9 +162,8 @@ int Migrate() {
   std::cout << "tenants: " << tenants->migrated << " migrated, " << tenants->failures.size() << " failed, "
             << "all others up to date (" << tenants->seconds << " s)" << std::endl;
   for (const auto& [slug, reason] : tenants->failures) std::cout << "  FAILED " << slug << ": " << reason << std::endl;
-  if (!tenants->failures.empty()) return 1;
-  platform.directory->PublishChange();  // cached schema versions are stale now
-  return 0;
+  if (tenants->migrated > 0) platform.directory->PublishChange();  // cached schema versions are stale now
+  return tenants->failures.empty() ? 0 : 1;
 }
 
 }  // namespace

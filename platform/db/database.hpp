@@ -63,6 +63,7 @@ class Database {
   // Borrows a connection for work that manages its own transactions (migrations).
   core::Result<PooledConnection> Acquire() { return pool_.Acquire(); }
   ConnectionPool& pool() { return pool_; }
+  int pool_size() const { return config_.pool_size; }
   core::Status Ping();
 
  private:

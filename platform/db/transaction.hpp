@@ -12,7 +12,8 @@ namespace clinicore::db {
 // nothing is committed unless Commit() is called, and leaving scope without it rolls back.
 class Transaction {
  public:
-  // Read-only transactions open with BEGIN READ ONLY (one round trip, no extra SET).
+  // Read-only transactions are libpqxx read_transactions (BEGIN; SET TRANSACTION READ ONLY,
+  // sent together in one round trip).
   Transaction(pqxx::connection& connection, bool read_only)
       : work_(read_only ? std::unique_ptr<pqxx::transaction_base>(std::make_unique<pqxx::read_transaction>(connection))
                         : std::make_unique<pqxx::work>(connection)) {}

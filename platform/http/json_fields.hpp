@@ -26,6 +26,8 @@ struct StringRule {
 class JsonFields {
  public:
   explicit JsonFields(const nlohmann::json& body, bool body_required = true);
+  // Holds a reference to the body: a temporary would dangle.
+  JsonFields(nlohmann::json&& body, bool body_required = true) = delete;
 
   std::optional<std::string> String(const std::string& name, StringRule rule = {});
   std::optional<nlohmann::json> Object(const std::string& name, bool required = false);

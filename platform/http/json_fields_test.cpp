@@ -6,7 +6,8 @@ namespace clinicore::http {
 namespace {
 
 TEST(JsonFieldsTest, ReadsKnownFields) {
-  JsonFields fields(nlohmann::json{{"name", "Athens"}, {"limits", {{"users", 5}}}});
+  const nlohmann::json body = {{"name", "Athens"}, {"limits", {{"users", 5}}}};
+  JsonFields fields(body);
   EXPECT_EQ(fields.String("name", {.required = true}), "Athens");
   EXPECT_EQ(fields.Object("limits")->at("users"), 5);
   EXPECT_FALSE(fields.String("missing").has_value());
@@ -14,7 +15,8 @@ TEST(JsonFieldsTest, ReadsKnownFields) {
 }
 
 TEST(JsonFieldsTest, CollectsEveryProblemByField) {
-  JsonFields fields(nlohmann::json{{"name", 7}, {"slug", std::string(50, 'a')}, {"typo", true}});
+  const nlohmann::json body = {{"name", 7}, {"slug", std::string(50, 'a')}, {"typo", true}};
+  JsonFields fields(body);
   (void)fields.String("name");
   (void)fields.String("slug", {.max_length = 40});
   (void)fields.String("display_name", {.required = true});
@@ -33,7 +35,8 @@ TEST(JsonFieldsTest, RefusesNonObjectsAndMissingBodies) {
     ASSERT_FALSE(status.ok());
     EXPECT_EQ(status.error().fields[0].field, "body");
   }
-  JsonFields optional_body(nullptr, false);
+  const nlohmann::json none = nullptr;
+  JsonFields optional_body(none, false);
   EXPECT_TRUE(optional_body.Finish().ok());
 }
 

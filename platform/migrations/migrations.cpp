@@ -44,6 +44,9 @@ class AdvisoryLock {
 };
 
 void CreateBookkeeping(pqxx::transaction_base& tx, const MigrationTarget& target) {
+  // Migrations may legitimately run long (index builds, backfills): no statement timeout
+  // for this transaction.
+  tx.exec("SELECT set_config('statement_timeout', '0', true)");
   const std::string schema = tx.quote_name(target.schema);
   std::string sql = "CREATE SCHEMA IF NOT EXISTS " + schema;
   if (!target.owner_role.empty()) sql += " AUTHORIZATION " + tx.quote_name(target.owner_role);
@@ -77,7 +80,8 @@ std::vector<AppliedMigration> ReadApplied(pqxx::connection& connection, const st
 // role and search_path last until the transaction ends or the next call changes them.
 void ApplyWithin(pqxx::transaction_base& tx, const MigrationTarget& target, const MigrationFile& file) {
   const std::string schema = tx.quote_name(target.schema);
-  std::string enter = "SELECT set_config('search_path', " + tx.quote(schema) + ", true)";
+  std::string enter = "SELECT set_config('statement_timeout', '0', true), set_config('search_path', " +
+                      tx.quote(schema) + ", true)";
   if (!target.owner_role.empty()) enter += ", set_config('role', " + tx.quote(target.owner_role) + ", true)";
   tx.exec(enter);
   tx.exec(file.sql);

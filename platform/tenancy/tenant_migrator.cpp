@@ -1,5 +1,6 @@
 #include "platform/tenancy/tenant_migrator.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -55,7 +56,9 @@ core::Result<MigrateAllReport> MigrateAllTenants(db::Database& database,
     }
   };
   std::vector<std::thread> threads;
-  const int count = std::max(1, std::min<int>(parallelism, report.total_tenants));
+  // Each worker holds one pooled connection for a whole tenant: never more workers than
+  // connections, or the extra ones would time out waiting for the pool.
+  const int count = std::max(1, std::min({parallelism, report.total_tenants, database.pool_size()}));
   for (int i = 0; i < count; ++i) threads.emplace_back(worker);
   for (auto& thread : threads) thread.join();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -267,7 +267,7 @@ Result<Tenant> TenantService::UpdateProfile(const std::string& key, const Profil
 Result<Tenant> TenantService::Transition(const std::string& key, const std::string& to,
                                          std::initializer_list<std::string_view> allowed_from,
                                          const std::optional<std::string>& reason, const Actor& actor,
-                                         const std::string& action) {
+                                         const std::string& audit_action, const std::string& action) {
   auto changed = database_.Write([&](db::Transaction& tx) -> Result<Tenant> {
     auto existing = TenantRepository::FindByKey(tx, key);
     if (!existing) return TenantNotFound(key);
@@ -281,7 +281,7 @@ Result<Tenant> TenantService::Transition(const std::string& key, const std::stri
                    "The tenant is " + existing->status + "; it cannot be " + action + " from that state.", {},
                    {{"status", "is " + existing->status}}};
     }
-    TenantRepository::Audit(tx, actor.name, "tenant." + action, tenant->id, actor.request_id,
+    TenantRepository::Audit(tx, actor.name, audit_action, tenant->id, actor.request_id,
                             {{"from", existing->status}, {"to", to}, {"reason", reason ? nlohmann::json(*reason) : nullptr}});
     tx.Commit();
     return *tenant;
@@ -298,15 +298,15 @@ Result<Tenant> TenantService::Suspend(const std::string& key, const std::optiona
   if (reason && reason->size() > 500) {
     return Error::InvalidArgument("reason is longer than 500 bytes.", {{"reason", "at most 500 bytes"}});
   }
-  return Transition(key, "suspended", {"active"}, reason, actor, "suspended");
+  return Transition(key, "suspended", {"active"}, reason, actor, "tenant.suspend", "suspended");
 }
 
 Result<Tenant> TenantService::Resume(const std::string& key, const Actor& actor) {
-  return Transition(key, "active", {"suspended"}, std::nullopt, actor, "resumed");
+  return Transition(key, "active", {"suspended"}, std::nullopt, actor, "tenant.resume", "resumed");
 }
 
 Result<Tenant> TenantService::Offboard(const std::string& key, const Actor& actor) {
-  return Transition(key, "offboarding", {"active", "suspended"}, std::nullopt, actor, "offboarded");
+  return Transition(key, "offboarding", {"active", "suspended"}, std::nullopt, actor, "tenant.offboard", "offboarded");
 }
 
 Result<TenantMigrations> TenantService::Migrations(const std::string& key) {

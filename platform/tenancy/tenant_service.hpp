@@ -100,7 +100,7 @@ class TenantService {
   core::Result<Tenant> Transition(const std::string& key, const std::string& to,
                                   std::initializer_list<std::string_view> allowed_from,
                                   const std::optional<std::string>& reason, const Actor& actor,
-                                  const std::string& action);
+                                  const std::string& audit_action, const std::string& action);
   void Step(OnboardStep step) const {
     if (fault_) fault_(step);
   }

@@ -291,9 +291,10 @@ pg_cluster_stop() {
 }
 
 # pg_cluster_ensure_db <port> <dbname> <role>
-# Creates the login role and a database it owns, when missing. The role is SUPERUSER because
-# tenancy creates a schema and a role per tenant (it needs CREATEROLE and CREATEDB at least);
-# that is acceptable for local and test clusters ONLY, production grants the narrow set.
+# Creates the login role and a database it owns, when missing. The role gets what production
+# grants the service and no more (docs/tenancy.md): CREATEROLE, because onboarding creates a
+# role per tenant and joins it; CREATEDB, for the tests' throwaway databases. Never SUPERUSER:
+# a superuser session would make every tenant role's limits moot.
 pg_cluster_ensure_db() {
   local port="${1:?usage: pg_cluster_ensure_db <port> <dbname> <role>}"
   local db="${2:?usage: pg_cluster_ensure_db <port> <dbname> <role>}"
@@ -303,8 +304,9 @@ pg_cluster_ensure_db() {
   # run inside a transaction block.
   "$CLINICORE_PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres \
     -X -q -v ON_ERROR_STOP=1 -v role="$role" -v db="$db" >/dev/null <<'SQL'
-SELECT format('CREATE ROLE %I LOGIN SUPERUSER', :'role')
+SELECT format('CREATE ROLE %I LOGIN CREATEDB CREATEROLE', :'role')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('ALTER ROLE %I NOSUPERUSER LOGIN CREATEDB CREATEROLE', :'role') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L', :'db', :'role', 'UTF8')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
