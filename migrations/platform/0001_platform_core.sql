@@ -48,3 +48,16 @@ CREATE TABLE platform.idempotency_keys (
     created_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (scope, key)
 );
+
+-- Exports of a tenant's data taken before it is dropped (offboarding). A tenant is purged
+-- only after its retention has passed AND an export exists.
+CREATE TABLE platform.tenant_exports (
+    id          bigserial PRIMARY KEY,
+    tenant_id   uuid NOT NULL,
+    slug        text NOT NULL,
+    location    text NOT NULL,
+    tables      integer NOT NULL,
+    rows        bigint NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX tenant_exports_tenant_idx ON platform.tenant_exports (tenant_id, created_at);

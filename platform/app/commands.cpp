@@ -41,7 +41,9 @@ commands:
   tenant    manage tenants without HTTP:
               tenant create <slug> <display name> [--time-zone Z] [--locale L]
               tenant list [--status S]
-              tenant show|suspend|resume|offboard <slug or id> [--reason R]
+              tenant show|suspend|resume|offboard|purge <slug or id> [--reason R]
+              tenant export <slug or id> --to <folder>
+              tenant purge-due
               tenant ensure-demo
   version   print the version
   help      print this text

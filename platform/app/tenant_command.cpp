@@ -15,6 +15,9 @@ constexpr const char* kTenantUsage =
     "usage: clinicore tenant create <slug> <display name> [--time-zone Z] [--locale L]\n"
     "       clinicore tenant list [--status active|suspended|offboarding]\n"
     "       clinicore tenant show|suspend|resume|offboard <slug or id> [--reason R]\n"
+    "       clinicore tenant export <slug or id> --to <folder>\n"
+    "       clinicore tenant purge <slug or id>\n"
+    "       clinicore tenant purge-due\n"
     "       clinicore tenant ensure-demo\n";
 
 struct Arguments {
@@ -103,6 +106,16 @@ int EnsureDemo(tenancy::TenantService& service) {
   return 0;
 }
 
+// The purge a scheduled job will run: every offboarding tenant past its retention that has
+// an export.
+int PurgeDue(tenancy::TenantService& service) {
+  auto outcome = service.PurgeDue(CliActor());
+  if (!outcome) return Fail(outcome.error());
+  for (const auto& [slug, result] : *outcome) std::cout << slug << "\t" << result << "\n";
+  std::cout << outcome->size() << " tenant(s) due" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int TenantCommand(int argc, char** argv) {
@@ -123,6 +136,7 @@ int TenantCommand(int argc, char** argv) {
   if (action == "create") return Create(*service, args);
   if (action == "list") return List(*service, args);
   if (action == "ensure-demo") return EnsureDemo(*service);
+  if (action == "purge-due") return PurgeDue(*service);
   if (args.positional.size() != 1) {
     std::cerr << kTenantUsage;
     return 2;
@@ -140,7 +154,21 @@ int TenantCommand(int argc, char** argv) {
     std::cout << body.dump(2) << std::endl;
     return 0;
   }
-  if (action == "suspend") {
+  if (action == "export") {
+    auto to = args.options.find("to");
+    if (to == args.options.end()) {
+      std::cerr << "clinicore tenant export: --to <folder> is required\n";
+      return 2;
+    }
+    auto report = service->Export(key, to->second, CliActor());
+    if (!report) return Fail(report.error());
+    std::cout << "exported " << report->tables << " tables, " << report->rows << " rows to " << report->location
+              << std::endl;
+    return 0;
+  }
+  if (action == "purge") {
+    changed = service->Purge(key, CliActor());
+  } else if (action == "suspend") {
     changed = service->Suspend(key, reason, CliActor());
   } else if (action == "resume") {
     changed = service->Resume(key, CliActor());

@@ -74,6 +74,24 @@ inline constexpr const char* kStoreIdempotentResponseSql =
     "UPDATE platform.idempotency_keys SET response_status = $3, response_body = $4::jsonb "
     "WHERE scope = $1 AND key = $2";
 
+inline constexpr const char* kInsertExport = "tenancy.insert_export";
+inline constexpr const char* kInsertExportSql =
+    "INSERT INTO platform.tenant_exports (tenant_id, slug, location, tables, rows) VALUES ($1::uuid, $2, $3, $4, $5)";
+
+inline constexpr const char* kCountExports = "tenancy.count_exports";
+inline constexpr const char* kCountExportsSql =
+    "SELECT count(*)::int FROM platform.tenant_exports WHERE tenant_id = $1::uuid";
+
+inline constexpr const char* kDeleteTenant = "tenancy.delete_tenant";
+inline constexpr const char* kDeleteTenantSql =
+    "DELETE FROM platform.tenants WHERE id = $1::uuid AND status = 'offboarding' AND purge_after <= now()";
+
+// Offboarding tenants whose retention has passed, with or without an export.
+inline constexpr const char* kSelectPurgeCandidates = "tenancy.select_purge_candidates";
+inline constexpr const char* kSelectPurgeCandidatesSql =
+    "SELECT " CLINICORE_TENANT_COLUMNS " FROM platform.tenants WHERE status = 'offboarding' AND purge_after <= now() "
+    "ORDER BY purge_after";
+
 // Inside a tenant scope: the tenant's own schema version and the database clock.
 inline constexpr const char* kTenantStatus = "tenancy.tenant_status";
 inline constexpr const char* kTenantStatusSql =

@@ -51,7 +51,11 @@ void TenantRepository::RegisterStatements(db::Database& database) {
            {kClaimIdempotencyKey, kClaimIdempotencyKeySql},
            {kSelectIdempotencyKey, kSelectIdempotencyKeySql},
            {kStoreIdempotentResponse, kStoreIdempotentResponseSql},
-           {kTenantStatus, kTenantStatusSql}}) {
+           {kTenantStatus, kTenantStatusSql},
+           {kInsertExport, kInsertExportSql},
+           {kCountExports, kCountExportsSql},
+           {kDeleteTenant, kDeleteTenantSql},
+           {kSelectPurgeCandidates, kSelectPurgeCandidatesSql}}) {
     database.RegisterStatement(name, sql);
   }
 }

@@ -3,6 +3,9 @@
 #include <date/tz.h>
 #include <sodium.h>
 
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "platform/core/log.hpp"
@@ -330,6 +333,123 @@ Result<TenantMigrations> TenantService::Migrations(const std::string& key) {
     if (!done) result.pending.push_back(file.file_name);
   }
   return result;
+}
+
+}  // namespace clinicore::tenancy
+
+namespace clinicore::tenancy {
+namespace {
+
+std::string UtcStamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
+  return text;
+}
+
+}  // namespace
+
+Result<ExportReport> TenantService::Export(const std::string& key, const std::string& directory, const Actor& actor) {
+  namespace fs = std::filesystem;
+  auto found = database_.Read([&](db::Transaction& tx) -> Result<std::optional<Tenant>> {
+    return TenantRepository::FindByKey(tx, key);
+  });
+  if (!found) return std::move(found).error();
+  if (!found.value()) return TenantNotFound(key);
+  const Tenant tenant = **found;
+
+  const fs::path folder = fs::path(directory) / (tenant.slug + "-" + UtcStamp());
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) return Error::InvalidArgument("Cannot create " + folder.string() + ": " + ec.message(), {{"directory", ec.message()}});
+
+  // Read as the tenant's role, table by table through a cursor, so memory stays bounded.
+  auto written = database_.ReadInTenant(tenant.Scope(), [&](db::Transaction& tx) -> Result<ExportReport> {
+    ExportReport report{folder.string(), 0, 0};
+    nlohmann::json manifest = {{"tenant_id", tenant.id}, {"slug", tenant.slug}, {"schema_version", tenant.schema_version},
+                               {"exported_at", UtcStamp()}, {"tables", nlohmann::json::object()}};
+    for (const auto& row : tx.ExecScript("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                                         "ORDER BY tablename")) {
+      const std::string table = row[0].as<std::string>();
+      std::ofstream out(folder / (table + ".jsonl"), std::ios::binary);
+      tx.ExecScript("DECLARE export_rows NO SCROLL CURSOR FOR SELECT row_to_json(t)::text FROM " + tx.QuoteName(table) + " t");
+      long long rows = 0;
+      while (true) {
+        const auto batch = tx.ExecScript("FETCH 1000 FROM export_rows");
+        for (const auto& line : batch) out << line[0].c_str() << '\n';
+        rows += static_cast<long long>(batch.size());
+        if (batch.size() < 1000) break;
+      }
+      tx.ExecScript("CLOSE export_rows");
+      if (!out) return Error{ErrorCode::kUnavailable, "Writing the export to " + folder.string() + " failed.", {}, {}};
+      manifest["tables"][table] = rows;
+      ++report.tables;
+      report.rows += rows;
+    }
+    std::ofstream(folder / "manifest.json") << manifest.dump(2) << '\n';
+    return report;
+  });
+  if (!written) return std::move(written).error();
+
+  auto recorded = database_.Write([&](db::Transaction& tx) -> core::Status {
+    tx.Exec(queries::kInsertExport, tenant.id, tenant.slug, written->location, written->tables, written->rows);
+    TenantRepository::Audit(tx, actor.name, "tenant.export", tenant.id, actor.request_id,
+                            {{"location", written->location}, {"tables", written->tables}, {"rows", written->rows}});
+    tx.Commit();
+    return core::Ok();
+  });
+  if (!recorded) return std::move(recorded).error();
+  core::log::Info("tenant_exported", {{"tenant_id", tenant.id}, {"rows", written->rows}});
+  return written;
+}
+
+Result<Tenant> TenantService::Purge(const std::string& key, const Actor& actor) {
+  auto purged = database_.Write([&](db::Transaction& tx) -> Result<Tenant> {
+    auto tenant = TenantRepository::FindByKey(tx, key);
+    if (!tenant) return TenantNotFound(key);
+    if (tenant->status != "offboarding") {
+      return Error{ErrorCode::kFailedPrecondition, "Only an offboarding tenant can be purged; it is " + tenant->status + ".",
+                   {}, {{"status", "is " + tenant->status}}};
+    }
+    if (tx.Exec(queries::kCountExports, tenant->id)[0][0].as<int>() == 0) {
+      return Error{ErrorCode::kFailedPrecondition, "Export the tenant's data before purging it.", {},
+                   {{"export", "none exists"}}};
+    }
+    // The registry row goes first and only when the retention has passed (checked by SQL).
+    if (tx.Exec(queries::kDeleteTenant, tenant->id).affected_rows() != 1) {
+      return Error{ErrorCode::kFailedPrecondition,
+                   "The tenant's retention runs until " + tenant->purge_after.value_or("?") + ".", {},
+                   {{"purge_after", "is in the future"}}};
+    }
+    tx.ExecScript("DROP SCHEMA " + tx.QuoteName(tenant->schema_name) + " CASCADE");
+    tx.ExecScript("DROP ROLE " + tx.QuoteName(tenant->role_name));
+    TenantRepository::Audit(tx, actor.name, "tenant.purge", tenant->id, actor.request_id,
+                            {{"slug", tenant->slug}, {"schema", tenant->schema_name}});
+    tx.Commit();
+    return *tenant;
+  });
+  if (purged) {
+    directory_->PublishChange();
+    core::log::Info("tenant_purged", {{"tenant_id", purged->id}});
+  }
+  return purged;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> TenantService::PurgeDue(const Actor& actor) {
+  auto due = database_.Read([](db::Transaction& tx) -> Result<std::vector<Tenant>> {
+    std::vector<Tenant> tenants;
+    for (const auto& row : tx.Exec(queries::kSelectPurgeCandidates)) tenants.push_back(TenantFromRow(row));
+    return tenants;
+  });
+  if (!due) return std::move(due).error();
+  std::vector<std::pair<std::string, std::string>> outcome;
+  for (const auto& tenant : *due) {
+    auto purged = Purge(tenant.id, actor);
+    outcome.emplace_back(tenant.slug, purged ? "purged" : "skipped: " + purged.error().detail);
+  }
+  return outcome;
 }
 
 }  // namespace clinicore::tenancy

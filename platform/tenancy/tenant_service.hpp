@@ -70,6 +70,12 @@ struct TenantMigrations {
 enum class OnboardStep { kCreateRole, kCreateSchema, kMigrate, kRegister };
 using FaultInjector = std::function<void(OnboardStep)>;
 
+struct ExportReport {
+  std::string location;  // the folder written
+  int tables = 0;
+  long long rows = 0;
+};
+
 struct TenancyOptions {
   int retention_hours = 24 * 30;  // offboarding → drop, after the export exists
 };
@@ -90,6 +96,16 @@ class TenantService {
   core::Result<Tenant> Resume(const std::string& key, const Actor& actor);
   core::Result<Tenant> Offboard(const std::string& key, const Actor& actor);
   core::Result<TenantMigrations> Migrations(const std::string& key);
+
+  // Writes every table of the tenant's schema as JSON lines (one file per table, plus a
+  // manifest) into a new folder under `directory`, read as the tenant's own role, and
+  // records the export. Offboarding requires one before the schema may be dropped.
+  core::Result<ExportReport> Export(const std::string& key, const std::string& directory, const Actor& actor);
+  // Drops an offboarding tenant's schema and role and removes it from the registry, once its
+  // retention has passed and an export exists. One transaction; audited.
+  core::Result<Tenant> Purge(const std::string& key, const Actor& actor);
+  // Purges every tenant that is due; returns the slugs purged and why others were skipped.
+  core::Result<std::vector<std::pair<std::string, std::string>>> PurgeDue(const Actor& actor);
 
   const std::vector<migrations::MigrationFile>& tenant_migrations() const { return tenant_migrations_; }
   int latest_version() const;

@@ -167,33 +167,33 @@ TEST_F(DatabaseTest, UnreachableDatabaseIsUnavailableQuickly) {
 
 TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
   Database db(Config(1), metrics_);
-  ASSERT_TRUE(db.Write([](Transaction& tx) -> core::Status {
-    tx.ExecScript("DROP SCHEMA IF EXISTS t_scope_probe CASCADE");
-    tx.ExecScript("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'scope_probe_role') THEN "
-                  "CREATE ROLE scope_probe_role NOLOGIN; END IF; END $$");
-    tx.ExecScript("CREATE SCHEMA t_scope_probe AUTHORIZATION scope_probe_role");
+  const std::string role = database_->name() + "_probe";  // roles are cluster-wide
+  ASSERT_TRUE(db.Write([&](Transaction& tx) -> core::Status {
+    tx.ExecScript("CREATE ROLE " + tx.QuoteName(role) + " NOLOGIN");
+    // Membership first: a non-superuser may only hand a schema to a role it belongs to.
+    tx.ExecScript("GRANT " + tx.QuoteName(role) + " TO CURRENT_USER");
+    tx.ExecScript("CREATE SCHEMA t_scope_probe AUTHORIZATION " + tx.QuoteName(role));
     tx.ExecScript("CREATE TABLE t_scope_probe.marker (id int)");
-    tx.ExecScript("ALTER TABLE t_scope_probe.marker OWNER TO scope_probe_role");
-    tx.ExecScript("GRANT scope_probe_role TO CURRENT_USER");
+    tx.ExecScript("ALTER TABLE t_scope_probe.marker OWNER TO " + tx.QuoteName(role));
     tx.Commit();
     return core::Ok();
   }).ok());
 
-  TenantScope scope{"scope_probe_role", "t_scope_probe"};
+  TenantScope scope{role, "t_scope_probe"};
   auto inside = db.ReadInTenant(scope, [](Transaction& tx) -> Result<std::string> {
     auto row = tx.ExecScript("SELECT current_user || '|' || current_setting('search_path') || '|' || "
                              "(SELECT count(*) FROM marker)::text")[0];
     return row[0].as<std::string>();
   });
   ASSERT_TRUE(inside.ok()) << inside.error().internal;
-  EXPECT_EQ(*inside, "scope_probe_role|\"t_scope_probe\"|0");
+  EXPECT_EQ(*inside, role + "|\"t_scope_probe\"|0");
 
   // The same pooled connection afterwards is back to the service's own identity.
   auto after = db.Read([](Transaction& tx) -> Result<std::string> {
     return tx.ExecScript("SELECT current_user || '|' || current_setting('search_path')")[0][0].as<std::string>();
   });
   ASSERT_TRUE(after.ok());
-  EXPECT_EQ(after->find("scope_probe_role"), std::string::npos) << *after;
+  EXPECT_EQ(after->find(role), std::string::npos) << *after;
   EXPECT_EQ(after->find("t_scope_probe"), std::string::npos) << *after;
 }
 

@@ -289,5 +289,44 @@ TEST_F(TenancyTest, MigratingEveryTenantAppliesNewFilesAndReportsFailures) {
   (void)good;
 }
 
+TEST_F(TenancyTest, OffboardedTenantIsExportedThenPurged) {
+  TenantService immediate(*db_, tenant_files_, directory_, TenancyOptions{0});  // no retention wait
+  Tenant kept = Onboard("purge-wait");
+  Tenant tenant = Onboard("purge-me");
+  testing::FillEveryTable(*db_, tenant.Scope(), "marker_purge_me");
+  EXPECT_EQ(immediate.Purge(tenant.slug, actor_).error().fields.at(0).field, "status");
+  ASSERT_TRUE(immediate.Offboard(tenant.slug, actor_).ok());
+  ASSERT_TRUE(service_->Offboard(kept.slug, actor_).ok());  // 30 days of retention
+  EXPECT_EQ(immediate.Purge(tenant.slug, actor_).error().fields.at(0).field, "export");
+
+  const auto folder = std::filesystem::temp_directory_path() / ("clinicore-export-" + database_->name());
+  auto exported = immediate.Export(tenant.slug, folder.string(), actor_);
+  ASSERT_TRUE(exported.ok()) << exported.error().detail << exported.error().internal;
+  EXPECT_EQ(exported->tables, static_cast<int>(testing::TablesOf(*db_, tenant.Scope()).size()));
+  std::ifstream settings(std::filesystem::path(exported->location) / "settings.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(settings, line));
+  EXPECT_NE(line.find("marker_purge_me"), std::string::npos) << line;
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(exported->location) / "manifest.json"));
+
+  ASSERT_TRUE(immediate.Export(kept.slug, folder.string(), actor_).ok());
+  EXPECT_EQ(service_->Purge(kept.slug, actor_).error().fields.at(0).field, "purge_after");
+
+  auto due = immediate.PurgeDue(actor_);
+  ASSERT_TRUE(due.ok());
+  bool purged = false;
+  for (const auto& [slug, outcome] : *due) purged = purged || (slug == "purge-me" && outcome == "purged");
+  EXPECT_TRUE(purged);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace WHERE nspname = 't_purge_me'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_roles WHERE rolname = '" + tenant.role_name + "'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM platform.tenants WHERE slug = 'purge-me'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM platform.console_audit WHERE action = 'tenant.purge' AND tenant_id = '" +
+                  tenant.id + "'"),
+            1);
+  EXPECT_EQ(directory_->Resolve("purge-me").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Count("SELECT count(*) FROM platform.tenants WHERE slug = 'purge-wait'"), 1);
+  std::filesystem::remove_all(folder);
+}
+
 }  // namespace
 }  // namespace clinicore::tenancy
