@@ -6,7 +6,8 @@ get_filename_component(CLINICORE_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/../.. ABS
 function(clinicore_apply_flags target)
   # -Wno-restrict: g++ 12 reports false positives inside libstdc++ string code at -O3
   # (GCC bug 105329); -Wno-deprecated-declarations: libpqxx 6 marks APIs still current in 6.4.
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-deprecated-declarations -Wno-restrict)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-deprecated-declarations
+                                           $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
   if(CLINICORE_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=undefined)

@@ -92,7 +92,10 @@ RawResponse Dispatcher::Handle(const RawRequest& request) {
   InFlight in_flight(in_flight_);
   RequestContext context{request, RequestIdFor(request)};
 
-  RawResponse response = Dispatch(request, context);
+  // The outer barrier: whatever escapes the steps still becomes a problem response.
+  auto guarded = Guard(context, [&]() -> core::Result<RawResponse> { return Dispatch(request, context); });
+  RawResponse response =
+      guarded.ok() ? std::move(guarded).value() : ProblemResponse(guarded.error(), request.path, context.request_id);
   response.headers.emplace_back("X-Request-Id", context.request_id);
   if (request.method == Method::kHead) response.body.clear();
 

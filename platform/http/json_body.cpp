@@ -35,6 +35,10 @@ core::Result<nlohmann::json> ParseJsonBody(std::string_view body) {
     const std::string offset = std::to_string(e.byte);
     return core::Error::InvalidArgument("The request body is not valid JSON (error at byte " + offset + ").",
                                         {{"body", "byte " + offset + ": " + ShortReason(e.what())}});
+  } catch (const nlohmann::json::exception&) {
+    // Not a syntax error but a value nlohmann cannot hold (e.g. 1e9999: out_of_range 406).
+    return core::Error::InvalidArgument("The request body holds a value out of range.",
+                                        {{"body", "a number is out of range"}});
   } catch (const TooDeep&) {
     return core::Error::InvalidArgument(
         "The request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels.",
