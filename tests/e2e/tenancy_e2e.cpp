@@ -225,8 +225,8 @@ TEST_F(TenancyE2eTest, TheApiForOneTenantNeverReturnsAnothersRows) {
     EXPECT_EQ(reply.body.find(marker), std::string::npos) << path;
     EXPECT_EQ(reply.body.find("api-iso-a"), std::string::npos) << path;
   }
-  auto b_detail = Console("GET", "/v1/console/tenants/api-iso-b");
-  for (const auto& [table, rows] : json::parse(b_detail.body)["row_counts"].items()) {
+  const json b_detail = json::parse(Console("GET", "/v1/console/tenants/api-iso-b").body);
+  for (const auto& [table, rows] : b_detail["row_counts"].items()) {
     if (table != "schema_migrations") {
       EXPECT_EQ(rows, 0) << table;
     }

@@ -94,9 +94,10 @@ TEST_F(MigrationRunnerTest, ConcurrentRunnersApplyEachFileOnce) {
   }
   std::vector<std::thread> runners;
   std::atomic<int> failures{0};
+  db::Database& database = Db();  // created once, before the threads share it
   for (int i = 0; i < 3; ++i) {
     runners.emplace_back([&] {
-      MigrationRunner runner(Db());
+      MigrationRunner runner(database);
       if (!runner.Apply({"mig_race", ""}, files).ok()) ++failures;
     });
   }
