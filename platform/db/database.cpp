@@ -11,7 +11,7 @@ void Database::EnterScope(Transaction& tx, const std::optional<TenantScope>& sco
 }
 
 core::Status Database::Ping() {
-  return Read([](Transaction& tx) -> core::Status {
+  return ReadOnce([](Transaction& tx) -> core::Status {
     tx.ExecScript("SELECT 1");
     return core::Ok();
   });

@@ -12,11 +12,13 @@ namespace clinicore::db {
 // nothing is committed unless Commit() is called, and leaving scope without it rolls back.
 class Transaction {
  public:
-  // Read-only transactions are libpqxx read_transactions (BEGIN; SET TRANSACTION READ ONLY,
-  // sent together in one round trip).
-  Transaction(pqxx::connection& connection, bool read_only)
-      : work_(read_only ? std::unique_ptr<pqxx::transaction_base>(std::make_unique<pqxx::read_transaction>(connection))
-                        : std::make_unique<pqxx::work>(connection)) {}
+  enum class Mode {
+    kReadOnly,    // BEGIN; SET TRANSACTION READ ONLY … ROLLBACK: one snapshot for several reads
+    kReadWrite,   // BEGIN … COMMIT (explicit) or ROLLBACK
+    kAutocommit,  // no BEGIN/COMMIT: for one statement, one round trip
+  };
+
+  Transaction(pqxx::connection& connection, Mode mode) : work_(Open(connection, mode)) {}
 
   template <typename... Args>
   pqxx::result Exec(const std::string& statement, Args&&... args) {
@@ -40,6 +42,15 @@ class Transaction {
   bool committed() const { return committed_; }
 
  private:
+  static std::unique_ptr<pqxx::transaction_base> Open(pqxx::connection& connection, Mode mode) {
+    switch (mode) {
+      case Mode::kReadOnly: return std::make_unique<pqxx::read_transaction>(connection);
+      case Mode::kReadWrite: return std::make_unique<pqxx::work>(connection);
+      case Mode::kAutocommit: return std::make_unique<pqxx::nontransaction>(connection);
+    }
+    return std::make_unique<pqxx::work>(connection);
+  }
+
   std::unique_ptr<pqxx::transaction_base> work_;
   bool committed_ = false;
 };

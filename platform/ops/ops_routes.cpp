@@ -91,7 +91,7 @@ CheckResult CheckPostgres(OpsDependencies& deps) {
 CheckResult CheckMigrations(OpsDependencies& deps) {
   const int expected = static_cast<int>(deps.platform_migrations.size());
   const int expected_max = expected == 0 ? 0 : deps.platform_migrations.back().version;
-  auto counted = deps.database.Read([&](db::Transaction& tx) -> Result<std::pair<int, int>> {
+  auto counted = deps.database.ReadOnce([&](db::Transaction& tx) -> Result<std::pair<int, int>> {
     auto row = tx.Exec(kCountPlatformMigrations)[0];
     return std::make_pair(row[0].as<int>(), row[1].as<int>());
   });
@@ -155,7 +155,7 @@ void RegisterOpsRoutes(http::Router& router, std::shared_ptr<OpsDependencies> de
       {.json_body = false, .access_log = false});
 
   router.Add(Method::kGet, "/v1/status", [deps](RequestContext&) -> Result<Response> {
-    auto now = deps->database.Read([](db::Transaction& tx) -> Result<std::string> {
+    auto now = deps->database.ReadOnce([](db::Transaction& tx) -> Result<std::string> {
       return tx.Exec(kSelectDatabaseTime)[0][0].as<std::string>();
     });
     if (!now) return std::move(now).error();

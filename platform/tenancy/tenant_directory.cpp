@@ -24,7 +24,7 @@ core::Result<Tenant> TenantDirectory::Resolve(const std::string& key) {
     }
   }
   const uint64_t generation = generation_;
-  auto loaded = database_.Read([&](db::Transaction& tx) -> core::Result<std::optional<Tenant>> {
+  auto loaded = database_.ReadOnce([&](db::Transaction& tx) -> core::Result<std::optional<Tenant>> {
     return TenantRepository::FindByKey(tx, key);
   });
   if (!loaded) return std::move(loaded).error();

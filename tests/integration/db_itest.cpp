@@ -69,6 +69,21 @@ TEST_F(DatabaseTest, ReadTransactionsAreReadOnly) {
   EXPECT_EQ(attempt.error().detail.find("read_only_probe"), std::string::npos) << "SQL must not reach the client";
 }
 
+TEST_F(DatabaseTest, ReadOnceRunsOneStatementWithoutATransaction) {
+  Database db(Config(), metrics_);
+  // Read() opens a READ ONLY transaction; ReadOnce() sends the statement alone.
+  auto read_only = [](Transaction& tx) -> Result<std::string> {
+    return tx.ExecScript("SELECT current_setting('transaction_read_only')")[0][0].as<std::string>();
+  };
+  EXPECT_EQ(*db.Read(read_only), "on");
+  EXPECT_EQ(*db.ReadOnce(read_only), "off");
+  auto failed = db.ReadOnce([](Transaction& tx) -> Result<int> {
+    return tx.ExecScript("SELECT 1/0")[0][0].as<int>();
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(db.Ping().ok()) << "the connection is usable after a failed single read";
+}
+
 TEST_F(DatabaseTest, UniqueViolationIsAlreadyExists) {
   Database db(Config(), metrics_);
   auto insert_twice = db.Write([](Transaction& tx) -> core::Status {
