@@ -2,12 +2,12 @@
 
 namespace clinicore::db {
 
-void Database::EnterScope(Transaction& tx, const std::optional<TenantScope>& scope) {
-  if (!scope) return;
-  // Both settings end with the transaction, so a pooled connection never carries a tenant
-  // into the next borrower's work. The values are quoted identifiers from the registry.
-  tx.ExecScript("SELECT set_config('role', " + tx.Quote(scope->role) + ", true), set_config('search_path', " +
-                tx.Quote(tx.QuoteName(scope->schema)) + ", true)");
+std::string Database::EnterScopeSql(pqxx::connection& connection, const TenantScope& scope) {
+  // Both settings end with the transaction (set_config's third argument), so a pooled
+  // connection never carries a tenant into the next borrower's work. The values are quoted
+  // identifiers from the registry.
+  return "SELECT set_config('role', " + connection.quote(scope.role) + ", true), set_config('search_path', " +
+         connection.quote(connection.quote_name(scope.schema)) + ", true)";
 }
 
 core::Status Database::Ping() {

@@ -79,7 +79,8 @@ class Database {
   auto Run(Access access, const std::optional<TenantScope>& scope, Fn&& fn)
       -> std::invoke_result_t<Fn&, Transaction&>;
 
-  static void EnterScope(Transaction& tx, const std::optional<TenantScope>& scope);
+  // SQL that confines the rest of the transaction to one tenant.
+  static std::string EnterScopeSql(pqxx::connection& connection, const TenantScope& scope);
 
   core::DatabaseConfig config_;
   ConnectionPool pool_;
@@ -96,10 +97,11 @@ auto Database::Run(Access access, const std::optional<TenantScope>& scope, Fn&& 
     if (!connection) return ResultT(std::move(connection).error());
     FailureKind kind = FailureKind::kFinal;
     try {
-      Transaction tx(connection->get(), access == Access::kReadWrite    ? Transaction::Mode::kReadWrite
-                                        : access == Access::kReadOnly ? Transaction::Mode::kReadOnly
-                                                                      : Transaction::Mode::kAutocommit);
-      EnterScope(tx, scope);
+      const auto mode = access == Access::kReadWrite  ? Transaction::Mode::kReadWrite
+                        : access == Access::kReadOnly ? Transaction::Mode::kReadOnly
+                                                      : Transaction::Mode::kAutocommit;
+      Transaction tx = scope ? Transaction(connection->get(), mode, EnterScopeSql(connection->get(), *scope))
+                             : Transaction(connection->get(), mode);
       ResultT result = fn(tx);
       if (result.ok() && access == Access::kReadWrite && !tx.committed()) {
         return ResultT(core::Error::Internal("write transaction returned success without Commit()"));

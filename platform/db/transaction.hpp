@@ -20,6 +20,26 @@ class Transaction {
 
   Transaction(pqxx::connection& connection, Mode mode) : work_(Open(connection, mode)) {}
 
+  // A transaction that starts by running `enter_sql` (tenant scope): BEGIN and the scope go to
+  // the server in ONE round trip, which libpqxx's own transactions cannot do, so the
+  // transaction block is driven by hand on a nontransaction.
+  Transaction(pqxx::connection& connection, Mode mode, const std::string& enter_sql)
+      : work_(std::make_unique<pqxx::nontransaction>(connection)), manual_(true) {
+    work_->exec(std::string(mode == Mode::kReadOnly ? "BEGIN READ ONLY; " : "BEGIN; ") + enter_sql);
+  }
+
+  ~Transaction() {
+    if (manual_ && !committed_) {
+      try {
+        work_->exec("ROLLBACK");
+      } catch (const std::exception&) {
+        // The connection is gone; the pool discards it (is_open() is false).
+      }
+    }
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
   template <typename... Args>
   pqxx::result Exec(const std::string& statement, Args&&... args) {
     return work_->exec_prepared(statement, std::forward<Args>(args)...);
@@ -36,7 +56,11 @@ class Transaction {
   pqxx::transaction_base& raw() { return *work_; }
 
   void Commit() {
-    work_->commit();
+    if (manual_) {
+      work_->exec("COMMIT");
+    } else {
+      work_->commit();
+    }
     committed_ = true;
   }
   bool committed() const { return committed_; }
@@ -52,6 +76,7 @@ class Transaction {
   }
 
   std::unique_ptr<pqxx::transaction_base> work_;
+  bool manual_ = false;
   bool committed_ = false;
 };
 

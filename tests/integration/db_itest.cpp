@@ -203,6 +203,36 @@ TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
   ASSERT_TRUE(inside.ok()) << inside.error().internal;
   EXPECT_EQ(*inside, role + "|\"t_scope_probe\"|0");
 
+  // Writes commit only when asked; a failed statement rolls back and leaves the one pooled
+  // connection clean; a tenant read stays read-only.
+  ASSERT_TRUE(db.WriteInTenant(scope, [](Transaction& tx) -> core::Status {
+    tx.ExecScript("INSERT INTO marker VALUES (1)");
+    tx.Commit();
+    return core::Ok();
+  }).ok());
+  auto failed = db.WriteInTenant(scope, [](Transaction& tx) -> core::Status {
+    tx.ExecScript("INSERT INTO marker VALUES (2)");
+    tx.ExecScript("SELECT 1/0");
+    tx.Commit();
+    return core::Ok();
+  });
+  EXPECT_FALSE(failed.ok());
+  auto uncommitted = db.WriteInTenant(scope, [](Transaction& tx) -> core::Status {
+    tx.ExecScript("INSERT INTO marker VALUES (3)");
+    return core::Error::InvalidArgument("changed my mind");
+  });
+  EXPECT_FALSE(uncommitted.ok());
+  auto read_write = db.ReadInTenant(scope, [](Transaction& tx) -> core::Status {
+    tx.ExecScript("INSERT INTO marker VALUES (4)");
+    return core::Ok();
+  });
+  EXPECT_FALSE(read_write.ok());
+  auto rows = db.ReadInTenant(scope, [](Transaction& tx) -> Result<std::string> {
+    return tx.ExecScript("SELECT string_agg(id::text, ',' ORDER BY id) FROM marker")[0][0].as<std::string>();
+  });
+  ASSERT_TRUE(rows.ok()) << rows.error().internal;
+  EXPECT_EQ(*rows, "1");
+
   // The same pooled connection afterwards is back to the service's own identity.
   auto after = db.Read([](Transaction& tx) -> Result<std::string> {
     return tx.ExecScript("SELECT current_user || '|' || current_setting('search_path')")[0][0].as<std::string>();
