@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include <stdexcept>
+
 #include "platform/core/log.hpp"
 
 namespace clinicore::db {
@@ -45,6 +47,9 @@ ConnectionPool::~ConnectionPool() {
 
 void ConnectionPool::RegisterStatement(const std::string& name, const std::string& sql) {
   std::lock_guard lock(mutex_);
+  // Connections prepare the registry when they open; a later registration would be missing
+  // on them, so it is a start-up bug and fails loudly.
+  if (ever_opened_) throw std::logic_error("statement " + name + " registered after the pool opened a connection");
   statements_[name] = sql;
 }
 
@@ -91,6 +96,7 @@ core::Result<PooledConnection> ConnectionPool::Acquire() {
     return PooledConnection(this, std::move(connection));
   }
   ++open_;
+  ever_opened_ = true;
   lock.unlock();  // connecting can take a while; never hold the lock across it
   auto opened = Open();
   if (!opened) {

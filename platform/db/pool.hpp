@@ -75,6 +75,7 @@ class ConnectionPool {
   int waiting_ = 0;
   long long timeouts_ = 0;
   std::map<std::string, std::string> statements_;
+  bool ever_opened_ = false;
 };
 
 // Adds connect_timeout and application_name to a postgresql:// URL.

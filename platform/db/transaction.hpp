@@ -29,7 +29,7 @@ class Transaction {
   }
 
   ~Transaction() {
-    if (manual_ && !committed_) {
+    if (work_ && manual_ && !committed_) {  // a moved-from transaction owns nothing
       try {
         work_->exec("ROLLBACK");
       } catch (const std::exception&) {

@@ -134,6 +134,13 @@ TEST_F(DatabaseTest, BrokenConnectionIsReplaced) {
   EXPECT_EQ(db.pool().Stats().size, 1);
 }
 
+TEST_F(DatabaseTest, LateStatementRegistrationFailsLoudly) {
+  Database db(Config(1), metrics_);
+  db.RegisterStatement("test.early", "SELECT 1");
+  ASSERT_TRUE(db.Ping().ok());
+  EXPECT_THROW(db.RegisterStatement("test.late", "SELECT 2"), std::logic_error);
+}
+
 TEST_F(DatabaseTest, PoolWaitTimesOutAsUnavailable) {
   Database db(Config(1), metrics_);
   auto held = db.Acquire();
