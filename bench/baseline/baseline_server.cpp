@@ -11,7 +11,6 @@
 // 0 on SIGTERM or SIGINT.
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
-
 #include <pthread.h>
 
 #include <csignal>
@@ -44,8 +43,8 @@ long ParseNumber(std::string_view flag, const char* text, long min, long max) {
   char* end = nullptr;
   const long value = std::strtol(text, &end, 10);
   if (end == text || *end != '\0' || value < min || value > max) {
-    Usage((std::string(flag) + " needs a number between " + std::to_string(min) + " and " + std::to_string(max))
-              .c_str());
+    Usage(
+        (std::string(flag) + " needs a number between " + std::to_string(min) + " and " + std::to_string(max)).c_str());
   }
   return value;
 }
@@ -79,9 +78,7 @@ int main(int argc, char** argv) {
 
   try {
     P::Http::Endpoint endpoint(P::Address("127.0.0.1", P::Port(static_cast<uint16_t>(port))));
-    endpoint.init(P::Http::Endpoint::options()
-                      .threads(static_cast<int>(threads))
-                      .flags(P::Tcp::Options::ReuseAddr));
+    endpoint.init(P::Http::Endpoint::options().threads(static_cast<int>(threads)).flags(P::Tcp::Options::ReuseAddr));
     endpoint.setHandler(P::Http::make_handler<AliveHandler>());
     endpoint.serveThreaded();
     std::cout << "baseline listening on 127.0.0.1:" << port << " with " << threads << " thread(s)" << std::endl;

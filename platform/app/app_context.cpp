@@ -28,7 +28,7 @@ std::optional<core::Config> LoadConfigOrExplain() {
 }
 
 std::optional<std::vector<migrations::MigrationFile>> LoadMigrationsOrExplain(const core::Config& config,
-                                                                               const std::string& part) {
+                                                                              const std::string& part) {
   auto files = migrations::LoadMigrationDir(config.migrations_dir + "/" + part);
   if (!files) {
     std::cerr << "clinicore: " << files.error().detail << "\n";

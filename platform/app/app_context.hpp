@@ -27,7 +27,7 @@ struct AppContext {
 // Loads the configuration and sets up logging; prints the problem and returns nullopt.
 std::optional<core::Config> LoadConfigOrExplain();
 std::optional<std::vector<migrations::MigrationFile>> LoadMigrationsOrExplain(const core::Config& config,
-                                                                               const std::string& part);
+                                                                              const std::string& part);
 std::shared_ptr<tenancy::TenantService> MakeTenantService(AppContext& context, const core::Config& config,
                                                           std::vector<migrations::MigrationFile> tenant_files);
 

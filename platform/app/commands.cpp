@@ -1,15 +1,14 @@
 #include "platform/app/commands.hpp"
-#include "platform/app/app_context.hpp"
 
 #include <pthread.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <thread>
 
+#include "platform/app/app_context.hpp"
 #include "platform/cache/redis_client.hpp"
 #include "platform/core/config.hpp"
 #include "platform/core/log.hpp"
@@ -139,23 +138,23 @@ int Migrate() {
     std::cerr << "clinicore migrate: platform: " << report.error().detail << "\n";
     return 1;
   }
-  std::cout << "platform: " << report->applied.size() << " applied, " << report->already_applied
-            << " already applied" << std::endl;
+  std::cout << "platform: " << report->applied.size() << " applied, " << report->already_applied << " already applied"
+            << std::endl;
   for (const auto& name : report->applied) std::cout << "  applied " << name << std::endl;
 
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   auto progress = [tty](const tenancy::MigrationProgress& p) {
     char line[160];
-    std::snprintf(line, sizeof line, "tenants: %d/%d done, %d failed, %.1f/s, ETA %.0fs", p.done, p.total,
-                  p.failed, p.per_second, p.eta_seconds);
+    std::snprintf(line, sizeof line, "tenants: %d/%d done, %d failed, %.1f/s, ETA %.0fs", p.done, p.total, p.failed,
+                  p.per_second, p.eta_seconds);
     if (tty) {
       std::cout << "\r" << line << std::flush;
     } else if (p.done == p.total || p.done % 50 == 0) {
       std::cout << line << std::endl;
     }
   };
-  auto tenants = tenancy::MigrateAllTenants(platform.database, *tenant_files, config->tenancy.migrate_parallelism,
-                                            progress);
+  auto tenants =
+      tenancy::MigrateAllTenants(platform.database, *tenant_files, config->tenancy.migrate_parallelism, progress);
   if (!tenants) {
     std::cerr << "clinicore migrate: tenants: " << tenants.error().detail << "\n";
     return 1;

@@ -1,10 +1,10 @@
 // The composition root: builds the objects, registers the routes, runs one subcommand.
+#include <sodium.h>
+
 #include <csignal>
 #include <iostream>
 #include <memory>
 #include <string>
-
-#include <sodium.h>
 
 #include "platform/app/commands.hpp"
 

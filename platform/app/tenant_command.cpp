@@ -48,7 +48,9 @@ tenancy::Actor CliActor() {
   return {std::string("cli:") + (user ? user->pw_name : "unknown"), ""};
 }
 
-void Print(const tenancy::Tenant& tenant) { std::cout << tenancy::ConsoleJson(tenant).dump(2) << std::endl; }
+void Print(const tenancy::Tenant& tenant) {
+  std::cout << tenancy::ConsoleJson(tenant).dump(2) << std::endl;
+}
 
 int Fail(const core::Error& error) {
   std::cerr << "clinicore tenant: " << error.detail;

@@ -40,7 +40,9 @@ RedisValue Decode(const redisReply* reply) {
 
 }  // namespace
 
-void RedisClient::ContextDeleter::operator()(redisContext* context) const { redisFree(context); }
+void RedisClient::ContextDeleter::operator()(redisContext* context) const {
+  redisFree(context);
+}
 
 RedisClient::RedisClient(core::RedisConfig config, std::shared_ptr<core::Metrics> metrics)
     : config_(std::move(config)), metrics_(std::move(metrics)) {

@@ -15,8 +15,7 @@ Error BadVariable(const std::string& name, const std::string& value, const std::
   return Error::InvalidArgument(name + "='" + value + "': " + problem, {{name, problem}});
 }
 
-Result<long long> ParseInteger(const std::string& name, const std::string& value, long long min,
-                               long long max) {
+Result<long long> ParseInteger(const std::string& name, const std::string& value, long long min, long long max) {
   long long parsed = 0;
   const char* end = value.data() + value.size();
   auto [ptr, ec] = std::from_chars(value.data(), end, parsed);
@@ -24,8 +23,7 @@ Result<long long> ParseInteger(const std::string& name, const std::string& value
     return BadVariable(name, value, "must be a whole number");
   }
   if (parsed < min || parsed > max) {
-    return BadVariable(name, value,
-                       "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return BadVariable(name, value, "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return parsed;
 }
@@ -132,8 +130,7 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Text("CLINICORE_DATABASE_URL", config.database.url);
   if (!read.error() && config.database.url.rfind("postgresql://", 0) != 0 &&
       config.database.url.rfind("postgres://", 0) != 0) {
-    read.Fail(BadVariable("CLINICORE_DATABASE_URL", config.database.url,
-                          "must start with postgresql://"));
+    read.Fail(BadVariable("CLINICORE_DATABASE_URL", config.database.url, "must start with postgresql://"));
   }
   read.Integer("CLINICORE_DB_POOL_SIZE", config.database.pool_size, 1, 512);
   read.Duration("CLINICORE_DB_POOL_WAIT_MS", config.database.pool_wait, 1, 60'000);

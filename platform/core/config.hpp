@@ -42,7 +42,7 @@ struct RedisConfig {
 };
 
 struct TenancyConfig {
-  std::string base_domain = "localhost";  // tenants answer at <slug>.<base_domain>
+  std::string base_domain = "localhost";               // tenants answer at <slug>.<base_domain>
   std::optional<std::string> console_bootstrap_token;  // until platform-admin accounts exist
   Millis cache_ttl{10'000};
   int retention_hours = 24 * 30;

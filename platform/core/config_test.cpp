@@ -58,20 +58,19 @@ TEST_P(ConfigRejectsTest, NamesTheVariableAndTheProblem) {
   EXPECT_EQ(config.error().fields[0].field, bad.name);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    BadValues, ConfigRejectsTest,
-    ::testing::Values(BadValue{"CLINICORE_HTTP_PORT", "eighty", "whole number"},
-                      BadValue{"CLINICORE_HTTP_PORT", "70000", "between 0 and 65535"},
-                      BadValue{"CLINICORE_HTTP_PORT", "-1", "between"},
-                      BadValue{"CLINICORE_HTTP_PORT", "80 ", "whole number"},
-                      BadValue{"CLINICORE_HTTP_THREADS", "0", "between 1"},
-                      BadValue{"CLINICORE_DB_POOL_SIZE", "", "whole number"},
-                      BadValue{"CLINICORE_DATABASE_URL", "mysql://x", "postgresql://"},
-                      BadValue{"CLINICORE_REDIS_URL", "http://x", "redis://host:port/db"},
-                      BadValue{"CLINICORE_REDIS_URL", "redis://h:99999", "port"},
-                      BadValue{"CLINICORE_LOG_LEVEL", "loud", "one of"},
-                      BadValue{"CLINICORE_HTTP_MAX_BODY_BYTES", "12", "between 1024"},
-                      BadValue{"CLINICORE_MIGRATIONS_DIR", "", "must not be empty"}));
+INSTANTIATE_TEST_SUITE_P(BadValues, ConfigRejectsTest,
+                         ::testing::Values(BadValue{"CLINICORE_HTTP_PORT", "eighty", "whole number"},
+                                           BadValue{"CLINICORE_HTTP_PORT", "70000", "between 0 and 65535"},
+                                           BadValue{"CLINICORE_HTTP_PORT", "-1", "between"},
+                                           BadValue{"CLINICORE_HTTP_PORT", "80 ", "whole number"},
+                                           BadValue{"CLINICORE_HTTP_THREADS", "0", "between 1"},
+                                           BadValue{"CLINICORE_DB_POOL_SIZE", "", "whole number"},
+                                           BadValue{"CLINICORE_DATABASE_URL", "mysql://x", "postgresql://"},
+                                           BadValue{"CLINICORE_REDIS_URL", "http://x", "redis://host:port/db"},
+                                           BadValue{"CLINICORE_REDIS_URL", "redis://h:99999", "port"},
+                                           BadValue{"CLINICORE_LOG_LEVEL", "loud", "one of"},
+                                           BadValue{"CLINICORE_HTTP_MAX_BODY_BYTES", "12", "between 1024"},
+                                           BadValue{"CLINICORE_MIGRATIONS_DIR", "", "must not be empty"}));
 
 }  // namespace
 }  // namespace clinicore::core

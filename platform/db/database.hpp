@@ -76,8 +76,7 @@ class Database {
 
  private:
   template <typename Fn>
-  auto Run(Access access, const std::optional<TenantScope>& scope, Fn&& fn)
-      -> std::invoke_result_t<Fn&, Transaction&>;
+  auto Run(Access access, const std::optional<TenantScope>& scope, Fn&& fn) -> std::invoke_result_t<Fn&, Transaction&>;
 
   // SQL that confines the rest of the transaction to one tenant.
   static std::string EnterScopeSql(pqxx::connection& connection, const TenantScope& scope);

@@ -31,7 +31,8 @@ ClassifiedFailure Classify(const std::exception& failure) {
   if (dynamic_cast<const pqxx::unique_violation*>(&failure)) {
     return {Error{ErrorCode::kAlreadyExists, "The resource already exists.", what, {}}};
   }
-  if (dynamic_cast<const pqxx::foreign_key_violation*>(&failure) || dynamic_cast<const pqxx::check_violation*>(&failure)) {
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(&failure) ||
+      dynamic_cast<const pqxx::check_violation*>(&failure)) {
     return {Error{ErrorCode::kConflict, "The change conflicts with existing data.", what, {}}};
   }
   if (dynamic_cast<const pqxx::insufficient_resources*>(&failure)) {

@@ -8,7 +8,7 @@ namespace clinicore::db {
 
 // How the transaction runner should react to a failure.
 enum class FailureKind {
-  kFinal,           // report the classified error
+  kFinal,             // report the classified error
   kRetryTransaction,  // serialization failure or deadlock: run the whole transaction again
   kRetryConnection,   // connection broke before commit: safe to retry on a new connection
 };

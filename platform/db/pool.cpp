@@ -1,7 +1,6 @@
 #include "platform/db/pool.hpp"
 
 #include <pqxx/pqxx>
-
 #include <stdexcept>
 
 #include "platform/core/log.hpp"
@@ -81,9 +80,8 @@ core::Result<PooledConnection> ConnectionPool::Acquire() {
   std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + config_.pool_wait;
   ++waiting_;
-  const bool got_slot = available_.wait_until(lock, deadline, [this] {
-    return !idle_.empty() || open_ < config_.pool_size;
-  });
+  const bool got_slot =
+      available_.wait_until(lock, deadline, [this] { return !idle_.empty() || open_ < config_.pool_size; });
   --waiting_;
   if (!got_slot) {
     ++timeouts_;

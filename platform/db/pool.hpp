@@ -4,15 +4,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <pqxx/connection>
 #include <string>
 #include <vector>
-
-#include <pqxx/connection>
 
 #include "platform/core/config.hpp"
 #include "platform/core/metrics.hpp"
 #include "platform/core/result.hpp"
-
 
 namespace clinicore::db {
 

@@ -1,10 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <string_view>
-
-#include <pqxx/pqxx>
 
 namespace clinicore::db {
 
@@ -68,9 +67,12 @@ class Transaction {
  private:
   static std::unique_ptr<pqxx::transaction_base> Open(pqxx::connection& connection, Mode mode) {
     switch (mode) {
-      case Mode::kReadOnly: return std::make_unique<pqxx::read_transaction>(connection);
-      case Mode::kReadWrite: return std::make_unique<pqxx::work>(connection);
-      case Mode::kAutocommit: return std::make_unique<pqxx::nontransaction>(connection);
+      case Mode::kReadOnly:
+        return std::make_unique<pqxx::read_transaction>(connection);
+      case Mode::kReadWrite:
+        return std::make_unique<pqxx::work>(connection);
+      case Mode::kAutocommit:
+        return std::make_unique<pqxx::nontransaction>(connection);
     }
     return std::make_unique<pqxx::work>(connection);
   }

@@ -76,7 +76,9 @@ Dispatcher::Dispatcher(std::shared_ptr<const Router> router, std::shared_ptr<cor
                               {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
 }
 
-void Dispatcher::Use(Middleware middleware) { middleware_.push_back(std::move(middleware)); }
+void Dispatcher::Use(Middleware middleware) {
+  middleware_.push_back(std::move(middleware));
+}
 
 RawResponse Dispatcher::ProblemResponse(const Error& error, const std::string& instance,
                                         const std::string& request_id) const {
@@ -101,9 +103,9 @@ RawResponse Dispatcher::Handle(const RawRequest& request) {
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const std::string status = std::to_string(response.status);
-  metrics_->AddCounter(kRequestsTotal, {{"method", std::string(MethodName(request.method))},
-                                        {"route", context.route_template},
-                                        {"status", status}});
+  metrics_->AddCounter(
+      kRequestsTotal,
+      {{"method", std::string(MethodName(request.method))}, {"route", context.route_template}, {"status", status}});
   metrics_->ObserveHistogram(kRequestDuration, {{"route", context.route_template}, {"status", status}}, seconds);
 
   if (context.access_log && core::log::Enabled(core::log::Level::kInfo)) {
@@ -129,14 +131,16 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
 
   const RouteMatch match = router_->Match(request.method, request.path);
   if (match.kind == RouteMatch::Kind::kNotFound) {
-    return fail(Error::NotFound("No route matches " + std::string(MethodName(request.method)) + " " + request.path + "."));
+    return fail(
+        Error::NotFound("No route matches " + std::string(MethodName(request.method)) + " " + request.path + "."));
   }
   if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
     const std::string allow = AllowHeader(match.allowed);
-    RawResponse response = fail({ErrorCode::kMethodNotAllowed,
-                                 std::string(MethodName(request.method)) + " is not allowed here; allowed: " + allow + ".",
-                                 {},
-                                 {}});
+    RawResponse response =
+        fail({ErrorCode::kMethodNotAllowed,
+              std::string(MethodName(request.method)) + " is not allowed here; allowed: " + allow + ".",
+              {},
+              {}});
     response.headers.emplace_back("Allow", allow);
     return response;
   }
@@ -162,10 +166,11 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
   if (route.options.json_body && !request.body.empty()) {
     auto content_type = request.Header("content-type");
     if (!content_type || !IsJsonContentType(*content_type)) {
-      return fail({ErrorCode::kUnsupportedMediaType,
-                   "Send the body as application/json (got " + (content_type ? "'" + *content_type + "'" : "none") + ").",
-                   {},
-                   {{"Content-Type", "must be application/json"}}});
+      return fail(
+          {ErrorCode::kUnsupportedMediaType,
+           "Send the body as application/json (got " + (content_type ? "'" + *content_type + "'" : "none") + ").",
+           {},
+           {{"Content-Type", "must be application/json"}}});
     }
     auto parsed = ParseJsonBody(request.body);
     if (!parsed) return fail(parsed.error());
@@ -189,13 +194,12 @@ auto Dispatcher::Guard(const RequestContext& context, Fn&& fn) -> decltype(fn())
   try {
     return fn();
   } catch (const std::exception& e) {
-    core::log::Error("unhandled_exception", {{"request_id", context.request_id},
-                                             {"route", context.route_template},
-                                             {"what", e.what()}});
+    core::log::Error("unhandled_exception",
+                     {{"request_id", context.request_id}, {"route", context.route_template}, {"what", e.what()}});
   } catch (...) {
-    core::log::Error("unhandled_exception", {{"request_id", context.request_id},
-                                             {"route", context.route_template},
-                                             {"what", "non-standard exception"}});
+    core::log::Error(
+        "unhandled_exception",
+        {{"request_id", context.request_id}, {"route", context.route_template}, {"what", "non-standard exception"}});
   }
   return Error{ErrorCode::kInternal,
                "An internal error occurred; quote request id " + context.request_id + " when reporting it.",

@@ -31,7 +31,8 @@ class Dispatcher {
   int in_flight() const { return in_flight_; }
 
  private:
-  RawResponse ProblemResponse(const core::Error& error, const std::string& instance, const std::string& request_id) const;
+  RawResponse ProblemResponse(const core::Error& error, const std::string& instance,
+                              const std::string& request_id) const;
   RawResponse Dispatch(const RawRequest& request, RequestContext& context);
   // The exception barrier: anything thrown becomes a 500 that names the request id.
   template <typename Fn>

@@ -11,16 +11,13 @@ class DispatcherTest : public ::testing::Test {
     router_->Add(Method::kGet, "/items/{id}", [](RequestContext& context) -> core::Result<Response> {
       return Response::Json(200, {{"id", context.PathParam("id")}});
     });
-    router_->Add(
-        Method::kPost, "/items",
-        [](RequestContext& context) -> core::Result<Response> { return Response::Json(201, context.body); },
-        {.json_body = true});
-    router_->Add(Method::kGet, "/boom", [](RequestContext&) -> core::Result<Response> {
-      throw std::runtime_error("secret internals");
-    });
-    router_->Add(Method::kGet, "/missing", [](RequestContext&) -> core::Result<Response> {
-      return core::Error::NotFound("No such item.");
-    });
+    router_->Add(Method::kPost, "/items",
+                 [](RequestContext& context) -> core::Result<Response> { return Response::Json(201, context.body); },
+                 {.json_body = true});
+    router_->Add(Method::kGet, "/boom",
+                 [](RequestContext&) -> core::Result<Response> { throw std::runtime_error("secret internals"); });
+    router_->Add(Method::kGet, "/missing",
+                 [](RequestContext&) -> core::Result<Response> { return core::Error::NotFound("No such item."); });
   }
 
   RawResponse Send(Method method, std::string path, std::string body = "", Headers headers = {}) {

@@ -12,7 +12,9 @@ JsonFields::JsonFields(const nlohmann::json& body, bool body_required) : body_(b
   }
 }
 
-void JsonFields::Fail(const std::string& field, const std::string& message) { errors_.push_back({field, message}); }
+void JsonFields::Fail(const std::string& field, const std::string& message) {
+  errors_.push_back({field, message});
+}
 
 const nlohmann::json* JsonFields::Field(const std::string& name, bool required) {
   read_.push_back(name);

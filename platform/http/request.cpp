@@ -7,21 +7,29 @@ namespace clinicore::http {
 
 std::string_view MethodName(Method method) {
   switch (method) {
-    case Method::kGet: return "GET";
-    case Method::kHead: return "HEAD";
-    case Method::kPost: return "POST";
-    case Method::kPut: return "PUT";
-    case Method::kPatch: return "PATCH";
-    case Method::kDelete: return "DELETE";
-    case Method::kOptions: return "OPTIONS";
-    case Method::kOther: return "OTHER";
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kOther:
+      return "OTHER";
   }
   return "OTHER";
 }
 
 Method ParseMethod(std::string_view name) {
-  for (Method method : {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch,
-                        Method::kDelete, Method::kOptions}) {
+  for (Method method :
+       {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch, Method::kDelete, Method::kOptions}) {
     if (MethodName(method) == name) return method;
   }
   return Method::kOther;
@@ -57,7 +65,9 @@ Response Response::Text(int status, std::string content_type, std::string body) 
   return {status, std::move(content_type), std::move(body), {}};
 }
 
-Response Response::NoContent() { return {204, "", "", {}}; }
+Response Response::NoContent() {
+  return {204, "", "", {}};
+}
 
 std::optional<std::string> RequestContext::Query(const std::string& name) const {
   auto it = raw.query.find(name);

@@ -3,13 +3,12 @@
 #include <any>
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace clinicore::http {
 
@@ -62,7 +61,7 @@ struct RequestContext {
   std::string request_id;
   std::string route_template = "unmatched";  // e.g. "/v1/console/tenants/{id}"
   std::map<std::string, std::string> path_params = {};
-  nlohmann::json body = nullptr;  // parsed JSON for routes that take a body; null otherwise
+  nlohmann::json body = nullptr;                        // parsed JSON for routes that take a body; null otherwise
   std::optional<std::string> tenant_id = std::nullopt;  // set by tenant resolution; logged
   bool access_log = true;
   const Route* route = nullptr;  // the matched route (its options drive middleware)

@@ -16,14 +16,22 @@ namespace P = Pistache;
 
 Method FromPistache(P::Http::Method method) {
   switch (method) {
-    case P::Http::Method::Get: return Method::kGet;
-    case P::Http::Method::Head: return Method::kHead;
-    case P::Http::Method::Post: return Method::kPost;
-    case P::Http::Method::Put: return Method::kPut;
-    case P::Http::Method::Patch: return Method::kPatch;
-    case P::Http::Method::Delete: return Method::kDelete;
-    case P::Http::Method::Options: return Method::kOptions;
-    default: return Method::kOther;
+    case P::Http::Method::Get:
+      return Method::kGet;
+    case P::Http::Method::Head:
+      return Method::kHead;
+    case P::Http::Method::Post:
+      return Method::kPost;
+    case P::Http::Method::Put:
+      return Method::kPut;
+    case P::Http::Method::Patch:
+      return Method::kPatch;
+    case P::Http::Method::Delete:
+      return Method::kDelete;
+    case P::Http::Method::Options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
   }
 }
 
@@ -109,8 +117,8 @@ HttpServer::~HttpServer() {
 }
 
 size_t HttpServer::TransportLimit(size_t max_body_bytes) {
-  constexpr size_t kHeadroom = 64 * 1024;       // request line and headers
-  constexpr size_t kFloor = 32 * 1024 * 1024;   // so oversized uploads still get problem+json
+  constexpr size_t kHeadroom = 64 * 1024;      // request line and headers
+  constexpr size_t kFloor = 32 * 1024 * 1024;  // so oversized uploads still get problem+json
   return std::max(max_body_bytes + kHeadroom, kFloor);
 }
 
@@ -136,7 +144,9 @@ core::Status HttpServer::Start() {
   return core::Ok();
 }
 
-uint16_t HttpServer::port() const { return endpoint_ ? static_cast<uint16_t>(endpoint_->getPort()) : 0; }
+uint16_t HttpServer::port() const {
+  return endpoint_ ? static_cast<uint16_t>(endpoint_->getPort()) : 0;
+}
 
 void HttpServer::Stop() {
   if (!running_) return;

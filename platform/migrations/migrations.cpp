@@ -17,7 +17,9 @@ namespace {
 using core::Error;
 using core::ErrorCode;
 
-Error Precondition(std::string detail) { return {ErrorCode::kFailedPrecondition, std::move(detail), {}, {}}; }
+Error Precondition(std::string detail) {
+  return {ErrorCode::kFailedPrecondition, std::move(detail), {}, {}};
+}
 
 // A session-level advisory lock held for the whole run on one connection; released when the
 // guard ends (or by PostgreSQL when the connection dies).
@@ -80,8 +82,8 @@ std::vector<AppliedMigration> ReadApplied(pqxx::connection& connection, const st
 // role and search_path last until the transaction ends or the next call changes them.
 void ApplyWithin(pqxx::transaction_base& tx, const MigrationTarget& target, const MigrationFile& file) {
   const std::string schema = tx.quote_name(target.schema);
-  std::string enter = "SELECT set_config('statement_timeout', '0', true), set_config('search_path', " +
-                      tx.quote(schema) + ", true)";
+  std::string enter =
+      "SELECT set_config('statement_timeout', '0', true), set_config('search_path', " + tx.quote(schema) + ", true)";
   if (!target.owner_role.empty()) enter += ", set_config('role', " + tx.quote(target.owner_role) + ", true)";
   tx.exec(enter);
   tx.exec(file.sql);
@@ -169,7 +171,7 @@ std::optional<Error> CheckConsistency(const std::vector<AppliedMigration>& appli
 }
 
 core::Result<MigrationPlan> MigrationRunner::Plan(const MigrationTarget& target,
-                                                   const std::vector<MigrationFile>& files) {
+                                                  const std::vector<MigrationFile>& files) {
   auto connection = database_.Acquire();
   if (!connection) return std::move(connection).error();
   return Guarded([&]() -> core::Result<MigrationPlan> {
@@ -187,7 +189,7 @@ core::Result<MigrationPlan> MigrationRunner::Plan(const MigrationTarget& target,
 }
 
 core::Result<MigrationReport> MigrationRunner::Apply(const MigrationTarget& target,
-                                                      const std::vector<MigrationFile>& files) {
+                                                     const std::vector<MigrationFile>& files) {
   auto connection = database_.Acquire();
   if (!connection) return std::move(connection).error();
   auto result = Guarded([&]() -> core::Result<MigrationReport> {
@@ -199,7 +201,8 @@ core::Result<MigrationReport> MigrationRunner::Apply(const MigrationTarget& targ
     if (auto error = CheckConsistency(applied, files)) return *error;
     MigrationReport report;
     for (const auto& file : files) {
-      const bool done = std::any_of(applied.begin(), applied.end(), [&](const auto& a) { return a.version == file.version; });
+      const bool done =
+          std::any_of(applied.begin(), applied.end(), [&](const auto& a) { return a.version == file.version; });
       if (done) {
         ++report.already_applied;
         continue;

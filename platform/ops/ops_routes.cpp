@@ -96,8 +96,9 @@ CheckResult CheckMigrations(OpsDependencies& deps) {
     return std::make_pair(row[0].as<int>(), row[1].as<int>());
   });
   if (!counted) {
-    return {"migrations", counted.error().code == ErrorCode::kUnavailable ? counted.error().detail
-                                                                        : "platform migrations have not been applied"};
+    return {"migrations", counted.error().code == ErrorCode::kUnavailable
+                              ? counted.error().detail
+                              : "platform migrations have not been applied"};
   }
   auto [count, max_version] = counted.value();
   if (count < expected || max_version < expected_max) {
@@ -133,8 +134,9 @@ Result<Response> Ready(OpsDependencies& deps, RequestContext& context) {
 void RegisterOpsStatements(db::Database& database) {
   database.RegisterStatement(kCountPlatformMigrations,
                              "SELECT count(*)::int, coalesce(max(version), 0)::int FROM platform.schema_migrations");
-  database.RegisterStatement(kSelectDatabaseTime, "SELECT to_char(now() AT TIME ZONE 'UTC', "
-                                                  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  database.RegisterStatement(kSelectDatabaseTime,
+                             "SELECT to_char(now() AT TIME ZONE 'UTC', "
+                             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
 }
 
 void RegisterOpsRoutes(http::Router& router, std::shared_ptr<OpsDependencies> deps) {
@@ -147,12 +149,12 @@ void RegisterOpsRoutes(http::Router& router, std::shared_ptr<OpsDependencies> de
 
   router.Add(Method::kGet, "/readyz", [deps](RequestContext& context) { return Ready(*deps, context); });
 
-  router.Add(
-      Method::kGet, "/metrics",
-      [deps](RequestContext&) -> Result<Response> {
-        return Response::Text(200, "text/plain; version=0.0.4; charset=utf-8", deps->metrics->RenderPrometheus());
-      },
-      {.json_body = false, .access_log = false});
+  router.Add(Method::kGet, "/metrics",
+             [deps](RequestContext&) -> Result<Response> {
+               return Response::Text(200, "text/plain; version=0.0.4; charset=utf-8",
+                                     deps->metrics->RenderPrometheus());
+             },
+             {.json_body = false, .access_log = false});
 
   router.Add(Method::kGet, "/v1/status", [deps](RequestContext&) -> Result<Response> {
     auto now = deps->database.ReadOnce([](db::Transaction& tx) -> Result<std::string> {

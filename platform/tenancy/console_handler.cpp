@@ -35,7 +35,9 @@ Result<std::optional<std::string>> IdempotencyKey(const RequestContext& context)
   return std::optional<std::string>(*key);
 }
 
-Response TenantResponse(int status, const Tenant& tenant) { return Response::Json(status, ConsoleJson(tenant)); }
+Response TenantResponse(int status, const Tenant& tenant) {
+  return Response::Json(status, ConsoleJson(tenant));
+}
 
 }  // namespace
 
@@ -67,8 +69,8 @@ Result<Response> ConsoleHandler::List(RequestContext& context) {
   if (!page) return std::move(page).error();
   nlohmann::json items = nlohmann::json::array();
   for (const auto& tenant : page->items) items.push_back(ConsoleJson(tenant));
-  return Response::Json(200, {{"items", items},
-                              {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nullptr}});
+  return Response::Json(
+      200, {{"items", items}, {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nullptr}});
 }
 
 Result<Response> ConsoleHandler::Show(RequestContext& context) {
@@ -143,9 +145,8 @@ Result<Response> TenantSelfHandler::Status(RequestContext& context) {
     return std::make_pair(row[0].as<int>(), row[1].as<std::string>());
   });
   if (!status) return std::move(status).error();
-  return Response::Json(200, {{"tenant", tenant.slug},
-                              {"schema_version", status->first},
-                              {"database_time", status->second}});
+  return Response::Json(
+      200, {{"tenant", tenant.slug}, {"schema_version", status->first}, {"database_time", status->second}});
 }
 
 void RegisterTenancyRoutes(http::Router& router, std::shared_ptr<ConsoleHandler> console,

@@ -3,11 +3,11 @@
 // Every statement of the tenancy component, by name. Registered with the pool at start-up.
 namespace clinicore::tenancy::queries {
 
-#define CLINICORE_TENANT_COLUMNS                                                                 \
+#define CLINICORE_TENANT_COLUMNS                                                                    \
   "id::text, slug, display_name, status, time_zone, locale, limits::text, schema_name, role_name, " \
-  "schema_version, status_reason, "                                                              \
-  "to_char(purge_after AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                  \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "                \
+  "schema_version, status_reason, "                                                                 \
+  "to_char(purge_after AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                     \
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "                   \
   "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 inline constexpr const char* kSelectTenantById = "tenancy.select_tenant_by_id";
@@ -22,7 +22,8 @@ inline constexpr const char* kSelectTenantBySlugSql =
 // NULL, $4 limit.
 inline constexpr const char* kListTenants = "tenancy.list_tenants";
 inline constexpr const char* kListTenantsSql =
-    "SELECT " CLINICORE_TENANT_COLUMNS " FROM platform.tenants "
+    "SELECT " CLINICORE_TENANT_COLUMNS
+    " FROM platform.tenants "
     "WHERE ($1::text IS NULL OR status = $1) "
     "AND ($2::text IS NULL OR slug ILIKE $2 ESCAPE '\\' OR display_name ILIKE $2 ESCAPE '\\') "
     "AND ($3::text IS NULL OR slug > $3) ORDER BY slug LIMIT $4";
@@ -89,7 +90,8 @@ inline constexpr const char* kDeleteTenantSql =
 // Offboarding tenants whose retention has passed, with or without an export.
 inline constexpr const char* kSelectPurgeCandidates = "tenancy.select_purge_candidates";
 inline constexpr const char* kSelectPurgeCandidatesSql =
-    "SELECT " CLINICORE_TENANT_COLUMNS " FROM platform.tenants WHERE status = 'offboarding' AND purge_after <= now() "
+    "SELECT " CLINICORE_TENANT_COLUMNS
+    " FROM platform.tenants WHERE status = 'offboarding' AND purge_after <= now() "
     "ORDER BY purge_after";
 
 // Inside a tenant scope: the tenant's own schema version and the database clock.

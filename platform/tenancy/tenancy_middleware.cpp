@@ -90,8 +90,12 @@ http::Middleware ConsoleAuthentication(std::optional<std::string> bootstrap_toke
   };
 }
 
-const Tenant& CurrentTenant(const http::RequestContext& context) { return std::any_cast<const Tenant&>(context.tenant); }
+const Tenant& CurrentTenant(const http::RequestContext& context) {
+  return std::any_cast<const Tenant&>(context.tenant);
+}
 
-Actor ConsoleActor(const http::RequestContext& context) { return {"console:bootstrap", context.request_id}; }
+Actor ConsoleActor(const http::RequestContext& context) {
+  return {"console:bootstrap", context.request_id};
+}
 
 }  // namespace clinicore::tenancy

@@ -8,9 +8,9 @@ namespace {
 
 // Names a tenant may not take: they collide with hosts, paths or PostgreSQL's own names.
 constexpr std::array<std::string_view, 30> kReservedSlugs = {
-    "admin",   "administrator", "api",     "app",      "assets", "auth",     "billing", "cdn",
-    "console", "dashboard",     "default", "docs",     "health", "internal", "mail",    "metrics",
-    "null",    "platform",      "postgres", "public",  "root",   "static",   "status",  "support",
+    "admin",   "administrator", "api",       "app",    "assets", "auth",     "billing", "cdn",
+    "console", "dashboard",     "default",   "docs",   "health", "internal", "mail",    "metrics",
+    "null",    "platform",      "postgres",  "public", "root",   "static",   "status",  "support",
     "system",  "template0",     "template1", "tenant", "www",    "clinicore"};
 
 nlohmann::json Optional(const std::optional<std::string>& value) {
@@ -20,9 +20,7 @@ nlohmann::json Optional(const std::optional<std::string>& value) {
 }  // namespace
 
 core::Status ValidateSlug(std::string_view slug) {
-  auto bad = [](std::string message) {
-    return core::Error::InvalidArgument("slug " + message, {{"slug", message}});
-  };
+  auto bad = [](std::string message) { return core::Error::InvalidArgument("slug " + message, {{"slug", message}}); };
   if (slug.size() < 3 || slug.size() > 40) return bad("must be 3 to 40 characters long");
   for (char c : slug) {
     const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';

@@ -1,11 +1,10 @@
 #pragma once
 
 #include <any>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "platform/core/result.hpp"
 #include "platform/db/database.hpp"
@@ -43,7 +42,7 @@ nlohmann::json PublicJson(const Tenant& tenant);
 core::Status ValidateSlug(std::string_view slug);
 bool IsUuid(std::string_view text);
 
-std::string SchemaNameFor(std::string_view slug);       // "t_" + slug with '-' → '_'
-std::string RoleNameFor(std::string_view tenant_id);    // "tenant_" + id without dashes
+std::string SchemaNameFor(std::string_view slug);     // "t_" + slug with '-' → '_'
+std::string RoleNameFor(std::string_view tenant_id);  // "tenant_" + id without dashes
 
 }  // namespace clinicore::tenancy

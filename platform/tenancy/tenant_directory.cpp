@@ -11,7 +11,9 @@ namespace clinicore::tenancy {
 TenantDirectory::TenantDirectory(db::Database& database, std::shared_ptr<cache::RedisClient> redis, core::Millis ttl)
     : database_(database), redis_(std::move(redis)), ttl_(ttl) {}
 
-TenantDirectory::~TenantDirectory() { StopListening(); }
+TenantDirectory::~TenantDirectory() {
+  StopListening();
+}
 
 core::Result<Tenant> TenantDirectory::Resolve(const std::string& key) {
   const auto now = std::chrono::steady_clock::now();
@@ -24,9 +26,8 @@ core::Result<Tenant> TenantDirectory::Resolve(const std::string& key) {
     }
   }
   const uint64_t generation = generation_;
-  auto loaded = database_.ReadOnce([&](db::Transaction& tx) -> core::Result<std::optional<Tenant>> {
-    return TenantRepository::FindByKey(tx, key);
-  });
+  auto loaded = database_.ReadOnce(
+      [&](db::Transaction& tx) -> core::Result<std::optional<Tenant>> { return TenantRepository::FindByKey(tx, key); });
   if (!loaded) return std::move(loaded).error();
   {
     std::unique_lock lock(mutex_);

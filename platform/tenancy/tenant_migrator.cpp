@@ -50,8 +50,8 @@ core::Result<MigrateAllReport> MigrateAllTenants(db::Database& database,
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const double rate = elapsed > 0 ? done / elapsed : 0;
         const int total = report.total_tenants;
-        on_progress({done, total, static_cast<int>(report.failures.size()), rate,
-                     rate > 0 ? (total - done) / rate : 0});
+        on_progress(
+            {done, total, static_cast<int>(report.failures.size()), rate, rate > 0 ? (total - done) / rate : 0});
       }
     }
   };

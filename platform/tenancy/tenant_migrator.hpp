@@ -20,7 +20,7 @@ struct MigrationProgress {
 };
 
 struct MigrateAllReport {
-  int total_tenants = 0;   // tenants in the registry that were behind
+  int total_tenants = 0;  // tenants in the registry that were behind
   int migrated = 0;
   std::vector<std::pair<std::string, std::string>> failures;  // slug → reason
   double seconds = 0;

@@ -32,7 +32,9 @@ std::string NewUuid() {
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
 }
 
-Error TenantNotFound(const std::string& key) { return Error::NotFound("No tenant '" + key + "' exists."); }
+Error TenantNotFound(const std::string& key) {
+  return Error::NotFound("No tenant '" + key + "' exists.");
+}
 
 // The request as stored with an Idempotency-Key: a different body under the same key is refused.
 std::string RequestHash(const OnboardRequest& request) {
@@ -47,8 +49,8 @@ std::string RequestHash(const OnboardRequest& request) {
 // A stable row count per table of one schema, read as the tenant's own role.
 std::map<std::string, long long> RowCounts(db::Transaction& tx) {
   std::map<std::string, long long> counts;
-  const auto tables = tx.ExecScript(
-      "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename");
+  const auto tables =
+      tx.ExecScript("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename");
   for (const auto& row : tables) {
     const std::string table = row[0].as<std::string>();
     counts[table] = tx.ExecScript("SELECT count(*) FROM " + tx.QuoteName(table))[0][0].as<long long>();
@@ -77,7 +79,8 @@ core::Status ValidateLocale(const std::string& locale) {
 
 core::Status ValidateLimits(const nlohmann::json& limits) {
   static const std::regex kKey(R"(^[a-z][a-z0-9_]{0,63}$)");
-  if (!limits.is_object()) return Error::InvalidArgument("limits must be an object.", {{"limits", "must be an object"}});
+  if (!limits.is_object())
+    return Error::InvalidArgument("limits must be an object.", {{"limits", "must be an object"}});
   if (limits.size() > 50) return Error::InvalidArgument("limits has too many keys.", {{"limits", "at most 50 keys"}});
   for (const auto& [key, value] : limits.items()) {
     if (!std::regex_match(key, kKey)) {
@@ -125,7 +128,9 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
       if (tx.Exec(queries::kClaimIdempotencyKey, kOnboardScope, *idempotency_key, request_hash).empty()) {
         auto stored = tx.Exec(queries::kSelectIdempotencyKey, kOnboardScope, *idempotency_key)[0];
         if (stored[0].as<std::string>() != request_hash) {
-          return Error{ErrorCode::kConflict, "This Idempotency-Key was used with a different request.", {},
+          return Error{ErrorCode::kConflict,
+                       "This Idempotency-Key was used with a different request.",
+                       {},
                        {{"Idempotency-Key", "already used with a different request body"}}};
         }
         const std::string id = nlohmann::json::parse(stored[2].as<std::string>()).value("id", "");
@@ -136,8 +141,8 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
       }
     }
     if (TenantRepository::FindBySlug(tx, request.slug)) {
-      return Error{ErrorCode::kAlreadyExists, "The slug '" + request.slug + "' is taken.", {},
-                   {{"slug", "is already taken"}}};
+      return Error{
+          ErrorCode::kAlreadyExists, "The slug '" + request.slug + "' is taken.", {}, {{"slug", "is already taken"}}};
     }
 
     Tenant tenant;
@@ -178,8 +183,8 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
   }
   if (!result && result.error().code == ErrorCode::kAlreadyExists && result.error().fields.empty()) {
     // Two onboardings of one slug raced; the unique index decided.
-    return Error{ErrorCode::kAlreadyExists, "The slug '" + request.slug + "' is taken.", {},
-                 {{"slug", "is already taken"}}};
+    return Error{
+        ErrorCode::kAlreadyExists, "The slug '" + request.slug + "' is taken.", {}, {{"slug", "is already taken"}}};
   }
   return result;
 }
@@ -216,18 +221,17 @@ Result<TenantPage> TenantService::List(const ListQuery& query) {
 }
 
 Result<TenantDetail> TenantService::Get(const std::string& key) {
-  auto tenant = database_.Read([&](db::Transaction& tx) -> Result<std::optional<Tenant>> {
-    return TenantRepository::FindByKey(tx, key);
-  });
+  auto tenant = database_.Read(
+      [&](db::Transaction& tx) -> Result<std::optional<Tenant>> { return TenantRepository::FindByKey(tx, key); });
   if (!tenant) return std::move(tenant).error();
   if (!tenant.value()) return TenantNotFound(key);
   TenantDetail detail{**tenant, 0, {}};
   for (const auto& file : tenant_migrations_) {
     if (file.version > detail.tenant.schema_version) ++detail.pending_migrations;
   }
-  auto counts = database_.ReadInTenant(detail.tenant.Scope(), [](db::Transaction& tx) -> Result<std::map<std::string, long long>> {
-    return RowCounts(tx);
-  });
+  auto counts = database_.ReadInTenant(
+      detail.tenant.Scope(),
+      [](db::Transaction& tx) -> Result<std::map<std::string, long long>> { return RowCounts(tx); });
   if (!counts) return std::move(counts).error();
   detail.row_counts = std::move(counts).value();
   return detail;
@@ -281,11 +285,13 @@ Result<Tenant> TenantService::Transition(const std::string& key, const std::stri
                           : std::nullopt;
     if (!tenant) {
       return Error{ErrorCode::kFailedPrecondition,
-                   "The tenant is " + existing->status + "; it cannot be " + action + " from that state.", {},
+                   "The tenant is " + existing->status + "; it cannot be " + action + " from that state.",
+                   {},
                    {{"status", "is " + existing->status}}};
     }
-    TenantRepository::Audit(tx, actor.name, audit_action, tenant->id, actor.request_id,
-                            {{"from", existing->status}, {"to", to}, {"reason", reason ? nlohmann::json(*reason) : nullptr}});
+    TenantRepository::Audit(
+        tx, actor.name, audit_action, tenant->id, actor.request_id,
+        {{"from", existing->status}, {"to", to}, {"reason", reason ? nlohmann::json(*reason) : nullptr}});
     tx.Commit();
     return *tenant;
   });
@@ -313,18 +319,19 @@ Result<Tenant> TenantService::Offboard(const std::string& key, const Actor& acto
 }
 
 Result<TenantMigrations> TenantService::Migrations(const std::string& key) {
-  auto tenant = database_.Read([&](db::Transaction& tx) -> Result<std::optional<Tenant>> {
-    return TenantRepository::FindByKey(tx, key);
-  });
+  auto tenant = database_.Read(
+      [&](db::Transaction& tx) -> Result<std::optional<Tenant>> { return TenantRepository::FindByKey(tx, key); });
   if (!tenant) return std::move(tenant).error();
   if (!tenant.value()) return TenantNotFound(key);
-  auto applied = database_.ReadInTenant((*tenant)->Scope(), [](db::Transaction& tx) -> Result<std::vector<migrations::AppliedMigration>> {
-    std::vector<migrations::AppliedMigration> rows;
-    for (const auto& row : tx.ExecScript("SELECT version, file_name, checksum FROM schema_migrations ORDER BY version")) {
-      rows.push_back({row[0].as<int>(), row[1].as<std::string>(), row[2].as<std::string>()});
-    }
-    return rows;
-  });
+  auto applied = database_.ReadInTenant(
+      (*tenant)->Scope(), [](db::Transaction& tx) -> Result<std::vector<migrations::AppliedMigration>> {
+        std::vector<migrations::AppliedMigration> rows;
+        for (const auto& row :
+             tx.ExecScript("SELECT version, file_name, checksum FROM schema_migrations ORDER BY version")) {
+          rows.push_back({row[0].as<int>(), row[1].as<std::string>(), row[2].as<std::string>()});
+        }
+        return rows;
+      });
   if (!applied) return std::move(applied).error();
   TenantMigrations result{applied.value(), {}};
   for (const auto& file : tenant_migrations_) {
@@ -353,9 +360,8 @@ std::string UtcStamp() {
 
 Result<ExportReport> TenantService::Export(const std::string& key, const std::string& directory, const Actor& actor) {
   namespace fs = std::filesystem;
-  auto found = database_.Read([&](db::Transaction& tx) -> Result<std::optional<Tenant>> {
-    return TenantRepository::FindByKey(tx, key);
-  });
+  auto found = database_.Read(
+      [&](db::Transaction& tx) -> Result<std::optional<Tenant>> { return TenantRepository::FindByKey(tx, key); });
   if (!found) return std::move(found).error();
   if (!found.value()) return TenantNotFound(key);
   const Tenant tenant = **found;
@@ -363,18 +369,24 @@ Result<ExportReport> TenantService::Export(const std::string& key, const std::st
   const fs::path folder = fs::path(directory) / (tenant.slug + "-" + UtcStamp());
   std::error_code ec;
   fs::create_directories(folder, ec);
-  if (ec) return Error::InvalidArgument("Cannot create " + folder.string() + ": " + ec.message(), {{"directory", ec.message()}});
+  if (ec)
+    return Error::InvalidArgument("Cannot create " + folder.string() + ": " + ec.message(),
+                                  {{"directory", ec.message()}});
 
   // Read as the tenant's role, table by table through a cursor, so memory stays bounded.
   auto written = database_.ReadInTenant(tenant.Scope(), [&](db::Transaction& tx) -> Result<ExportReport> {
     ExportReport report{folder.string(), 0, 0};
-    nlohmann::json manifest = {{"tenant_id", tenant.id}, {"slug", tenant.slug}, {"schema_version", tenant.schema_version},
-                               {"exported_at", UtcStamp()}, {"tables", nlohmann::json::object()}};
+    nlohmann::json manifest = {{"tenant_id", tenant.id},
+                               {"slug", tenant.slug},
+                               {"schema_version", tenant.schema_version},
+                               {"exported_at", UtcStamp()},
+                               {"tables", nlohmann::json::object()}};
     for (const auto& row : tx.ExecScript("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                                          "ORDER BY tablename")) {
       const std::string table = row[0].as<std::string>();
       std::ofstream out(folder / (table + ".jsonl"), std::ios::binary);
-      tx.ExecScript("DECLARE export_rows NO SCROLL CURSOR FOR SELECT row_to_json(t)::text FROM " + tx.QuoteName(table) + " t");
+      tx.ExecScript("DECLARE export_rows NO SCROLL CURSOR FOR SELECT row_to_json(t)::text FROM " + tx.QuoteName(table) +
+                    " t");
       long long rows = 0;
       while (true) {
         const auto batch = tx.ExecScript("FETCH 1000 FROM export_rows");
@@ -410,17 +422,22 @@ Result<Tenant> TenantService::Purge(const std::string& key, const Actor& actor) 
     auto tenant = TenantRepository::FindByKey(tx, key);
     if (!tenant) return TenantNotFound(key);
     if (tenant->status != "offboarding") {
-      return Error{ErrorCode::kFailedPrecondition, "Only an offboarding tenant can be purged; it is " + tenant->status + ".",
-                   {}, {{"status", "is " + tenant->status}}};
+      return Error{ErrorCode::kFailedPrecondition,
+                   "Only an offboarding tenant can be purged; it is " + tenant->status + ".",
+                   {},
+                   {{"status", "is " + tenant->status}}};
     }
     if (tx.Exec(queries::kCountExports, tenant->id)[0][0].as<int>() == 0) {
-      return Error{ErrorCode::kFailedPrecondition, "Export the tenant's data before purging it.", {},
+      return Error{ErrorCode::kFailedPrecondition,
+                   "Export the tenant's data before purging it.",
+                   {},
                    {{"export", "none exists"}}};
     }
     // The registry row goes first and only when the retention has passed (checked by SQL).
     if (tx.Exec(queries::kDeleteTenant, tenant->id).affected_rows() != 1) {
       return Error{ErrorCode::kFailedPrecondition,
-                   "The tenant's retention runs until " + tenant->purge_after.value_or("?") + ".", {},
+                   "The tenant's retention runs until " + tenant->purge_after.value_or("?") + ".",
+                   {},
                    {{"purge_after", "is in the future"}}};
     }
     tx.ExecScript("DROP SCHEMA " + tx.QuoteName(tenant->schema_name) + " CASCADE");

@@ -3,10 +3,10 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
-#include <string_view>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/core/result.hpp"

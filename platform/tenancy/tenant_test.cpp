@@ -16,11 +16,30 @@ TEST(SlugTest, AcceptsOrdinarySlugs) {
 }
 
 TEST(SlugTest, RefusesBadSlugsNamingTheField) {
-  const std::vector<std::string> bad = {
-      "",           "ab",          std::string(41, 'a'), "Acme",           "acme_clinic",  "-acme",
-      "acme-",      "xn--acme",    "a--b",               "acme clinic",    "acme.clinic",  "admin",
-      "console",    "public",      "postgres",           "pg-catalog",     "acm\xc3\xa9",  "\xd0\xb0" "cme",
-      "acme;drop",  "a'b'c",       "t_acme\"",           std::string("ac\0me", 5),       "ACME"};
+  const std::vector<std::string> bad = {"",
+                                        "ab",
+                                        std::string(41, 'a'),
+                                        "Acme",
+                                        "acme_clinic",
+                                        "-acme",
+                                        "acme-",
+                                        "xn--acme",
+                                        "a--b",
+                                        "acme clinic",
+                                        "acme.clinic",
+                                        "admin",
+                                        "console",
+                                        "public",
+                                        "postgres",
+                                        "pg-catalog",
+                                        "acm\xc3\xa9",
+                                        "\xd0\xb0"
+                                        "cme",
+                                        "acme;drop",
+                                        "a'b'c",
+                                        "t_acme\"",
+                                        std::string("ac\0me", 5),
+                                        "ACME"};
   for (const auto& slug : bad) {
     auto status = ValidateSlug(slug);
     ASSERT_FALSE(status.ok()) << "accepted: " << slug;

@@ -36,7 +36,7 @@ CLINICORE_APT_PACKAGES=(
   libhowardhinnant-date-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   postgresql-15 postgresql-contrib-15 redis-server
-  wrk nodejs npm curl clang-14 libclang-rt-14-dev tzdata ca-certificates
+  wrk nodejs npm curl clang-14 clang-format-14 libclang-rt-14-dev tzdata ca-certificates
 )
 
 # Prints the packages of CLINICORE_APT_PACKAGES that are not installed, one per line.

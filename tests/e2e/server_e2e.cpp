@@ -16,8 +16,8 @@ namespace {
 using testing::Http;
 using testing::ServerProcess;
 
-std::map<std::string, std::string> ServerEnv(const std::string& database_url,
-                                             const std::string& redis_url = testing::RequireEnv("CLINICORE_TEST_REDIS_URL")) {
+std::map<std::string, std::string> ServerEnv(
+    const std::string& database_url, const std::string& redis_url = testing::RequireEnv("CLINICORE_TEST_REDIS_URL")) {
   std::map<std::string, std::string> env = {{"CLINICORE_DATABASE_URL", database_url},
                                             {"CLINICORE_REDIS_URL", redis_url},
                                             {"CLINICORE_HTTP_PORT", "0"},
@@ -87,8 +87,8 @@ TEST_F(ServerE2eTest, ErrorsAreProblemJson) {
   auto wrong_method = Http("POST", Url("/healthz"));
   EXPECT_EQ(wrong_method.status, 405);
   EXPECT_EQ(wrong_method.Header("allow"), "GET, HEAD");
-  auto huge = Http("GET", Url("/healthz"), std::string(20 * 1024 * 1024, 'x'), {"Content-Type: application/json"},
-                   30'000);
+  auto huge =
+      Http("GET", Url("/healthz"), std::string(20 * 1024 * 1024, 'x'), {"Content-Type: application/json"}, 30'000);
   EXPECT_EQ(huge.status, 413);
   EXPECT_EQ(huge.Header("content-type"), "application/problem+json");
   EXPECT_EQ(Http("GET", Url("/healthz")).status, 200);

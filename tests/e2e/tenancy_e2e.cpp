@@ -79,8 +79,11 @@ TEST_F(TenancyE2eTest, ConsoleRefusesMissingOrWrongTokens) {
 
 TEST_F(TenancyE2eTest, LifecycleOverHttp) {
   auto created = Console("POST", "/v1/console/tenants",
-                         {{"slug", "life-e2e"}, {"display_name", "Life"}, {"time_zone", "Europe/Athens"},
-                          {"locale", "el-GR"}, {"limits", {{"max_users", 25}}}},
+                         {{"slug", "life-e2e"},
+                          {"display_name", "Life"},
+                          {"time_zone", "Europe/Athens"},
+                          {"locale", "el-GR"},
+                          {"limits", {{"max_users", 25}}}},
                          {"Idempotency-Key: life-1"});
   ASSERT_EQ(created.status, 201) << created.body;
   const json tenant = json::parse(created.body);
@@ -88,8 +91,11 @@ TEST_F(TenancyE2eTest, LifecycleOverHttp) {
   EXPECT_EQ(tenant["schema_name"], "t_life_e2e");
 
   auto replay = Console("POST", "/v1/console/tenants",
-                        {{"slug", "life-e2e"}, {"display_name", "Life"}, {"time_zone", "Europe/Athens"},
-                         {"locale", "el-GR"}, {"limits", {{"max_users", 25}}}},
+                        {{"slug", "life-e2e"},
+                         {"display_name", "Life"},
+                         {"time_zone", "Europe/Athens"},
+                         {"locale", "el-GR"},
+                         {"limits", {{"max_users", 25}}}},
                         {"Idempotency-Key: life-1"});
   EXPECT_EQ(replay.status, 201);
   EXPECT_EQ(replay.Header("idempotent-replayed"), "true");
@@ -100,7 +106,8 @@ TEST_F(TenancyE2eTest, LifecycleOverHttp) {
   EXPECT_EQ(json::parse(shown.body)["pending_migrations"], 0);
   EXPECT_TRUE(json::parse(shown.body)["row_counts"].contains("settings"));
 
-  auto patched = Console("PATCH", "/v1/console/tenants/" + tenant["id"].get<std::string>(), {{"display_name", "Life 2"}});
+  auto patched =
+      Console("PATCH", "/v1/console/tenants/" + tenant["id"].get<std::string>(), {{"display_name", "Life 2"}});
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(json::parse(patched.body)["display_name"], "Life 2");
 
@@ -170,8 +177,9 @@ TEST_F(TenancyE2eTest, BadInputIsAPreciseProblemWithNoPartialState) {
   }
   EXPECT_EQ(Console("GET", "/v1/console/tenants/ok-slug").status, 404) << "no partial tenant";
 
-  auto malformed = Http("POST", server_->BaseUrl() + "/v1/console/tenants", "{\"slug\":",
-                        {std::string("Authorization: Bearer ") + kToken, "Content-Type: application/json"});
+  auto malformed =
+      Http("POST", server_->BaseUrl() + "/v1/console/tenants",
+           "{\"slug\":", {std::string("Authorization: Bearer ") + kToken, "Content-Type: application/json"});
   EXPECT_EQ(malformed.status, 400);
   auto form = Http("POST", server_->BaseUrl() + "/v1/console/tenants", "slug=x",
                    {std::string("Authorization: Bearer ") + kToken, "Content-Type: application/x-www-form-urlencoded"});
@@ -181,9 +189,11 @@ TEST_F(TenancyE2eTest, BadInputIsAPreciseProblemWithNoPartialState) {
   auto duplicate = Console("POST", "/v1/console/tenants", {{"slug", "dup-e2e"}, {"display_name", "again"}});
   EXPECT_EQ(duplicate.status, 409);
   EXPECT_EQ(FirstErrorField(duplicate), "slug");
-  auto reused = Console("POST", "/v1/console/tenants", {{"slug", "dup-e2e-2"}, {"display_name", "a"}}, {"Idempotency-Key: k"});
+  auto reused =
+      Console("POST", "/v1/console/tenants", {{"slug", "dup-e2e-2"}, {"display_name", "a"}}, {"Idempotency-Key: k"});
   ASSERT_EQ(reused.status, 201);
-  auto conflict = Console("POST", "/v1/console/tenants", {{"slug", "dup-e2e-3"}, {"display_name", "b"}}, {"Idempotency-Key: k"});
+  auto conflict =
+      Console("POST", "/v1/console/tenants", {{"slug", "dup-e2e-3"}, {"display_name", "b"}}, {"Idempotency-Key: k"});
   EXPECT_EQ(conflict.status, 409);
   EXPECT_EQ(FirstErrorField(conflict), "Idempotency-Key");
 
@@ -201,7 +211,9 @@ TEST_F(TenancyE2eTest, ResolvesTenantsByHeaderOrHost) {
   auto by_host = Http("GET", base + "/v1/tenant", "", {"Host: resolve-e2e.clinics.test"});
   ASSERT_EQ(by_host.status, 200) << by_host.body;
   EXPECT_EQ(json::parse(by_host.body)["slug"], "resolve-e2e");
-  EXPECT_EQ(Http("GET", base + "/v1/tenant", "", {"Host: resolve-e2e.clinics.test", "X-Tenant: resolve-e2e-other"}).status, 400);
+  EXPECT_EQ(
+      Http("GET", base + "/v1/tenant", "", {"Host: resolve-e2e.clinics.test", "X-Tenant: resolve-e2e-other"}).status,
+      400);
   EXPECT_EQ(TenantGet("/v1/tenant", "unknown-e2e").status, 404);
   EXPECT_EQ(Http("GET", base + "/v1/tenant").status, 400);
   auto status = TenantGet("/v1/tenant/status", "resolve-e2e");

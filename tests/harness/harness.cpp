@@ -25,7 +25,8 @@ namespace clinicore::testing {
 std::string RequireEnv(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr || *value == '\0') {
-    throw std::runtime_error(name + " is not set: run the tests through ./scripts/test, which starts PostgreSQL and Redis");
+    throw std::runtime_error(name +
+                             " is not set: run the tests through ./scripts/test, which starts PostgreSQL and Redis");
   }
   return value;
 }
@@ -35,8 +36,12 @@ int RunShell(const std::string& command) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string ClinicoreBinary() { return CLINICORE_BINARY; }
-std::string SourceRoot() { return CLINICORE_SOURCE_ROOT_DIR; }
+std::string ClinicoreBinary() {
+  return CLINICORE_BINARY;
+}
+std::string SourceRoot() {
+  return CLINICORE_SOURCE_ROOT_DIR;
+}
 
 namespace {
 
@@ -139,7 +144,8 @@ std::string RawExchange(int port, const std::string& bytes, std::chrono::millise
     char buffer[4096];
     while (std::chrono::steady_clock::now() < deadline) {
       pollfd waiting{fd, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (::poll(&waiting, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) break;
       const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
       if (n <= 0) break;

@@ -115,8 +115,9 @@ std::vector<std::string> TablesContaining(db::Database& database, const db::Tena
   std::vector<std::string> found;
   for (const auto& table : TablesOf(database, scope)) {
     auto count = database.ReadInTenant(scope, [&](db::Transaction& tx) -> core::Result<long long> {
-      return tx.ExecScript("SELECT count(*) FROM " + tx.QuoteName(table) + " t WHERE t::text LIKE " +
-                           tx.Quote("%" + marker + "%"))[0][0]
+      return tx
+          .ExecScript("SELECT count(*) FROM " + tx.QuoteName(table) + " t WHERE t::text LIKE " +
+                      tx.Quote("%" + marker + "%"))[0][0]
           .as<long long>();
     });
     EXPECT_TRUE(count.ok()) << table << ": " << count.error().internal;

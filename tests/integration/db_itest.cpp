@@ -34,10 +34,10 @@ testing::TestDatabase* DatabaseTest::database_ = nullptr;
 TEST_F(DatabaseTest, CommitsOnlyWhenAsked) {
   Database db(Config(), metrics_);
   ASSERT_TRUE(db.Write([](Transaction& tx) -> core::Status {
-    tx.ExecScript("CREATE TABLE IF NOT EXISTS commit_probe (id int PRIMARY KEY)");
-    tx.Commit();
-    return core::Ok();
-  }).ok());
+                  tx.ExecScript("CREATE TABLE IF NOT EXISTS commit_probe (id int PRIMARY KEY)");
+                  tx.Commit();
+                  return core::Ok();
+                }).ok());
   // Returning an error rolls back.
   auto failed = db.Write([](Transaction& tx) -> core::Status {
     tx.ExecScript("INSERT INTO commit_probe VALUES (1)");
@@ -77,9 +77,7 @@ TEST_F(DatabaseTest, ReadOnceRunsOneStatementWithoutATransaction) {
   };
   EXPECT_EQ(*db.Read(read_only), "on");
   EXPECT_EQ(*db.ReadOnce(read_only), "off");
-  auto failed = db.ReadOnce([](Transaction& tx) -> Result<int> {
-    return tx.ExecScript("SELECT 1/0")[0][0].as<int>();
-  });
+  auto failed = db.ReadOnce([](Transaction& tx) -> Result<int> { return tx.ExecScript("SELECT 1/0")[0][0].as<int>(); });
   ASSERT_FALSE(failed.ok());
   EXPECT_TRUE(db.Ping().ok()) << "the connection is usable after a failed single read";
 }
@@ -191,20 +189,21 @@ TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
   Database db(Config(1), metrics_);
   const std::string role = database_->name() + "_probe";  // roles are cluster-wide
   ASSERT_TRUE(db.Write([&](Transaction& tx) -> core::Status {
-    tx.ExecScript("CREATE ROLE " + tx.QuoteName(role) + " NOLOGIN");
-    // Membership first: a non-superuser may only hand a schema to a role it belongs to.
-    tx.ExecScript("GRANT " + tx.QuoteName(role) + " TO CURRENT_USER");
-    tx.ExecScript("CREATE SCHEMA t_scope_probe AUTHORIZATION " + tx.QuoteName(role));
-    tx.ExecScript("CREATE TABLE t_scope_probe.marker (id int)");
-    tx.ExecScript("ALTER TABLE t_scope_probe.marker OWNER TO " + tx.QuoteName(role));
-    tx.Commit();
-    return core::Ok();
-  }).ok());
+                  tx.ExecScript("CREATE ROLE " + tx.QuoteName(role) + " NOLOGIN");
+                  // Membership first: a non-superuser may only hand a schema to a role it belongs to.
+                  tx.ExecScript("GRANT " + tx.QuoteName(role) + " TO CURRENT_USER");
+                  tx.ExecScript("CREATE SCHEMA t_scope_probe AUTHORIZATION " + tx.QuoteName(role));
+                  tx.ExecScript("CREATE TABLE t_scope_probe.marker (id int)");
+                  tx.ExecScript("ALTER TABLE t_scope_probe.marker OWNER TO " + tx.QuoteName(role));
+                  tx.Commit();
+                  return core::Ok();
+                }).ok());
 
   TenantScope scope{role, "t_scope_probe"};
   auto inside = db.ReadInTenant(scope, [](Transaction& tx) -> Result<std::string> {
-    auto row = tx.ExecScript("SELECT current_user || '|' || current_setting('search_path') || '|' || "
-                             "(SELECT count(*) FROM marker)::text")[0];
+    auto row = tx.ExecScript(
+        "SELECT current_user || '|' || current_setting('search_path') || '|' || "
+        "(SELECT count(*) FROM marker)::text")[0];
     return row[0].as<std::string>();
   });
   ASSERT_TRUE(inside.ok()) << inside.error().internal;
@@ -213,10 +212,10 @@ TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
   // Writes commit only when asked; a failed statement rolls back and leaves the one pooled
   // connection clean; a tenant read stays read-only.
   ASSERT_TRUE(db.WriteInTenant(scope, [](Transaction& tx) -> core::Status {
-    tx.ExecScript("INSERT INTO marker VALUES (1)");
-    tx.Commit();
-    return core::Ok();
-  }).ok());
+                  tx.ExecScript("INSERT INTO marker VALUES (1)");
+                  tx.Commit();
+                  return core::Ok();
+                }).ok());
   auto failed = db.WriteInTenant(scope, [](Transaction& tx) -> core::Status {
     tx.ExecScript("INSERT INTO marker VALUES (2)");
     tx.ExecScript("SELECT 1/0");

@@ -20,11 +20,9 @@ class HttpServerTest : public ::testing::Test {
     router_->Add(Method::kGet, "/ping", [](RequestContext&) -> core::Result<Response> {
       return Response::Json(200, {{"pong", true}});
     });
-    router_->Add(
-        Method::kPost, "/echo", [](RequestContext& context) -> core::Result<Response> {
-          return Response::Json(200, context.body);
-        },
-        {.json_body = true});
+    router_->Add(Method::kPost, "/echo",
+                 [](RequestContext& context) -> core::Result<Response> { return Response::Json(200, context.body); },
+                 {.json_body = true});
     router_->Add(Method::kGet, "/slow", [](RequestContext&) -> core::Result<Response> {
       std::this_thread::sleep_for(std::chrono::milliseconds(700));
       return Response::Json(200, {{"slow", true}});
@@ -82,7 +80,8 @@ TEST_F(HttpServerTest, EveryErrorIsProblemJson) {
 }
 
 TEST_F(HttpServerTest, TwentyMegabyteBodyIs413ProblemAndServerKeepsServing) {
-  auto reply = Http("POST", Url("/echo"), std::string(20 * 1024 * 1024, '{'), {"Content-Type: application/json"}, 30'000);
+  auto reply =
+      Http("POST", Url("/echo"), std::string(20 * 1024 * 1024, '{'), {"Content-Type: application/json"}, 30'000);
   EXPECT_EQ(reply.status, 413);
   EXPECT_EQ(reply.Header("content-type"), "application/problem+json");
   EXPECT_EQ(Http("GET", Url("/ping")).status, 200);
@@ -109,9 +108,9 @@ TEST_F(HttpServerTest, SlowClientsTimeOutAndOthersAreServed) {
 }
 
 TEST_F(HttpServerTest, GarbageBytesDoNotHurtTheServer) {
-  for (const std::string& garbage : {std::string("\x16\x03\x01\x02\x00", 5), std::string("NOTHTTP\r\n\r\n"),
-                                     std::string("GET / HTTP/9.9\r\n\r\n"), std::string(8192, '\0'),
-                                     std::string("POST /echo HTTP/1.1\r\nContent-Length: -5\r\n\r\n")}) {
+  for (const std::string& garbage :
+       {std::string("\x16\x03\x01\x02\x00", 5), std::string("NOTHTTP\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+        std::string(8192, '\0'), std::string("POST /echo HTTP/1.1\r\nContent-Length: -5\r\n\r\n")}) {
     (void)testing::RawExchange(server_->port(), garbage, std::chrono::milliseconds(300));
   }
   EXPECT_EQ(Http("GET", Url("/ping")).status, 200);

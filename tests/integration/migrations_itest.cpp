@@ -30,7 +30,8 @@ class MigrationRunnerTest : public ::testing::Test {
   }
 
   int Count(const std::string& sql) {
-    auto count = Db().Read([&](db::Transaction& tx) -> core::Result<int> { return tx.ExecScript(sql)[0][0].as<int>(); });
+    auto count =
+        Db().Read([&](db::Transaction& tx) -> core::Result<int> { return tx.ExecScript(sql)[0][0].as<int>(); });
     EXPECT_TRUE(count.ok());
     return count.ok() ? *count : -1;
   }

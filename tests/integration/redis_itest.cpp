@@ -1,6 +1,5 @@
 // The hiredis client against the harness's Redis, and against no Redis at all.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include "platform/cache/redis_client.hpp"

@@ -46,16 +46,15 @@ class TenancyTest : public ::testing::Test {
   }
 
   Tenant Onboard(const std::string& slug) {
-    auto result = service_->Onboard({slug, "Clinic " + slug, "Europe/Athens", "en", nlohmann::json::object()},
-                                    actor_, std::nullopt);
+    auto result = service_->Onboard({slug, "Clinic " + slug, "Europe/Athens", "en", nlohmann::json::object()}, actor_,
+                                    std::nullopt);
     EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().detail + " " + result.error().internal);
     return result.ok() ? result->tenant : Tenant{};
   }
 
   long long Count(const std::string& sql) {
-    auto count = db_->Read([&](db::Transaction& tx) -> Result<long long> {
-      return tx.ExecScript(sql)[0][0].as<long long>();
-    });
+    auto count =
+        db_->Read([&](db::Transaction& tx) -> Result<long long> { return tx.ExecScript(sql)[0][0].as<long long>(); });
     EXPECT_TRUE(count.ok()) << count.error().internal;
     return count.ok() ? *count : -1;
   }
@@ -83,7 +82,8 @@ TEST_F(TenancyTest, OnboardingCreatesRoleSchemaTablesAndAudit) {
   EXPECT_EQ(tenant.schema_name, "t_onboard_basic");
   EXPECT_EQ(tenant.schema_version, tenant_files_.back().version);
   EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE nspname = "
-                  "'t_onboard_basic' AND rolname = '" + tenant.role_name + "'"),
+                  "'t_onboard_basic' AND rolname = '" +
+                  tenant.role_name + "'"),
             1);
   EXPECT_EQ(Count("SELECT count(*) FROM pg_roles WHERE rolname = '" + tenant.role_name + "' AND NOT rolcanlogin"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM t_onboard_basic.schema_migrations"),
@@ -121,13 +121,14 @@ TEST_F(TenancyTest, IdempotencyKeyReplaysAndRefusesADifferentBody) {
 }
 
 TEST_F(TenancyTest, AFailureAtAnyOnboardingStepLeavesNothingBehind) {
-  for (OnboardStep failing : {OnboardStep::kCreateRole, OnboardStep::kCreateSchema, OnboardStep::kMigrate,
-                              OnboardStep::kRegister}) {
+  for (OnboardStep failing :
+       {OnboardStep::kCreateRole, OnboardStep::kCreateSchema, OnboardStep::kMigrate, OnboardStep::kRegister}) {
     const auto before = Footprint();
     service_->SetFaultInjector([failing](OnboardStep step) {
       if (step == failing) throw std::runtime_error("injected failure");
     });
-    auto result = service_->Onboard({"fault-clinic", "Fault", "UTC", "en", nlohmann::json::object()}, actor_, "fault-key");
+    auto result =
+        service_->Onboard({"fault-clinic", "Fault", "UTC", "en", nlohmann::json::object()}, actor_, "fault-key");
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().code, ErrorCode::kInternal);
     EXPECT_EQ(Footprint(), before) << "step " << static_cast<int>(failing);
@@ -240,10 +241,11 @@ TEST_F(TenancyTest, DirectoryCachesAndForgetsOnChange) {
   ASSERT_TRUE(directory_->Resolve(tenant.id).ok());
   // A change behind the service's back is not seen until the cache is told.
   ASSERT_TRUE(db_->Write([&](db::Transaction& tx) -> core::Status {
-    tx.ExecScript("UPDATE platform.tenants SET display_name = 'Renamed' WHERE id = '" + tenant.id + "'");
-    tx.Commit();
-    return core::Ok();
-  }).ok());
+                   tx.ExecScript("UPDATE platform.tenants SET display_name = 'Renamed' WHERE id = '" + tenant.id + "'");
+                   tx.Commit();
+                   return core::Ok();
+                 })
+                  .ok());
   EXPECT_EQ(directory_->Resolve(tenant.slug)->display_name, "Clinic cache-clinic");
   directory_->PublishChange();
   EXPECT_EQ(directory_->Resolve(tenant.slug)->display_name, "Renamed");
@@ -254,11 +256,13 @@ TEST_F(TenancyTest, MigratingEveryTenantAppliesNewFilesAndReportsFailures) {
   Tenant good = Onboard("mig-good");
   Tenant broken = Onboard("mig-broken");
   // Break one tenant so the next migration fails there only.
-  ASSERT_TRUE(db_->WriteInTenant(broken.Scope(), [](db::Transaction& tx) -> core::Status {
-    tx.ExecScript("DROP TABLE settings");
-    tx.Commit();
-    return core::Ok();
-  }).ok());
+  ASSERT_TRUE(db_->WriteInTenant(broken.Scope(),
+                                 [](db::Transaction& tx) -> core::Status {
+                                   tx.ExecScript("DROP TABLE settings");
+                                   tx.Commit();
+                                   return core::Ok();
+                                 })
+                  .ok());
   auto files = tenant_files_;
   const int next = files.back().version + 1;
   const std::string sql = "ALTER TABLE settings ADD COLUMN note text;";
@@ -271,7 +275,8 @@ TEST_F(TenancyTest, MigratingEveryTenantAppliesNewFilesAndReportsFailures) {
   // Other tests' tenants share this database (one holds a foreign marker row in its
   // schema_migrations), so look at this test's two tenants by name.
   auto failed = [&](const std::string& slug) {
-    return std::any_of(report->failures.begin(), report->failures.end(), [&](const auto& f) { return f.first == slug; });
+    return std::any_of(report->failures.begin(), report->failures.end(),
+                       [&](const auto& f) { return f.first == slug; });
   };
   EXPECT_TRUE(failed("mig-broken"));
   EXPECT_FALSE(failed("mig-good"));
