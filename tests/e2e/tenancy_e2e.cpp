@@ -78,25 +78,18 @@ TEST_F(TenancyE2eTest, ConsoleRefusesMissingOrWrongTokens) {
 }
 
 TEST_F(TenancyE2eTest, LifecycleOverHttp) {
-  auto created = Console("POST", "/v1/console/tenants",
-                         {{"slug", "life-e2e"},
-                          {"display_name", "Life"},
-                          {"time_zone", "Europe/Athens"},
-                          {"locale", "el-GR"},
-                          {"limits", {{"max_users", 25}}}},
-                         {"Idempotency-Key: life-1"});
+  const json onboard = {{"slug", "life-e2e"},
+                        {"display_name", "Life"},
+                        {"time_zone", "Europe/Athens"},
+                        {"locale", "el-GR"},
+                        {"limits", {{"max_users", 25}}}};
+  auto created = Console("POST", "/v1/console/tenants", onboard, {"Idempotency-Key: life-1"});
   ASSERT_EQ(created.status, 201) << created.body;
   const json tenant = json::parse(created.body);
   EXPECT_EQ(created.Header("location"), "/v1/console/tenants/" + tenant["id"].get<std::string>());
   EXPECT_EQ(tenant["schema_name"], "t_life_e2e");
 
-  auto replay = Console("POST", "/v1/console/tenants",
-                        {{"slug", "life-e2e"},
-                         {"display_name", "Life"},
-                         {"time_zone", "Europe/Athens"},
-                         {"locale", "el-GR"},
-                         {"limits", {{"max_users", 25}}}},
-                        {"Idempotency-Key: life-1"});
+  auto replay = Console("POST", "/v1/console/tenants", onboard, {"Idempotency-Key: life-1"});
   EXPECT_EQ(replay.status, 201);
   EXPECT_EQ(replay.Header("idempotent-replayed"), "true");
   EXPECT_EQ(json::parse(replay.body)["id"], tenant["id"]);
