@@ -63,6 +63,12 @@ class Database {
   auto ReadInTenant(const TenantScope& scope, Fn&& fn) {
     return Run(Access::kReadOnly, scope, std::forward<Fn>(fn));
   }
+  // ReadOnce inside a tenant: the function runs exactly one statement, which reaches
+  // PostgreSQL together with the scope (one round trip once the session has prepared it).
+  template <typename Fn>
+  auto ReadOnceInTenant(const TenantScope& scope, Fn&& fn) {
+    return Run(Access::kSingleRead, scope, std::forward<Fn>(fn));
+  }
   template <typename Fn>
   auto WriteInTenant(const TenantScope& scope, Fn&& fn) {
     return Run(Access::kReadWrite, scope, std::forward<Fn>(fn));
@@ -99,8 +105,11 @@ auto Database::Run(Access access, const std::optional<TenantScope>& scope, Fn&& 
       const auto mode = access == Access::kReadWrite  ? Transaction::Mode::kReadWrite
                         : access == Access::kReadOnly ? Transaction::Mode::kReadOnly
                                                       : Transaction::Mode::kAutocommit;
-      Transaction tx = scope ? Transaction(connection->get(), mode, EnterScopeSql(connection->get(), *scope))
-                             : Transaction(connection->get(), mode);
+      Transaction tx =
+          !scope ? Transaction(connection->get(), mode)
+          : access == Access::kSingleRead
+              ? Transaction::ScopedSingleStatement(connection->session(), EnterScopeSql(connection->get(), *scope))
+              : Transaction(connection->get(), mode, EnterScopeSql(connection->get(), *scope));
       ResultT result = fn(tx);
       if (result.ok() && access == Access::kReadWrite && !tx.committed()) {
         return ResultT(core::Error::Internal("write transaction returned success without Commit()"));

@@ -7,16 +7,16 @@
 
 namespace clinicore::db {
 
-PooledConnection::PooledConnection(ConnectionPool* pool, std::unique_ptr<pqxx::connection> connection)
-    : pool_(pool), connection_(std::move(connection)) {}
+PooledConnection::PooledConnection(ConnectionPool* pool, std::unique_ptr<Session> session)
+    : pool_(pool), session_(std::move(session)) {}
 
 PooledConnection::PooledConnection(PooledConnection&& other) noexcept
-    : pool_(other.pool_), connection_(std::move(other.connection_)), broken_(other.broken_) {
+    : pool_(other.pool_), session_(std::move(other.session_)), broken_(other.broken_) {
   other.pool_ = nullptr;
 }
 
 PooledConnection::~PooledConnection() {
-  if (pool_ && connection_) pool_->Release(std::move(connection_), broken_);
+  if (pool_ && session_) pool_->Release(std::move(session_), broken_);
 }
 
 std::string BuildConnectionString(const core::DatabaseConfig& config) {
@@ -62,14 +62,15 @@ void ConnectionPool::PrepareStatements(pqxx::connection& connection) {
   for (const auto& [name, sql] : statements) connection.prepare(name, sql);
 }
 
-core::Result<std::unique_ptr<pqxx::connection>> ConnectionPool::Open() {
+core::Result<std::unique_ptr<Session>> ConnectionPool::Open() {
   try {
-    auto connection = std::make_unique<pqxx::connection>(connection_string_);
-    pqxx::nontransaction setup(*connection);
+    auto session = std::make_unique<Session>(connection_string_);
+    pqxx::connection& connection = session->connection;
+    pqxx::nontransaction setup(connection);
     setup.exec("SET statement_timeout = " + std::to_string(config_.statement_timeout.count()));
     setup.commit();
-    PrepareStatements(*connection);
-    return connection;
+    PrepareStatements(connection);
+    return session;
   } catch (const std::exception& e) {
     core::log::Warn("db_connect_failed", {{"what", e.what()}});
     return core::Error::Unavailable("The database is unavailable; retry shortly.", e.what());
@@ -89,9 +90,9 @@ core::Result<PooledConnection> ConnectionPool::Acquire() {
   }
   ++in_use_;
   if (!idle_.empty()) {
-    auto connection = std::move(idle_.back());
+    auto session = std::move(idle_.back());
     idle_.pop_back();
-    return PooledConnection(this, std::move(connection));
+    return PooledConnection(this, std::move(session));
   }
   ++open_;
   ever_opened_ = true;
@@ -107,13 +108,13 @@ core::Result<PooledConnection> ConnectionPool::Acquire() {
   return PooledConnection(this, std::move(opened).value());
 }
 
-void ConnectionPool::Release(std::unique_ptr<pqxx::connection> connection, bool broken) {
-  const bool reusable = !broken && connection->is_open();
-  if (!reusable) connection.reset();  // close outside the lock
+void ConnectionPool::Release(std::unique_ptr<Session> session, bool broken) {
+  const bool reusable = !broken && session->connection.is_open();
+  if (!reusable) session.reset();  // close outside the lock
   std::lock_guard lock(mutex_);
   --in_use_;
   if (reusable) {
-    idle_.push_back(std::move(connection));
+    idle_.push_back(std::move(session));
   } else {
     --open_;
   }

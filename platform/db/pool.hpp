@@ -6,6 +6,7 @@
 #include <mutex>
 #include <pqxx/connection>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "platform/core/config.hpp"
@@ -16,22 +17,31 @@ namespace clinicore::db {
 
 class ConnectionPool;
 
+// One server session: the libpqxx connection plus what this session has already prepared
+// under a tenant's search_path (so single-statement tenant reads can EXECUTE it directly).
+struct Session {
+  explicit Session(const std::string& connection_string) : connection(connection_string) {}
+  pqxx::connection connection;
+  std::unordered_set<std::string> prepared_in_scope;
+};
+
 // A connection borrowed from the pool; returns itself on destruction. A connection marked
 // broken is closed instead of returned, so the next borrower gets a fresh one.
 class PooledConnection {
  public:
-  PooledConnection(ConnectionPool* pool, std::unique_ptr<pqxx::connection> connection);
+  PooledConnection(ConnectionPool* pool, std::unique_ptr<Session> session);
   PooledConnection(PooledConnection&& other) noexcept;
   PooledConnection& operator=(PooledConnection&&) = delete;
   PooledConnection(const PooledConnection&) = delete;
   ~PooledConnection();
 
-  pqxx::connection& get() { return *connection_; }
+  pqxx::connection& get() { return session_->connection; }
+  Session& session() { return *session_; }
   void MarkBroken() { broken_ = true; }
 
  private:
   ConnectionPool* pool_;
-  std::unique_ptr<pqxx::connection> connection_;
+  std::unique_ptr<Session> session_;
   bool broken_ = false;
 };
 
@@ -57,8 +67,8 @@ class ConnectionPool {
 
  private:
   friend class PooledConnection;
-  void Release(std::unique_ptr<pqxx::connection> connection, bool broken);
-  core::Result<std::unique_ptr<pqxx::connection>> Open();
+  void Release(std::unique_ptr<Session> session, bool broken);
+  core::Result<std::unique_ptr<Session>> Open();
   void PrepareStatements(pqxx::connection& connection);
 
   core::DatabaseConfig config_;
@@ -67,7 +77,7 @@ class ConnectionPool {
 
   mutable std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::vector<std::unique_ptr<Session>> idle_;
   int open_ = 0;  // idle + in use + being opened
   int in_use_ = 0;
   int waiting_ = 0;

@@ -1,9 +1,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "platform/db/pool.hpp"
 
 namespace clinicore::db {
 
@@ -27,6 +31,18 @@ class Transaction {
     work_->exec(std::string(mode == Mode::kReadOnly ? "BEGIN READ ONLY; " : "BEGIN; ") + enter_sql);
   }
 
+  // One statement inside a tenant scope (Database::ReadOnceInTenant). Once this session has
+  // prepared the statement, the scope and an EXECUTE of it travel as ONE simple-query message,
+  // which PostgreSQL runs as one implicit transaction, so set_config(..., true) ends with the
+  // statement: one round trip. The first time on a session, the statement is prepared inside
+  // an explicit scoped transaction, so it is parsed under the tenant's search_path.
+  static Transaction ScopedSingleStatement(Session& session, std::string enter_sql) {
+    Transaction tx(session.connection, Mode::kAutocommit);
+    tx.session_ = &session;
+    tx.enter_sql_ = std::move(enter_sql);
+    return tx;
+  }
+
   ~Transaction() {
     if (work_ && manual_ && !committed_) {  // a moved-from transaction owns nothing
       try {
@@ -36,17 +52,46 @@ class Transaction {
       }
     }
   }
+  Transaction(Transaction&&) = default;  // the moved-from object owns nothing (work_ is null)
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
   template <typename... Args>
   pqxx::result Exec(const std::string& statement, Args&&... args) {
-    return work_->exec_prepared(statement, std::forward<Args>(args)...);
+    if (session_ == nullptr) return work_->exec_prepared(statement, std::forward<Args>(args)...);
+    ClaimSingleStatement();
+    if (session_->prepared_in_scope.count(statement) != 0) {
+      std::string call = enter_sql_ + "; EXECUTE " + work_->quote_name(statement);
+      if constexpr (sizeof...(Args) > 0) {
+        std::string list;
+        ((list += (list.empty() ? "" : ", ") + Literal(args)), ...);
+        call += "(" + list + ")";
+      }
+      return work_->exec(call);
+    }
+    work_->exec("BEGIN READ ONLY; " + enter_sql_);
+    try {
+      pqxx::result result = work_->exec_prepared(statement, std::forward<Args>(args)...);
+      work_->exec("ROLLBACK");
+      session_->prepared_in_scope.insert(statement);
+      return result;
+    } catch (...) {
+      try {
+        work_->exec("ROLLBACK");
+      } catch (const std::exception&) {
+        // The connection is gone; the pool discards it.
+      }
+      throw;
+    }
   }
 
   // Runs literal SQL (one or several statements) with no parameters. Only for trusted text
   // such as migration files; request input never goes here.
-  pqxx::result ExecScript(const std::string& sql) { return work_->exec(sql); }
+  pqxx::result ExecScript(const std::string& sql) {
+    if (session_ == nullptr) return work_->exec(sql);
+    ClaimSingleStatement();
+    return work_->exec(enter_sql_ + "; " + sql);
+  }
 
   std::string QuoteName(const std::string& identifier) { return work_->quote_name(identifier); }
   std::string Quote(const std::string& value) { return work_->quote(value); }
@@ -65,6 +110,19 @@ class Transaction {
   bool committed() const { return committed_; }
 
  private:
+  void ClaimSingleStatement() {
+    if (single_statement_used_) throw std::logic_error("a single-statement tenant read ran a second statement");
+    single_statement_used_ = true;
+  }
+  template <typename T>
+  std::string Literal(const std::optional<T>& value) {
+    return value ? Literal(*value) : std::string("NULL");
+  }
+  template <typename T>
+  std::string Literal(const T& value) {
+    return work_->quote(value);
+  }
+
   static std::unique_ptr<pqxx::transaction_base> Open(pqxx::connection& connection, Mode mode) {
     switch (mode) {
       case Mode::kReadOnly:
@@ -78,6 +136,9 @@ class Transaction {
   }
 
   std::unique_ptr<pqxx::transaction_base> work_;
+  Session* session_ = nullptr;  // set for a single statement in a tenant scope
+  std::string enter_sql_;
+  bool single_statement_used_ = false;
   bool manual_ = false;
   bool committed_ = false;
 };

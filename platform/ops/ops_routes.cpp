@@ -18,7 +18,7 @@ using http::RequestContext;
 using http::Response;
 
 constexpr const char* kCountPlatformMigrations = "ops.count_platform_migrations";
-constexpr const char* kSelectDatabaseTime = "ops.select_database_time";
+constexpr const char* kPlatformStatus = "ops.platform_status";
 
 std::optional<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -134,9 +134,11 @@ Result<Response> Ready(OpsDependencies& deps, RequestContext& context) {
 void RegisterOpsStatements(db::Database& database) {
   database.RegisterStatement(kCountPlatformMigrations,
                              "SELECT count(*)::int, coalesce(max(version), 0)::int FROM platform.schema_migrations");
-  database.RegisterStatement(kSelectDatabaseTime,
-                             "SELECT to_char(now() AT TIME ZONE 'UTC', "
-                             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  // The platform's twin of the tenant status query (tenancy/queries.hpp, kTenantStatus), so
+  // the bench compares the same statement with and without a tenant scope.
+  database.RegisterStatement(kPlatformStatus,
+                             "SELECT coalesce(max(version), 0)::int, to_char(now() AT TIME ZONE 'UTC', "
+                             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM platform.schema_migrations");
 }
 
 void RegisterOpsRoutes(http::Router& router, std::shared_ptr<OpsDependencies> deps) {
@@ -157,11 +159,15 @@ void RegisterOpsRoutes(http::Router& router, std::shared_ptr<OpsDependencies> de
              {.json_body = false, .access_log = false});
 
   router.Add(Method::kGet, "/v1/status", [deps](RequestContext&) -> Result<Response> {
-    auto now = deps->database.ReadOnce([](db::Transaction& tx) -> Result<std::string> {
-      return tx.Exec(kSelectDatabaseTime)[0][0].as<std::string>();
+    auto status = deps->database.ReadOnce([](db::Transaction& tx) -> Result<std::pair<int, std::string>> {
+      auto row = tx.Exec(kPlatformStatus)[0];
+      return std::make_pair(row[0].as<int>(), row[1].as<std::string>());
     });
-    if (!now) return std::move(now).error();
-    return Response::Json(200, {{"service", "clinicore"}, {"version", deps->version}, {"database_time", now.value()}});
+    if (!status) return std::move(status).error();
+    return Response::Json(200, {{"service", "clinicore"},
+                                {"version", deps->version},
+                                {"schema_version", status->first},
+                                {"database_time", status->second}});
   });
 
   router.Add(Method::kGet, "/openapi.yaml", [deps, files](RequestContext&) -> Result<Response> {

@@ -140,10 +140,11 @@ Result<Response> TenantSelfHandler::Profile(RequestContext& context) {
 
 Result<Response> TenantSelfHandler::Status(RequestContext& context) {
   const Tenant& tenant = CurrentTenant(context);
-  auto status = database_.ReadInTenant(tenant.Scope(), [](db::Transaction& tx) -> Result<std::pair<int, std::string>> {
-    auto row = tx.Exec(queries::kTenantStatus)[0];
-    return std::make_pair(row[0].as<int>(), row[1].as<std::string>());
-  });
+  auto status =
+      database_.ReadOnceInTenant(tenant.Scope(), [](db::Transaction& tx) -> Result<std::pair<int, std::string>> {
+        auto row = tx.Exec(queries::kTenantStatus)[0];
+        return std::make_pair(row[0].as<int>(), row[1].as<std::string>());
+      });
   if (!status) return std::move(status).error();
   return Response::Json(
       200, {{"tenant", tenant.slug}, {"schema_version", status->first}, {"database_time", status->second}});

@@ -132,6 +132,56 @@ TEST_F(DatabaseTest, BrokenConnectionIsReplaced) {
   EXPECT_EQ(db.pool().Stats().size, 1);
 }
 
+TEST_F(DatabaseTest, SingleStatementTenantReadsStayInTheirTenant) {
+  Database db(Config(1), metrics_);  // one connection: both tenants share the session
+  db.RegisterStatement("test.marker_above", "SELECT string_agg(id::text, ',' ORDER BY id) FROM marker WHERE id > $1");
+  std::vector<TenantScope> scopes;
+  for (const char* name : {"one", "two"}) {
+    const std::string role = database_->name() + "_single_" + name;
+    const std::string schema = std::string("t_single_") + name;
+    ASSERT_TRUE(db.Write([&](Transaction& tx) -> core::Status {
+                    tx.ExecScript("CREATE ROLE " + tx.QuoteName(role) + " NOLOGIN");
+                    tx.ExecScript("GRANT " + tx.QuoteName(role) + " TO CURRENT_USER");
+                    tx.ExecScript("CREATE SCHEMA " + schema + " AUTHORIZATION " + tx.QuoteName(role));
+                    tx.ExecScript("CREATE TABLE " + schema + ".marker (id int)");
+                    tx.ExecScript("ALTER TABLE " + schema + ".marker OWNER TO " + tx.QuoteName(role));
+                    tx.ExecScript("INSERT INTO " + schema + ".marker VALUES " +
+                                  (std::string(name) == "one" ? "(1), (11)" : "(2), (22)"));
+                    tx.Commit();
+                    return core::Ok();
+                  }).ok());
+    scopes.push_back({role, schema});
+  }
+  auto read = [&](const TenantScope& scope, int above) {
+    return db.ReadOnceInTenant(scope, [&](Transaction& tx) -> Result<std::string> {
+      return tx.Exec("test.marker_above", above)[0][0].as<std::string>();
+    });
+  };
+  // First use prepares under the tenant's search_path; later uses are one message each; a
+  // prepared statement re-parses when the next tenant's search_path differs.
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(*read(scopes[0], 0), "1,11");
+    EXPECT_EQ(*read(scopes[1], 0), "2,22");
+    EXPECT_EQ(*read(scopes[0], 5), "11");
+    EXPECT_EQ(*read(scopes[1], 5), "22");
+  }
+  auto optional_param = db.ReadOnceInTenant(scopes[1], [](Transaction& tx) -> Result<bool> {
+    return tx.Exec("test.marker_above", std::optional<int>())[0][0].is_null();
+  });
+  ASSERT_TRUE(optional_param.ok()) << optional_param.error().internal;
+  EXPECT_TRUE(*optional_param) << "NULL parameter: no row is above NULL";
+  auto twice = db.ReadOnceInTenant(scopes[0], [](Transaction& tx) -> Result<int> {
+    tx.ExecScript("SELECT 1");
+    return tx.ExecScript("SELECT 2")[0][0].as<int>();
+  });
+  EXPECT_FALSE(twice.ok()) << "a second statement must be refused";
+  auto after = db.Read([](Transaction& tx) -> Result<std::string> {
+    return tx.ExecScript("SELECT current_user || '|' || current_setting('search_path')")[0][0].as<std::string>();
+  });
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->find("single"), std::string::npos) << *after;
+}
+
 TEST_F(DatabaseTest, LateStatementRegistrationFailsLoudly) {
   Database db(Config(1), metrics_);
   db.RegisterStatement("test.early", "SELECT 1");
