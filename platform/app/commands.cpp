@@ -35,7 +35,7 @@ usage: clinicore <command>
 
 commands:
   serve     run the REST API (console, tenant APIs, health, metrics, API docs)
-  work      run the background worker process
+  work      run the background worker (purges offboarded tenants that are due)
   migrate   apply platform migrations, then tenant migrations to every tenant schema
   tenant    manage tenants without HTTP:
               tenant create <slug> <display name> [--time-zone Z] [--locale L]
@@ -108,21 +108,40 @@ int Serve() {
   return 0;
 }
 
+// Purges offboarded tenants that are due (retention passed, export taken) and logs what it
+// did. Safe on several workers at once: each purge is a compare-and-delete in one transaction.
+void PurgeDueTenants(tenancy::TenantService& tenants) {
+  auto outcome = tenants.PurgeDue({"work:purge", ""});
+  if (!outcome) {
+    core::log::Warn("tenant_purge_failed", {{"detail", outcome.error().detail}});
+    return;
+  }
+  for (const auto& [slug, result] : *outcome) core::log::Info("tenant_purge", {{"slug", slug}, {"result", result}});
+}
+
+// The worker: today it runs the platform's periodic maintenance (the tenant purge) every
+// CLINICORE_WORK_PURGE_INTERVAL_MS until SIGTERM/SIGINT. The durable job queue (its own
+// issue) adds its claim loop here and takes the purge over as a recurring job.
 int Work() {
   const sigset_t signals = BlockShutdownSignals();
   auto config = LoadConfigOrExplain();
   if (!config) return 2;
-  auto metrics = std::make_shared<core::Metrics>();
-  db::Database database(config->database, metrics);
-  if (auto ping = database.Ping(); !ping) {
-    core::log::Warn("work_database_unavailable", {{"detail", ping.error().internal}});
+  auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
+  if (!tenant_files) return 2;
+  AppContext context(*config);
+  auto tenants = MakeTenantService(context, *config, std::move(*tenant_files));
+  core::log::Info("work_started",
+                  {{"version", CLINICORE_VERSION}, {"purge_interval_ms", config->tenancy.purge_interval.count()}});
+  const timespec interval{static_cast<time_t>(config->tenancy.purge_interval.count() / 1000),
+                          static_cast<long>((config->tenancy.purge_interval.count() % 1000) * 1'000'000)};
+  while (true) {
+    PurgeDueTenants(*tenants);
+    const int signal = sigtimedwait(&signals, nullptr, &interval);
+    if (signal > 0) {
+      core::log::Info("work_stopped", {{"signal", signal}});
+      return 0;
+    }
   }
-  // The durable job queue (its own issue) registers its claim loop here; until then the
-  // worker holds its place in the process model and shuts down cleanly.
-  core::log::Info("work_started", {{"version", CLINICORE_VERSION}});
-  const int signal = WaitForShutdownSignal(signals);
-  core::log::Info("work_stopped", {{"signal", signal}});
-  return 0;
 }
 
 int Migrate() {

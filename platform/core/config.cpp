@@ -160,6 +160,7 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Duration("CLINICORE_TENANT_CACHE_TTL_MS", config.tenancy.cache_ttl, 100, 3'600'000);
   read.Integer("CLINICORE_TENANT_RETENTION_HOURS", config.tenancy.retention_hours, 0, 24 * 3650);
   read.Integer("CLINICORE_MIGRATE_PARALLELISM", config.tenancy.migrate_parallelism, 1, 64);
+  read.Duration("CLINICORE_WORK_PURGE_INTERVAL_MS", config.tenancy.purge_interval, 100, 86'400'000);
 
   read.OneOf("CLINICORE_LOG_LEVEL", config.log_level, {"trace", "debug", "info", "warn", "error", "off"});
   read.Text("CLINICORE_MIGRATIONS_DIR", config.migrations_dir);

@@ -47,6 +47,7 @@ struct TenancyConfig {
   Millis cache_ttl{10'000};
   int retention_hours = 24 * 30;
   int migrate_parallelism = 4;
+  Millis purge_interval{3'600'000};  // how often `work` purges offboarded tenants that are due
 };
 
 struct Config {

@@ -1,7 +1,9 @@
 // The console and tenant APIs over HTTP against the real binary: the lifecycle, bad input,
 // resolution, isolation through the API, and cache invalidation across two processes.
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -294,6 +296,37 @@ TEST(TenantCliE2eTest, CreateListShowAndLifecycle) {
   EXPECT_EQ(run({"tenant", "show", "missing-tenant"}, &out), 2);
   EXPECT_EQ(run({"tenant", "frobnicate", "x"}, &out), 2);
   EXPECT_EQ(run({"tenant"}, &out), 2);
+}
+
+TEST(TenantWorkerE2eTest, WorkPurgesOffboardedTenantsOnceExportedAndDue) {
+  testing::TestDatabase database;
+  ASSERT_EQ(testing::MigrateDatabase(database.url()), 0);
+  auto env = Env(database.url());
+  env["CLINICORE_TENANT_RETENTION_HOURS"] = "0";  // due as soon as offboarded
+  env["CLINICORE_WORK_PURGE_INTERVAL_MS"] = "200";
+  auto run = [&](std::vector<std::string> args) {
+    ServerProcess process(std::move(args), env);
+    return process.WaitForExit(std::chrono::seconds(30));
+  };
+  const auto folder = std::filesystem::temp_directory_path() / ("clinicore-work-" + database.name());
+  for (const char* slug : {"worker-purged", "worker-kept"}) {
+    ASSERT_EQ(run({"tenant", "create", slug, "Worker"}), 0);
+    ASSERT_EQ(run({"tenant", "offboard", slug}), 0);
+  }
+  ASSERT_EQ(run({"tenant", "export", "worker-purged", "--to", folder.string()}), 0);
+
+  ServerProcess worker({"work"}, env);
+  bool purged = false;
+  for (int i = 0; i < 100 && !purged; ++i) {
+    purged = run({"tenant", "show", "worker-purged"}) == 2;  // not found any more
+    if (!purged) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(purged) << worker.Output();
+  EXPECT_EQ(run({"tenant", "show", "worker-kept"}), 0) << "no export, no purge";
+  worker.Signal(SIGTERM);
+  EXPECT_EQ(worker.WaitForExit(std::chrono::seconds(10)), 0);
+  EXPECT_NE(worker.Output().find("\"result\":\"purged\""), std::string::npos) << worker.Output();
+  std::filesystem::remove_all(folder);
 }
 
 }  // namespace
