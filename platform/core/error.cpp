@@ -44,9 +44,6 @@ Error Error::InvalidArgument(std::string detail, std::vector<FieldError> fields)
 Error Error::NotFound(std::string detail) {
   return {ErrorCode::kNotFound, std::move(detail), {}, {}};
 }
-Error Error::Conflict(std::string detail) {
-  return {ErrorCode::kConflict, std::move(detail), {}, {}};
-}
 Error Error::AlreadyExists(std::string detail) {
   return {ErrorCode::kAlreadyExists, std::move(detail), {}, {}};
 }

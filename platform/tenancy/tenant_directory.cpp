@@ -16,6 +16,8 @@ TenantDirectory::~TenantDirectory() {
 }
 
 core::Result<Tenant> TenantDirectory::Resolve(const std::string& key) {
+  // A key that cannot name a tenant costs neither a query nor a cache entry.
+  if (!IsUuid(key) && !ValidateSlug(key).ok()) return core::Error::NotFound("No tenant '" + key + "' exists.");
   const auto now = std::chrono::steady_clock::now();
   {
     std::shared_lock lock(mutex_);
@@ -32,7 +34,12 @@ core::Result<Tenant> TenantDirectory::Resolve(const std::string& key) {
   {
     std::unique_lock lock(mutex_);
     // A change published while we were reading makes what we read suspect: don't cache it.
-    if (generation == generation_) entries_[key] = Entry{*loaded, now + ttl_};
+    if (generation == generation_) {
+      // Unknown slugs are cached too (so a flood of them costs one query each per TTL); the
+      // bound keeps that flood from growing memory without limit.
+      if (entries_.size() >= kMaxEntries) entries_.clear();
+      entries_[key] = Entry{*loaded, now + ttl_};
+    }
   }
   if (!loaded.value()) return core::Error::NotFound("No tenant '" + key + "' exists.");
   return *loaded.value();

@@ -38,6 +38,7 @@ class TenantDirectory {
   void StopListening();
 
   static constexpr const char* kChangeChannel = "clinicore:platform:tenant-changes";
+  static constexpr size_t kMaxEntries = 100'000;
 
  private:
   struct Entry {

@@ -18,15 +18,10 @@ using testing::ServerProcess;
 
 std::map<std::string, std::string> ServerEnv(
     const std::string& database_url, const std::string& redis_url = testing::RequireEnv("CLINICORE_TEST_REDIS_URL")) {
-  std::map<std::string, std::string> env = {{"CLINICORE_DATABASE_URL", database_url},
-                                            {"CLINICORE_REDIS_URL", redis_url},
-                                            {"CLINICORE_HTTP_PORT", "0"},
-                                            {"CLINICORE_HTTP_ADDRESS", "127.0.0.1"},
-                                            {"CLINICORE_MIGRATIONS_DIR", testing::SourceRoot() + "/migrations"},
-                                            {"CLINICORE_DOCS_DIR", testing::SourceRoot() + "/docs"},
-                                            {"CLINICORE_DB_POOL_WAIT_MS", "500"},
-                                            {"CLINICORE_SHUTDOWN_GRACE_MS", "3000"}};
-  if (const char* swagger = std::getenv("CLINICORE_SWAGGER_UI_DIR")) env["CLINICORE_SWAGGER_UI_DIR"] = swagger;
+  auto env = testing::ServerEnv(database_url);
+  env["CLINICORE_REDIS_URL"] = redis_url;
+  env["CLINICORE_DB_POOL_WAIT_MS"] = "500";
+  env["CLINICORE_SHUTDOWN_GRACE_MS"] = "3000";
   return env;
 }
 

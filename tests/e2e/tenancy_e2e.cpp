@@ -22,14 +22,11 @@ using testing::ServerProcess;
 constexpr const char* kToken = "e2e-console-token-0123456789abcdef";
 
 std::map<std::string, std::string> Env(const std::string& database_url) {
-  return {{"CLINICORE_DATABASE_URL", database_url},
-          {"CLINICORE_REDIS_URL", testing::RequireEnv("CLINICORE_TEST_REDIS_URL")},
-          {"CLINICORE_HTTP_PORT", "0"},
-          {"CLINICORE_HTTP_ADDRESS", "127.0.0.1"},
-          {"CLINICORE_MIGRATIONS_DIR", testing::SourceRoot() + "/migrations"},
-          {"CLINICORE_CONSOLE_BOOTSTRAP_TOKEN", kToken},
-          {"CLINICORE_BASE_DOMAIN", "clinics.test"},
-          {"CLINICORE_TENANT_CACHE_TTL_MS", "60000"}};  // so only pub/sub can explain a fast update
+  auto env = testing::ServerEnv(database_url);
+  env["CLINICORE_CONSOLE_BOOTSTRAP_TOKEN"] = kToken;
+  env["CLINICORE_BASE_DOMAIN"] = "clinics.test";
+  env["CLINICORE_TENANT_CACHE_TTL_MS"] = "60000";  // so only pub/sub can explain a fast update
+  return env;
 }
 
 class TenancyE2eTest : public ::testing::Test {

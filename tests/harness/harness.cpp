@@ -267,9 +267,19 @@ int ServerProcess::WaitForExit(std::chrono::milliseconds timeout) {
   return *exit_status_;
 }
 
+std::map<std::string, std::string> ServerEnv(const std::string& database_url) {
+  std::map<std::string, std::string> env = {{"CLINICORE_DATABASE_URL", database_url},
+                                            {"CLINICORE_REDIS_URL", RequireEnv("CLINICORE_TEST_REDIS_URL")},
+                                            {"CLINICORE_HTTP_PORT", "0"},
+                                            {"CLINICORE_HTTP_ADDRESS", "127.0.0.1"},
+                                            {"CLINICORE_MIGRATIONS_DIR", SourceRoot() + "/migrations"},
+                                            {"CLINICORE_DOCS_DIR", SourceRoot() + "/docs"}};
+  if (const char* swagger = std::getenv("CLINICORE_SWAGGER_UI_DIR")) env["CLINICORE_SWAGGER_UI_DIR"] = swagger;
+  return env;
+}
+
 int MigrateDatabase(const std::string& database_url, std::string* output) {
-  ServerProcess migrate({"migrate"}, {{"CLINICORE_DATABASE_URL", database_url},
-                                      {"CLINICORE_MIGRATIONS_DIR", SourceRoot() + "/migrations"}});
+  ServerProcess migrate({"migrate"}, ServerEnv(database_url));
   const int code = migrate.WaitForExit(std::chrono::seconds(60));
   if (output) *output = migrate.Output();
   return code;

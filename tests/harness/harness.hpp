@@ -88,6 +88,10 @@ class ServerProcess {
 std::string ClinicoreBinary();
 std::string SourceRoot();
 
+// The environment every test server shares: the given database, the harness's Redis, a free
+// port on loopback, and the repository's migrations and docs. Tests add their own settings.
+std::map<std::string, std::string> ServerEnv(const std::string& database_url);
+
 // Runs `clinicore migrate` against a database URL; returns the exit code.
 int MigrateDatabase(const std::string& database_url, std::string* output = nullptr);
 

@@ -250,6 +250,9 @@ TEST_F(TenancyTest, DirectoryCachesAndForgetsOnChange) {
   directory_->PublishChange();
   EXPECT_EQ(directory_->Resolve(tenant.slug)->display_name, "Renamed");
   EXPECT_EQ(directory_->Resolve("never-onboarded").error().code, ErrorCode::kNotFound);
+  for (const std::string& impossible : {std::string("Bad Key!"), std::string("admin"), std::string(500, 'x')}) {
+    EXPECT_EQ(directory_->Resolve(impossible).error().code, ErrorCode::kNotFound) << impossible;
+  }
 }
 
 TEST_F(TenancyTest, MigratingEveryTenantAppliesNewFilesAndReportsFailures) {
