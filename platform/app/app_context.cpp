@@ -12,9 +12,38 @@ AppContext::AppContext(const core::Config& config)
     : metrics(std::make_shared<core::Metrics>()),
       database(config.database, metrics),
       redis(std::make_shared<cache::RedisClient>(config.redis, metrics)),
-      directory(std::make_shared<tenancy::TenantDirectory>(database, redis, config.tenancy.cache_ttl)) {
+      directory(std::make_shared<tenancy::TenantDirectory>(database, redis, config.tenancy.cache_ttl)),
+      hasher(std::make_shared<auth::PasswordHasher>(config.auth.password_ops_limit, config.auth.password_mem_limit)) {
   ops::RegisterOpsStatements(database);
   tenancy::TenantRepository::RegisterStatements(database);
+  auth::AccountStore::RegisterStatements(database);
+  users::UsersService::RegisterStatements(database);
+}
+
+std::optional<Identity> MakeIdentityOrExplain(AppContext& context, const core::Config& config, bool for_cli) {
+  std::string signing_key = config.auth.signing_key;
+  if (signing_key.empty() && for_cli) signing_key = auth::KeyRing::GenerateSigningKeyText();
+  auto keys = auth::KeyRing::Parse(signing_key, config.auth.verifying_keys);
+  if (!keys) {
+    std::cerr << "clinicore: invalid configuration: " << keys.error().detail << "\n";
+    return std::nullopt;
+  }
+  Identity identity;
+  identity.authenticator =
+      std::make_shared<auth::Authenticator>(std::move(*keys), config.auth, context.redis, context.metrics);
+  auto limiter = std::make_shared<auth::RateLimiter>(context.redis, context.metrics);
+  identity.auth =
+      std::make_shared<auth::AuthService>(context.database, identity.authenticator, limiter, context.hasher);
+  identity.users = std::make_shared<users::UsersService>(context.database, identity.auth, config.auth.invitation_ttl);
+  return identity;
+}
+
+void JoinOnboarding(tenancy::TenantService& tenants, std::shared_ptr<users::UsersService> users) {
+  tenants.SetOnboardExtension(
+      {[users](const nlohmann::json& owner) { return users->ValidateOwner(owner); },
+       [users](db::Transaction& tx, const tenancy::Tenant& tenant, const nlohmann::json& owner) {
+         return users->ProvisionOwner(tx, tenant, owner);
+       }});
 }
 
 std::optional<core::Config> LoadConfigOrExplain() {

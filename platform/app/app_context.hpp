@@ -5,12 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "platform/auth/auth_service.hpp"
 #include "platform/cache/redis_client.hpp"
 #include "platform/core/config.hpp"
 #include "platform/db/database.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/tenancy/tenant_directory.hpp"
 #include "platform/tenancy/tenant_service.hpp"
+#include "tenants/users/users_service.hpp"
 
 namespace clinicore::app {
 
@@ -22,7 +24,21 @@ struct AppContext {
   db::Database database;
   std::shared_ptr<cache::RedisClient> redis;
   std::shared_ptr<tenancy::TenantDirectory> directory;
+  std::shared_ptr<const auth::PasswordHasher> hasher;
 };
+
+// Accounts and tokens: built once per process from the configuration.
+struct Identity {
+  std::shared_ptr<auth::Authenticator> authenticator;
+  std::shared_ptr<auth::AuthService> auth;
+  std::shared_ptr<users::UsersService> users;
+};
+
+// `serve` requires CLINICORE_AUTH_SIGNING_KEY. The CLI never issues a token, so without a
+// configured key it gets a throwaway one (`for_cli`). Prints the problem and returns nullopt.
+std::optional<Identity> MakeIdentityOrExplain(AppContext& context, const core::Config& config, bool for_cli);
+// Onboarding creates the tenant's owner account through the users module.
+void JoinOnboarding(tenancy::TenantService& tenants, std::shared_ptr<users::UsersService> users);
 
 // Loads the configuration and sets up logging; prints the problem and returns nullopt.
 std::optional<core::Config> LoadConfigOrExplain();
@@ -33,5 +49,8 @@ std::shared_ptr<tenancy::TenantService> MakeTenantService(AppContext& context, c
 
 // `clinicore tenant …`; argv[0] is "tenant".
 int TenantCommand(int argc, char** argv);
+// `clinicore admin …` (platform admins) and `clinicore auth keygen`.
+int AdminCommand(int argc, char** argv);
+int AuthCommand(int argc, char** argv);
 
 }  // namespace clinicore::app

@@ -8,7 +8,9 @@
 #include <iostream>
 #include <thread>
 
+#include "platform/app/access_rules.hpp"
 #include "platform/app/app_context.hpp"
+#include "platform/auth/auth_routes.hpp"
 #include "platform/cache/redis_client.hpp"
 #include "platform/core/config.hpp"
 #include "platform/core/log.hpp"
@@ -21,6 +23,7 @@
 #include "platform/tenancy/tenant_migrator.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 #include "platform/tenancy/tenant_service.hpp"
+#include "tenants/users/users_routes.hpp"
 
 #ifndef CLINICORE_VERSION
 #define CLINICORE_VERSION "0.0.0"
@@ -38,12 +41,16 @@ commands:
   work      run the background worker (purges offboarded tenants that are due)
   migrate   apply platform migrations, then tenant migrations to every tenant schema
   tenant    manage tenants without HTTP:
-              tenant create <slug> <display name> [--time-zone Z] [--locale L]
+              tenant create <slug> <display name> --owner-email E --owner-name N
+                            [--time-zone Z] [--locale L]   (owner password: one line on stdin,
+                                                            or an invitation is printed)
               tenant list [--status S]
               tenant show|suspend|resume|offboard|purge <slug or id> [--reason R]
               tenant export <slug or id> --to <folder>
               tenant purge-due
-              tenant ensure-demo
+              tenant ensure-demo [--password P]   (the demo tenant and one user per role)
+  admin     platform admins: admin create|ensure <email> <full name> (password on stdin)
+  auth      auth keygen (a new signing key) | auth policy [--json] (the access-policy table)
   version   print the version
   help      print this text
 
@@ -77,8 +84,10 @@ int Serve() {
   if (!platform_files || !tenant_files) return 2;
 
   AppContext platform(*config);
+  auto identity = MakeIdentityOrExplain(platform, *config, false);
+  if (!identity) return 2;
   auto tenants = MakeTenantService(platform, *config, std::move(*tenant_files));
-  platform.directory->StartListening(config->redis);
+  JoinOnboarding(*tenants, identity->users);
 
   auto router = std::make_shared<http::Router>();
   ops::RegisterOpsRoutes(*router, std::make_shared<ops::OpsDependencies>(ops::OpsDependencies{
@@ -86,10 +95,24 @@ int Serve() {
                                       config->docs_dir, config->swagger_ui_dir, CLINICORE_VERSION}));
   tenancy::RegisterTenancyRoutes(*router, std::make_shared<tenancy::ConsoleHandler>(tenants),
                                  std::make_shared<tenancy::TenantSelfHandler>(platform.database));
+  auth::RegisterAuthRoutes(*router, std::make_shared<auth::AuthRoutes>(identity->auth));
+  users::RegisterUsersRoutes(*router, identity->users);
+
+  auto policy = BuildAccessPolicy();
+  try {
+    policy->RequireEveryRoute(*router);  // fail closed: a route nobody wrote a rule for never serves
+  } catch (const std::logic_error& e) {
+    core::log::Error("serve_failed", {{"detail", e.what()}});
+    std::cerr << "clinicore serve: " << e.what() << std::endl;
+    return 2;
+  }
+  platform.directory->StartListening(config->redis);
   auto metrics = platform.metrics;
   auto dispatcher = std::make_shared<http::Dispatcher>(router, metrics, config->http.max_body_bytes);
-  dispatcher->Use(tenancy::ConsoleAuthentication(config->tenancy.console_bootstrap_token));
   dispatcher->Use(tenancy::TenantResolution(platform.directory, config->tenancy.base_domain));
+  dispatcher->Use(auth::TenantRateLimit(std::make_shared<auth::RateLimiter>(platform.redis, metrics),
+                                        config->auth.tenant_requests_per_minute));
+  dispatcher->Use(auth::Authorization(policy, identity->authenticator));
   http::HttpServer server(config->http, dispatcher);
   if (auto started = server.Start(); !started) {
     core::log::Error("serve_failed", {{"detail", started.error().detail}, {"what", started.error().internal}});
@@ -193,6 +216,8 @@ int RunCommand(const std::string& command, int argc, char** argv) {
   if (command == "work") return Work();
   if (command == "migrate") return Migrate();
   if (command == "tenant") return TenantCommand(argc, argv);
+  if (command == "admin") return AdminCommand(argc, argv);
+  if (command == "auth") return AuthCommand(argc, argv);
   if (command == "version" || command == "--version") {
     std::cout << "clinicore " << CLINICORE_VERSION << "\n";
     return 0;

@@ -7,18 +7,21 @@
 #include <map>
 
 #include "platform/app/app_context.hpp"
+#include "platform/auth/access_policy.hpp"
+#include "platform/core/crypto.hpp"
 
 namespace clinicore::app {
 namespace {
 
 constexpr const char* kTenantUsage =
-    "usage: clinicore tenant create <slug> <display name> [--time-zone Z] [--locale L]\n"
+    "usage: clinicore tenant create <slug> <display name> --owner-email E --owner-name N [--time-zone Z]\n"
+    "                               [--locale L]   (owner password: one line on stdin; else an invitation)\n"
     "       clinicore tenant list [--status active|suspended|offboarding]\n"
     "       clinicore tenant show|suspend|resume|offboard <slug or id> [--reason R]\n"
     "       clinicore tenant export <slug or id> --to <folder>\n"
     "       clinicore tenant purge <slug or id>\n"
     "       clinicore tenant purge-due\n"
-    "       clinicore tenant ensure-demo\n";
+    "       clinicore tenant ensure-demo [--password P]\n";
 
 struct Arguments {
   std::vector<std::string> positional;
@@ -69,9 +72,18 @@ int Create(tenancy::TenantService& service, const Arguments& args) {
   request.display_name = args.positional[1];
   if (auto it = args.options.find("time-zone"); it != args.options.end()) request.time_zone = it->second;
   if (auto it = args.options.find("locale"); it != args.options.end()) request.locale = it->second;
+  request.owner = nlohmann::json::object();
+  if (auto it = args.options.find("owner-email"); it != args.options.end()) request.owner["email"] = it->second;
+  if (auto it = args.options.find("owner-name"); it != args.options.end()) request.owner["full_name"] = it->second;
+  if (::isatty(STDIN_FILENO) == 0) {
+    std::string password;
+    if (std::getline(std::cin, password) && !password.empty()) request.owner["password"] = password;
+  }
   auto result = service.Onboard(request, CliActor(), std::nullopt);
   if (!result) return Fail(result.error());
-  Print(result->tenant);
+  nlohmann::json body = tenancy::ConsoleJson(result->tenant);
+  body["owner"] = result->owner;
+  std::cout << body.dump(2) << std::endl;
   return 0;
 }
 
@@ -92,19 +104,34 @@ int List(tenancy::TenantService& service, const Arguments& args) {
   return 0;
 }
 
-// The demo tenant scripts/run offers a new user; created once, reused afterwards.
-int EnsureDemo(tenancy::TenantService& service) {
+// The demo tenant scripts/run offers a new user: created once, reused afterwards, with one
+// user per role (<role>@demo.clinicore.test) whose password is set to the given one.
+int EnsureDemo(tenancy::TenantService& service, users::UsersService& users, const Arguments& args) {
+  const auto password_option = args.options.find("password");
+  const std::string password = password_option != args.options.end() ? password_option->second : core::RandomToken(12);
   auto existing = service.Get("demo");
+  std::optional<tenancy::Tenant> tenant;
   if (existing) {
-    std::cout << "demo tenant: " << existing->tenant.slug << " (" << existing->tenant.id << "), "
-              << existing->tenant.status << std::endl;
-    return 0;
+    tenant = existing->tenant;
+    std::cout << "demo tenant: " << tenant->slug << " (" << tenant->id << "), " << tenant->status << std::endl;
+  } else if (existing.error().code != core::ErrorCode::kNotFound) {
+    return Fail(existing.error());
+  } else {
+    tenancy::OnboardRequest request{
+        "demo", "Demo Aesthetics Clinic", "Europe/Athens",
+        "en",   nlohmann::json::object(), {{"email", "clinic_owner@demo.clinicore.test"}, {"full_name", "Demo Owner"}}};
+    auto created = service.Onboard(request, CliActor(), std::nullopt);
+    if (!created) return Fail(created.error());
+    tenant = created->tenant;
+    std::cout << "demo tenant: created " << tenant->slug << " (" << tenant->id << ")" << std::endl;
   }
-  if (existing.error().code != core::ErrorCode::kNotFound) return Fail(existing.error());
-  tenancy::OnboardRequest request{"demo", "Demo Aesthetics Clinic", "Europe/Athens", "en", nlohmann::json::object()};
-  auto created = service.Onboard(request, CliActor(), std::nullopt);
-  if (!created) return Fail(created.error());
-  std::cout << "demo tenant: created " << created->tenant.slug << " (" << created->tenant.id << ")" << std::endl;
+  const auth::RealmContext realm{&auth::TenantRealm(), tenant->Scope(), tenant->id};
+  for (const auto& role : auth::TenantRoles()) {
+    const std::string email = role + "@demo.clinicore.test";
+    auto user = users.EnsureUser(realm, email, "Demo " + role, role, password);
+    if (!user) return Fail(user.error());
+    std::cout << "demo login: " << email << " / " << password << " (" << role << ")" << std::endl;
+  }
   return 0;
 }
 
@@ -133,11 +160,14 @@ int TenantCommand(int argc, char** argv) {
   auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
   if (!tenant_files) return 2;
   AppContext context(*config);
+  auto identity = MakeIdentityOrExplain(context, *config, true);
+  if (!identity) return 2;
   auto service = MakeTenantService(context, *config, std::move(*tenant_files));
+  JoinOnboarding(*service, identity->users);
 
   if (action == "create") return Create(*service, args);
   if (action == "list") return List(*service, args);
-  if (action == "ensure-demo") return EnsureDemo(*service);
+  if (action == "ensure-demo") return EnsureDemo(*service, *identity->users, args);
   if (action == "purge-due") return PurgeDue(*service);
   if (args.positional.size() != 1) {
     std::cerr << kTenantUsage;

@@ -61,6 +61,17 @@ class Reader {
     }
   }
 
+  // Like Text, but an error never repeats the value.
+  void Secret(const char* name, std::string& target) {
+    if (!error_ && (value_ = env_(name))) {
+      if (value_->empty()) {
+        error_ = BadVariable(name, "<hidden>", "must not be empty");
+        return;
+      }
+      target = *value_;
+    }
+  }
+
   void OneOf(const char* name, std::string& target, std::initializer_list<const char*> allowed) {
     std::string candidate = target;
     Text(name, candidate);
@@ -86,6 +97,29 @@ class Reader {
   std::optional<std::string> value_;
   std::optional<Error> error_;
 };
+
+void ReadAuth(Reader& read, AuthConfig& auth) {
+  read.Text("CLINICORE_AUTH_ISSUER", auth.issuer);
+  read.Secret("CLINICORE_AUTH_SIGNING_KEY", auth.signing_key);
+  read.Secret("CLINICORE_AUTH_VERIFYING_KEYS", auth.verifying_keys);
+  read.Duration("CLINICORE_AUTH_ACCESS_TTL_MS", auth.access_ttl, 60'000, 24 * 3'600'000);
+  read.Duration("CLINICORE_AUTH_REFRESH_TTL_MS", auth.refresh_ttl, 60'000, 365LL * 24 * 3'600'000);
+  read.Duration("CLINICORE_AUTH_INVITATION_TTL_MS", auth.invitation_ttl, 60'000, 30LL * 24 * 3'600'000);
+  read.Duration("CLINICORE_AUTH_LEEWAY_MS", auth.leeway, 0, 30'000);
+  read.Integer("CLINICORE_AUTH_PASSWORD_OPS_LIMIT", auth.password_ops_limit, 2, 20);
+  long long mem_mib = static_cast<long long>(auth.password_mem_limit >> 20);
+  read.Integer("CLINICORE_AUTH_PASSWORD_MEM_MIB", mem_mib, 19, 4096);
+  auth.password_mem_limit = static_cast<size_t>(mem_mib) << 20;
+  read.Integer("CLINICORE_AUTH_TOKEN_CACHE_ENTRIES", auth.token_cache_entries, 0, 10'000'000);
+  read.Integer("CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", auth.login_per_ip_per_minute, 1, 1'000'000);
+  read.Integer("CLINICORE_RATE_LOGIN_PER_ACCOUNT_PER_MINUTE", auth.login_per_account_per_minute, 1, 1'000'000);
+  read.Integer("CLINICORE_RATE_REGISTER_PER_IP_PER_HOUR", auth.register_per_ip_per_hour, 1, 1'000'000);
+  read.Integer("CLINICORE_RATE_REFRESH_PER_IP_PER_MINUTE", auth.refresh_per_ip_per_minute, 1, 1'000'000);
+  read.Integer("CLINICORE_RATE_TENANT_REQUESTS_PER_MINUTE", auth.tenant_requests_per_minute, 0, 1'000'000'000);
+  read.Integer("CLINICORE_AUTH_LOCKOUT_THRESHOLD", auth.lockout_threshold, 1, 1000);
+  read.Duration("CLINICORE_AUTH_LOCKOUT_BASE_MS", auth.lockout_base, 1'000, 3'600'000);
+  read.Duration("CLINICORE_AUTH_LOCKOUT_MAX_MS", auth.lockout_max, 1'000, 24 * 3'600'000);
+}
 
 }  // namespace
 
@@ -149,18 +183,12 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Duration("CLINICORE_REDIS_RECONNECT_BACKOFF_MS", config.redis.reconnect_backoff, 0, 60'000);
 
   read.Text("CLINICORE_BASE_DOMAIN", config.tenancy.base_domain);
-  std::string bootstrap_token;
-  read.Text("CLINICORE_CONSOLE_BOOTSTRAP_TOKEN", bootstrap_token);
-  if (!bootstrap_token.empty()) {
-    if (bootstrap_token.size() < 32) {
-      read.Fail(BadVariable("CLINICORE_CONSOLE_BOOTSTRAP_TOKEN", "<hidden>", "must be at least 32 characters"));
-    }
-    config.tenancy.console_bootstrap_token = bootstrap_token;
-  }
   read.Duration("CLINICORE_TENANT_CACHE_TTL_MS", config.tenancy.cache_ttl, 100, 3'600'000);
   read.Integer("CLINICORE_TENANT_RETENTION_HOURS", config.tenancy.retention_hours, 0, 24 * 3650);
   read.Integer("CLINICORE_MIGRATE_PARALLELISM", config.tenancy.migrate_parallelism, 1, 64);
   read.Duration("CLINICORE_WORK_PURGE_INTERVAL_MS", config.tenancy.purge_interval, 100, 86'400'000);
+
+  ReadAuth(read, config.auth);
 
   read.OneOf("CLINICORE_LOG_LEVEL", config.log_level, {"trace", "debug", "info", "warn", "error", "off"});
   read.Text("CLINICORE_MIGRATIONS_DIR", config.migrations_dir);

@@ -42,16 +42,40 @@ struct RedisConfig {
 };
 
 struct TenancyConfig {
-  std::string base_domain = "localhost";               // tenants answer at <slug>.<base_domain>
-  std::optional<std::string> console_bootstrap_token;  // until platform-admin accounts exist
+  std::string base_domain = "localhost";  // tenants answer at <slug>.<base_domain>
   Millis cache_ttl{10'000};
   int retention_hours = 24 * 30;
   int migrate_parallelism = 4;
   Millis purge_interval{3'600'000};  // how often `work` purges offboarded tenants that are due
 };
 
+// Identity and access (docs/security.md): token keys and lifetimes, password hashing cost,
+// rate limits. Keys are text: "<kid>:<base64url 32-byte Ed25519 seed>" to sign, and a
+// comma-separated list of "<kid>:<base64url 32-byte public key>" accepted besides it.
+struct AuthConfig {
+  std::string issuer = "clinicore";
+  std::string signing_key;  // required by serve; `clinicore auth keygen` makes one
+  std::string verifying_keys;
+  Millis access_ttl{15 * 60'000};
+  Millis refresh_ttl{30LL * 24 * 3'600'000};
+  Millis invitation_ttl{72LL * 3'600'000};
+  Millis leeway{30'000};
+  unsigned long long password_ops_limit = 2;        // Argon2id passes (OWASP minimum: 2)
+  size_t password_mem_limit = 19ULL * 1024 * 1024;  // bytes (OWASP minimum: 19 MiB)
+  size_t token_cache_entries = 100'000;             // verified access tokens kept until expiry
+  int login_per_ip_per_minute = 30;
+  int login_per_account_per_minute = 10;
+  int register_per_ip_per_hour = 20;
+  int refresh_per_ip_per_minute = 60;
+  int tenant_requests_per_minute = 600'000;  // the whole tenant API; 0 turns it off
+  int lockout_threshold = 5;                 // failed logins in a row before the first lockout
+  Millis lockout_base{30'000};               // doubled for every further failure
+  Millis lockout_max{15 * 60'000};
+};
+
 struct Config {
   HttpConfig http;
+  AuthConfig auth;
   TenancyConfig tenancy;
   DatabaseConfig database;
   RedisConfig redis;

@@ -78,14 +78,27 @@ INSTANTIATE_TEST_SUITE_P(BadValues, ConfigRejectsTest,
 namespace clinicore::core {
 namespace {
 
-TEST(ConfigTest, BootstrapTokenMustBeLongAndIsNeverEchoed) {
-  auto short_token = LoadConfig([](const std::string& name) -> std::optional<std::string> {
-    if (name == "CLINICORE_CONSOLE_BOOTSTRAP_TOKEN") return "secret-but-short";
+TEST(ConfigTest, PasswordHashingCannotGoBelowTheOwaspMinimum) {
+  auto weak = LoadConfig([](const std::string& name) -> std::optional<std::string> {
+    if (name == "CLINICORE_AUTH_PASSWORD_MEM_MIB") return "8";
     return std::nullopt;
   });
-  ASSERT_FALSE(short_token.ok());
-  EXPECT_EQ(short_token.error().detail.find("secret-but-short"), std::string::npos);
-  EXPECT_NE(short_token.error().detail.find("CLINICORE_CONSOLE_BOOTSTRAP_TOKEN"), std::string::npos);
+  ASSERT_FALSE(weak.ok());
+  EXPECT_NE(weak.error().detail.find("CLINICORE_AUTH_PASSWORD_MEM_MIB"), std::string::npos);
+  auto defaults = LoadConfig([](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->auth.password_mem_limit, 19u << 20);
+  EXPECT_EQ(defaults->auth.password_ops_limit, 2u);
+}
+
+TEST(ConfigTest, SigningKeyErrorsNeverEchoTheKey) {
+  auto empty = LoadConfig([](const std::string& name) -> std::optional<std::string> {
+    if (name == "CLINICORE_AUTH_SIGNING_KEY") return "";
+    return std::nullopt;
+  });
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().detail.find("CLINICORE_AUTH_SIGNING_KEY"), std::string::npos);
+  EXPECT_NE(empty.error().detail.find("<hidden>"), std::string::npos);
 }
 
 }  // namespace

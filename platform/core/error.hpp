@@ -41,6 +41,7 @@ struct Error {
   std::string detail;
   std::string internal;
   std::vector<FieldError> fields;
+  int retry_after_seconds = 0;  // > 0: the client may retry after this long (Retry-After)
 
   static Error InvalidArgument(std::string detail, std::vector<FieldError> fields = {});
   static Error NotFound(std::string detail);

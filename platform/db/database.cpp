@@ -2,7 +2,7 @@
 
 namespace clinicore::db {
 
-std::string Database::EnterScopeSql(pqxx::connection& connection, const TenantScope& scope) {
+std::string Database::EnterScopeSql(pqxx::connection_base& connection, const TenantScope& scope) {
   // Both settings end with the transaction (set_config's third argument), so a pooled
   // connection never carries a tenant into the next borrower's work. The values are quoted
   // identifiers from the registry.

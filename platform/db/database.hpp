@@ -80,12 +80,13 @@ class Database {
   int pool_size() const { return config_.pool_size; }
   core::Status Ping();
 
+  // SQL that confines the rest of the transaction to one tenant (role and search_path,
+  // transaction-local).
+  static std::string EnterScopeSql(pqxx::connection_base& connection, const TenantScope& scope);
+
  private:
   template <typename Fn>
   auto Run(Access access, const std::optional<TenantScope>& scope, Fn&& fn) -> std::invoke_result_t<Fn&, Transaction&>;
-
-  // SQL that confines the rest of the transaction to one tenant.
-  static std::string EnterScopeSql(pqxx::connection& connection, const TenantScope& scope);
 
   core::DatabaseConfig config_;
   ConnectionPool pool_;

@@ -85,6 +85,9 @@ RawResponse Dispatcher::ProblemResponse(const Error& error, const std::string& i
   RawResponse response;
   response.status = ProblemStatus(error.code);
   response.headers.emplace_back("Content-Type", kProblemContentType);
+  if (error.retry_after_seconds > 0)
+    response.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
+  if (error.code == core::ErrorCode::kUnauthenticated) response.headers.emplace_back("WWW-Authenticate", "Bearer");
   response.body = ProblemBody(error, instance, request_id).dump();
   return response;
 }
@@ -115,6 +118,7 @@ RawResponse Dispatcher::Handle(const RawRequest& request) {
                              {"duration_ms", seconds * 1000.0},
                              {"request_id", context.request_id}};
     if (context.tenant_id) fields["tenant_id"] = *context.tenant_id;
+    if (context.actor_id) fields["actor_id"] = *context.actor_id;
     core::log::Info("http_request", fields);
   }
   return response;

@@ -56,6 +56,25 @@ std::optional<nlohmann::json> JsonFields::Object(const std::string& name, bool r
   return *value;
 }
 
+std::optional<bool> JsonFields::Bool(const std::string& name, bool required) {
+  const nlohmann::json* value = Field(name, required);
+  if (!value) return std::nullopt;
+  if (!value->is_boolean()) {
+    Fail(name, "must be true or false");
+    return std::nullopt;
+  }
+  return value->get<bool>();
+}
+
+void JsonFields::Check(const core::Status& status) {
+  if (status.ok()) return;
+  if (status.error().fields.empty()) {
+    Fail("body", status.error().detail);
+    return;
+  }
+  for (const auto& field : status.error().fields) Fail(field.field, field.message);
+}
+
 core::Status JsonFields::Finish() {
   if (body_.is_object()) {
     for (const auto& [key, value] : body_.items()) {

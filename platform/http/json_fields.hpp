@@ -30,6 +30,9 @@ class JsonFields {
 
   std::optional<std::string> String(const std::string& name, StringRule rule = {});
   std::optional<nlohmann::json> Object(const std::string& name, bool required = false);
+  std::optional<bool> Bool(const std::string& name, bool required = false);
+  // Adds the field errors of a validation done elsewhere (email, phone, password policy).
+  void Check(const core::Status& status);
 
   // Errors for fields never read, then everything collected; Ok when the body was clean.
   core::Status Finish();

@@ -67,6 +67,10 @@ struct RequestContext {
   const Route* route = nullptr;  // the matched route (its options drive middleware)
   // The resolved tenant, set by the tenancy middleware (type-erased: http knows no tenants).
   std::any tenant = {};
+  // The authenticated caller, set by the authorization middleware (type-erased likewise),
+  // and its account id for logs and audit rows.
+  std::any principal = {};
+  std::optional<std::string> actor_id = std::nullopt;
 
   const std::string& PathParam(const std::string& name) const { return path_params.at(name); }
   std::optional<std::string> Query(const std::string& name) const;

@@ -49,13 +49,16 @@ Result<Response> ConsoleHandler::Onboard(RequestContext& context) {
   if (auto tz = fields.String("time_zone", {.max_length = 64})) request.time_zone = *tz;
   if (auto locale = fields.String("locale", {.max_length = 16})) request.locale = *locale;
   if (auto limits = fields.Object("limits")) request.limits = *limits;
+  if (auto owner = fields.Object("owner")) request.owner = *owner;
   if (auto status = fields.Finish(); !status) return std::move(status).error();
   auto key = IdempotencyKey(context);
   if (!key) return std::move(key).error();
 
   auto result = service_->Onboard(request, ConsoleActor(context), *key);
   if (!result) return std::move(result).error();
-  Response response = TenantResponse(201, result->tenant);
+  nlohmann::json body = ConsoleJson(result->tenant);
+  if (!result->owner.is_null()) body["owner"] = result->owner;
+  Response response = Response::Json(201, body);
   response.headers.emplace_back("Location", "/v1/console/tenants/" + result->tenant.id);
   if (result->replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
   return response;

@@ -1,7 +1,5 @@
 #include "platform/tenancy/tenancy_middleware.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
 
 namespace clinicore::tenancy {
@@ -12,15 +10,6 @@ using core::ErrorCode;
 
 bool IsScope(const http::RequestContext& context, http::RouteScope scope) {
   return context.route != nullptr && context.route->options.scope == scope;
-}
-
-// Constant time whatever the lengths: both sides are hashed to 32 bytes first.
-bool SameSecret(const std::string& given, const std::string& expected) {
-  unsigned char a[crypto_generichash_BYTES];
-  unsigned char b[crypto_generichash_BYTES];
-  crypto_generichash(a, sizeof a, reinterpret_cast<const unsigned char*>(given.data()), given.size(), nullptr, 0);
-  crypto_generichash(b, sizeof b, reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), nullptr, 0);
-  return sodium_memcmp(a, b, sizeof a) == 0;
 }
 
 }  // namespace
@@ -69,33 +58,12 @@ http::Middleware TenantResolution(std::shared_ptr<TenantDirectory> directory, st
   };
 }
 
-http::Middleware ConsoleAuthentication(std::optional<std::string> bootstrap_token) {
-  return [bootstrap_token](http::RequestContext& context) -> core::Status {
-    if (!IsScope(context, http::RouteScope::kConsole)) return core::Ok();
-    auto unauthenticated = [](std::string detail) {
-      return Error{ErrorCode::kUnauthenticated, std::move(detail), {}, {{"Authorization", "missing or invalid"}}};
-    };
-    if (!bootstrap_token) {
-      return unauthenticated("The console is closed: no CLINICORE_CONSOLE_BOOTSTRAP_TOKEN is configured.");
-    }
-    const auto header = context.raw.Header("authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!header || header->size() <= kBearer.size() || header->compare(0, kBearer.size(), kBearer) != 0) {
-      return unauthenticated("Send the console token as 'Authorization: Bearer <token>'.");
-    }
-    if (!SameSecret(header->substr(kBearer.size()), *bootstrap_token)) {
-      return unauthenticated("The console token is not valid.");
-    }
-    return core::Ok();
-  };
-}
-
 const Tenant& CurrentTenant(const http::RequestContext& context) {
   return std::any_cast<const Tenant&>(context.tenant);
 }
 
 Actor ConsoleActor(const http::RequestContext& context) {
-  return {"console:bootstrap", context.request_id};
+  return {"admin:" + context.actor_id.value_or("unknown"), context.request_id};
 }
 
 }  // namespace clinicore::tenancy

@@ -15,13 +15,10 @@ namespace clinicore::tenancy {
 // request's tenant (and tenant_id, which the access log carries).
 http::Middleware TenantResolution(std::shared_ptr<TenantDirectory> directory, std::string base_domain);
 
-// For console routes: a bearer token compared in constant time with the bootstrap token.
-// Refuses every console call when no token is configured.
-http::Middleware ConsoleAuthentication(std::optional<std::string> bootstrap_token);
-
 // The tenant the middleware resolved. Only valid in tenant-scoped handlers.
 const Tenant& CurrentTenant(const http::RequestContext& context);
-// The authenticated console caller, for the audit trail.
+// The authenticated console caller (a platform admin, set by the authorization
+// middleware), for the audit trail.
 Actor ConsoleActor(const http::RequestContext& context);
 
 // The slug named by a Host header under base_domain, if any ("demo.example.com:8080" → demo).

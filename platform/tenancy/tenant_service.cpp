@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
 #include "platform/tenancy/queries.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
@@ -21,17 +22,6 @@ using core::Result;
 
 constexpr const char* kOnboardScope = "console.onboard";
 
-std::string NewUuid() {
-  unsigned char bytes[16];
-  randombytes_buf(bytes, sizeof bytes);
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  char hex[33];
-  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
-  std::string h(hex);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-}
-
 Error TenantNotFound(const std::string& key) {
   return Error::NotFound("No tenant '" + key + "' exists.");
 }
@@ -43,6 +33,11 @@ std::string RequestHash(const OnboardRequest& request) {
                               {"time_zone", request.time_zone},
                               {"locale", request.locale},
                               {"limits", request.limits}};
+  if (request.owner.is_object()) {
+    // The owner's identity, never the password: this hash is stored.
+    canonical["owner"] = {{"email", request.owner.value("email", nlohmann::json())},
+                          {"full_name", request.owner.value("full_name", nlohmann::json())}};
+  }
   return migrations::Sha256Hex(canonical.dump());
 }
 
@@ -120,6 +115,9 @@ int TenantService::latest_version() const {
 Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, const Actor& actor,
                                              const std::optional<std::string>& idempotency_key) {
   if (auto valid = ValidateOnboardRequest(request); !valid) return std::move(valid).error();
+  if (extension_.validate) {
+    if (auto valid = extension_.validate(request.owner); !valid) return std::move(valid).error();
+  }
   const std::string request_hash = RequestHash(request);
 
   auto result = database_.Write([&](db::Transaction& tx) -> Result<OnboardResult> {
@@ -146,7 +144,7 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     }
 
     Tenant tenant;
-    tenant.id = NewUuid();
+    tenant.id = core::NewUuid();
     tenant.slug = request.slug;
     tenant.display_name = request.display_name;
     tenant.time_zone = request.time_zone;
@@ -170,12 +168,18 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     Tenant stored = TenantRepository::Insert(tx, tenant);
     TenantRepository::Audit(tx, actor.name, "tenant.onboard", stored.id, actor.request_id,
                             {{"slug", stored.slug}, {"schema_version", stored.schema_version}});
+    nlohmann::json owner = nullptr;
+    if (extension_.provision) {
+      auto provisioned = ProvisionAsTenant(tx, stored, request.owner);
+      if (!provisioned) return std::move(provisioned).error();
+      owner = std::move(provisioned).value();
+    }
     if (idempotency_key) {
       tx.Exec(queries::kStoreIdempotentResponse, kOnboardScope, *idempotency_key, 201,
               nlohmann::json({{"id", stored.id}}).dump());
     }
     tx.Commit();
-    return OnboardResult{stored, false};
+    return OnboardResult{stored, false, owner};
   });
   if (result && !result->replayed) {
     directory_->PublishChange();
@@ -187,6 +191,18 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
         ErrorCode::kAlreadyExists, "The slug '" + request.slug + "' is taken.", {}, {{"slug", "is already taken"}}};
   }
   return result;
+}
+
+// Runs the extension as the new tenant inside the onboarding transaction, then returns to
+// the service role and its search_path for the rest of the transaction.
+Result<nlohmann::json> TenantService::ProvisionAsTenant(db::Transaction& tx, const Tenant& tenant,
+                                                        const nlohmann::json& owner) {
+  const std::string previous_path = tx.ExecScript("SHOW search_path")[0][0].as<std::string>();
+  tx.ExecScript(db::Database::EnterScopeSql(tx.raw().conn(), tenant.Scope()));
+  auto provisioned = extension_.provision(tx, tenant, owner);
+  tx.ExecScript("SELECT set_config('role', 'none', true), set_config('search_path', " +
+                tx.raw().conn().quote(previous_path) + ", true)");
+  return provisioned;
 }
 
 Result<TenantPage> TenantService::List(const ListQuery& query) {

@@ -29,6 +29,8 @@ struct OnboardRequest {
   std::string time_zone = "UTC";
   std::string locale = "en";
   nlohmann::json limits = nlohmann::json::object();
+  // The first account, handed to the onboarding extension (the users module) unread here.
+  nlohmann::json owner = nullptr;
 };
 
 struct ProfilePatch {
@@ -40,7 +42,18 @@ struct ProfilePatch {
 
 struct OnboardResult {
   Tenant tenant;
-  bool replayed = false;  // answered from an earlier request with the same Idempotency-Key
+  bool replayed = false;           // answered from an earlier request with the same Idempotency-Key
+  nlohmann::json owner = nullptr;  // what the extension made (not repeated on a replay)
+};
+
+// How a tenant module joins onboarding without the platform knowing it: `validate` checks
+// the request's owner before anything is written; `provision` runs inside the onboarding
+// transaction as the new tenant (its role and schema), so the owner account commits with
+// the schema or not at all.
+struct OnboardExtension {
+  std::function<core::Status(const nlohmann::json& owner)> validate;
+  std::function<core::Result<nlohmann::json>(db::Transaction& tx, const Tenant& tenant, const nlohmann::json& owner)>
+      provision;
 };
 
 struct TenantPage {
@@ -111,12 +124,15 @@ class TenantService {
   int latest_version() const;
 
   void SetFaultInjector(FaultInjector injector) { fault_ = std::move(injector); }
+  void SetOnboardExtension(OnboardExtension extension) { extension_ = std::move(extension); }
 
  private:
   core::Result<Tenant> Transition(const std::string& key, const std::string& to,
                                   std::initializer_list<std::string_view> allowed_from,
                                   const std::optional<std::string>& reason, const Actor& actor,
                                   const std::string& audit_action, const std::string& action);
+  core::Result<nlohmann::json> ProvisionAsTenant(db::Transaction& tx, const Tenant& tenant,
+                                                 const nlohmann::json& owner);
   void Step(OnboardStep step) const {
     if (fault_) fault_(step);
   }
@@ -126,6 +142,7 @@ class TenantService {
   std::shared_ptr<TenantDirectory> directory_;
   TenancyOptions options_;
   FaultInjector fault_;
+  OnboardExtension extension_;
 };
 
 // Validation shared by the console handler and the CLI (field errors name the JSON field).

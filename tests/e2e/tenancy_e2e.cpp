@@ -19,11 +19,8 @@ using testing::Http;
 using testing::HttpReply;
 using testing::ServerProcess;
 
-constexpr const char* kToken = "e2e-console-token-0123456789abcdef";
-
 std::map<std::string, std::string> Env(const std::string& database_url) {
   auto env = testing::ServerEnv(database_url);
-  env["CLINICORE_CONSOLE_BOOTSTRAP_TOKEN"] = kToken;
   env["CLINICORE_BASE_DOMAIN"] = "clinics.test";
   env["CLINICORE_TENANT_CACHE_TTL_MS"] = "60000";  // so only pub/sub can explain a fast update
   return env;
@@ -37,6 +34,7 @@ class TenancyE2eTest : public ::testing::Test {
     ASSERT_EQ(testing::MigrateDatabase(database_->url(), &output), 0) << output;
     server_ = new ServerProcess({"serve"}, Env(database_->url()));
     ASSERT_TRUE(server_->WaitUntilServing()) << server_->Output();
+    console_auth_ = testing::ConsoleAuthorization(server_->BaseUrl(), database_->url());
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -45,7 +43,7 @@ class TenancyE2eTest : public ::testing::Test {
 
   static HttpReply Console(const std::string& method, const std::string& path, const json& body = nullptr,
                            std::vector<std::string> headers = {}) {
-    headers.push_back(std::string("Authorization: Bearer ") + kToken);
+    headers.push_back("Authorization: " + console_auth_);
     if (!body.is_null()) headers.push_back("Content-Type: application/json");
     return Http(method, server_->BaseUrl() + path, body.is_null() ? "" : body.dump(), headers);
   }
@@ -53,9 +51,15 @@ class TenancyE2eTest : public ::testing::Test {
     return Http("GET", server->BaseUrl() + path, "", {"X-Tenant: " + tenant});
   }
   static json Onboard(const std::string& slug) {
-    auto reply = Console("POST", "/v1/console/tenants", {{"slug", slug}, {"display_name", "Clinic " + slug}});
+    auto reply =
+        Console("POST", "/v1/console/tenants", WithOwner({{"slug", slug}, {"display_name", "Clinic " + slug}}));
     EXPECT_EQ(reply.status, 201) << reply.body;
     return json::parse(reply.body);
+  }
+  // Onboarding names the tenant's first account.
+  static json WithOwner(json body) {
+    body["owner"] = {{"email", "owner@" + body.value("slug", std::string("x")) + ".test"}, {"full_name", "Owner"}};
+    return body;
   }
   static std::string FirstErrorField(const HttpReply& reply) {
     auto body = json::parse(reply.body);
@@ -64,9 +68,11 @@ class TenancyE2eTest : public ::testing::Test {
 
   static testing::TestDatabase* database_;
   static ServerProcess* server_;
+  static std::string console_auth_;
 };
 testing::TestDatabase* TenancyE2eTest::database_ = nullptr;
 ServerProcess* TenancyE2eTest::server_ = nullptr;
+std::string TenancyE2eTest::console_auth_;
 
 TEST_F(TenancyE2eTest, ConsoleRefusesMissingOrWrongTokens) {
   EXPECT_EQ(Http("GET", server_->BaseUrl() + "/v1/console/tenants").status, 401);
@@ -81,10 +87,23 @@ TEST_F(TenancyE2eTest, LifecycleOverHttp) {
                         {"display_name", "Life"},
                         {"time_zone", "Europe/Athens"},
                         {"locale", "el-GR"},
-                        {"limits", {{"max_users", 25}}}};
+                        {"limits", {{"max_users", 25}}},
+                        {"owner", {{"email", "Owner@Life.test"}, {"full_name", "Lena Owner"}}}};
   auto created = Console("POST", "/v1/console/tenants", onboard, {"Idempotency-Key: life-1"});
   ASSERT_EQ(created.status, 201) << created.body;
   const json tenant = json::parse(created.body);
+  EXPECT_EQ(tenant["owner"]["user"]["role"], "clinic_owner");
+  EXPECT_EQ(tenant["owner"]["user"]["password_set"], false);
+  ASSERT_TRUE(tenant["owner"]["invitation"]["token"].is_string());
+  // The owner accepts the invitation and is signed in to the new tenant.
+  auto accepted =
+      Http("POST", server_->BaseUrl() + "/v1/auth/password",
+           json({{"token", tenant["owner"]["invitation"]["token"]}, {"password", testing::kTestPassword}}).dump(),
+           {"Content-Type: application/json", "X-Tenant: life-e2e"});
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(json::parse(accepted.body)["user"]["email"], "Owner@Life.test");
+  EXPECT_FALSE(
+      testing::TenantAuthorization(server_->BaseUrl(), "life-e2e", "owner@life.test", testing::kTestPassword).empty());
   EXPECT_EQ(created.Header("location"), "/v1/console/tenants/" + tenant["id"].get<std::string>());
   EXPECT_EQ(tenant["schema_name"], "t_life_e2e");
 
@@ -159,6 +178,18 @@ TEST_F(TenancyE2eTest, BadInputIsAPreciseProblemWithNoPartialState) {
       {{{"slug", "ok-slug"}, {"display_name", "x"}, {"locale", 5}}, 400, "locale"},
       {{{"slug", "ok-slug"}, {"display_name", "x"}, {"limits", {{"max_users", "many"}}}}, 400, "limits.max_users"},
       {{{"slug", "ok-slug"}, {"display_name", "x"}, {"owner", "me"}}, 400, "owner"},
+      {{{"slug", "ok-slug"}, {"display_name", "x"}}, 400, "owner"},
+      {{{"slug", "ok-slug"}, {"display_name", "x"}, {"owner", {{"email", "nope"}, {"full_name", "O"}}}},
+       400,
+       "owner.email"},
+      {{{"slug", "ok-slug"},
+        {"display_name", "x"},
+        {"owner", {{"email", "o@x.test"}, {"full_name", "O"}, {"password", "password123"}}}},
+       400,
+       "owner.password"},
+      {{{"slug", "ok-slug"}, {"display_name", "x"}, {"owner", {{"email", "o@x.test"}, {"role", "admin"}}}},
+       400,
+       "owner.role"},
       {{{"display_name", "x"}}, 400, "slug"},
       {json::array(), 400, "body"},
   };
@@ -169,23 +200,22 @@ TEST_F(TenancyE2eTest, BadInputIsAPreciseProblemWithNoPartialState) {
   }
   EXPECT_EQ(Console("GET", "/v1/console/tenants/ok-slug").status, 404) << "no partial tenant";
 
-  auto malformed =
-      Http("POST", server_->BaseUrl() + "/v1/console/tenants",
-           "{\"slug\":", {std::string("Authorization: Bearer ") + kToken, "Content-Type: application/json"});
+  auto malformed = Http("POST", server_->BaseUrl() + "/v1/console/tenants",
+                        "{\"slug\":", {"Authorization: " + console_auth_, "Content-Type: application/json"});
   EXPECT_EQ(malformed.status, 400);
   auto form = Http("POST", server_->BaseUrl() + "/v1/console/tenants", "slug=x",
-                   {std::string("Authorization: Bearer ") + kToken, "Content-Type: application/x-www-form-urlencoded"});
+                   {"Authorization: " + console_auth_, "Content-Type: application/x-www-form-urlencoded"});
   EXPECT_EQ(form.status, 415);
 
   Onboard("dup-e2e");
-  auto duplicate = Console("POST", "/v1/console/tenants", {{"slug", "dup-e2e"}, {"display_name", "again"}});
+  auto duplicate = Console("POST", "/v1/console/tenants", WithOwner({{"slug", "dup-e2e"}, {"display_name", "again"}}));
   EXPECT_EQ(duplicate.status, 409);
   EXPECT_EQ(FirstErrorField(duplicate), "slug");
-  auto reused =
-      Console("POST", "/v1/console/tenants", {{"slug", "dup-e2e-2"}, {"display_name", "a"}}, {"Idempotency-Key: k"});
+  auto reused = Console("POST", "/v1/console/tenants", WithOwner({{"slug", "dup-e2e-2"}, {"display_name", "a"}}),
+                        {"Idempotency-Key: k"});
   ASSERT_EQ(reused.status, 201);
-  auto conflict =
-      Console("POST", "/v1/console/tenants", {{"slug", "dup-e2e-3"}, {"display_name", "b"}}, {"Idempotency-Key: k"});
+  auto conflict = Console("POST", "/v1/console/tenants", WithOwner({{"slug", "dup-e2e-3"}, {"display_name", "b"}}),
+                          {"Idempotency-Key: k"});
   EXPECT_EQ(conflict.status, 409);
   EXPECT_EQ(FirstErrorField(conflict), "Idempotency-Key");
 
@@ -224,18 +254,29 @@ TEST_F(TenancyE2eTest, TheApiForOneTenantNeverReturnsAnothersRows) {
   db::Database database(config, std::make_shared<core::Metrics>());
   const std::string marker = "marker_api_iso_a";
   testing::FillEveryTable(database, {a["role_name"], a["schema_name"]}, marker);
-  for (const std::string path : {"/v1/tenant", "/v1/tenant/status"}) {
-    auto reply = TenantGet(path, "api-iso-b");
+  // B's owner signs in; nothing B can read carries A's marker.
+  auto accepted =
+      Http("POST", server_->BaseUrl() + "/v1/auth/password",
+           json({{"token", b["owner"]["invitation"]["token"]}, {"password", testing::kTestPassword}}).dump(),
+           {"Content-Type: application/json", "X-Tenant: api-iso-b"});
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  const std::string b_token = "Authorization: Bearer " + json::parse(accepted.body)["access_token"].get<std::string>();
+  for (const std::string path : {"/v1/tenant", "/v1/tenant/status", "/v1/users", "/v1/users/me"}) {
+    auto reply = Http("GET", server_->BaseUrl() + path, "", {"X-Tenant: api-iso-b", b_token});
     ASSERT_EQ(reply.status, 200) << path << ": " << reply.body;
     EXPECT_EQ(reply.body.find(marker), std::string::npos) << path;
     EXPECT_EQ(reply.body.find("api-iso-a"), std::string::npos) << path;
   }
-  const json b_detail = json::parse(Console("GET", "/v1/console/tenants/api-iso-b").body);
-  for (const auto& [table, rows] : b_detail["row_counts"].items()) {
-    if (table != "schema_migrations") {
-      EXPECT_EQ(rows, 0) << table;
-    }
-  }
+  EXPECT_TRUE(testing::TablesContaining(database, {b["role_name"], b["schema_name"]}, marker).empty());
+  // A's token is refused by B, whatever the route.
+  auto a_accepted =
+      Http("POST", server_->BaseUrl() + "/v1/auth/password",
+           json({{"token", a["owner"]["invitation"]["token"]}, {"password", testing::kTestPassword}}).dump(),
+           {"Content-Type: application/json", "X-Tenant: api-iso-a"});
+  ASSERT_EQ(a_accepted.status, 200) << a_accepted.body;
+  const std::string a_token =
+      "Authorization: Bearer " + json::parse(a_accepted.body)["access_token"].get<std::string>();
+  EXPECT_EQ(Http("GET", server_->BaseUrl() + "/v1/users/me", "", {"X-Tenant: api-iso-b", a_token}).status, 401);
 }
 
 TEST_F(TenancyE2eTest, ChangesReachAnotherServerProcessQuickly) {
@@ -271,14 +312,23 @@ TEST(TenantCliE2eTest, CreateListShowAndLifecycle) {
     return code;
   };
   std::string out;
-  EXPECT_EQ(run({"tenant", "create", "cli-clinic", "CLI Clinic", "--time-zone", "Europe/Athens"}, &out), 0) << out;
+  EXPECT_EQ(run({"tenant", "create", "cli-clinic", "CLI Clinic", "--time-zone", "Europe/Athens", "--owner-email",
+                 "owner@cli.test", "--owner-name", "Cli Owner"},
+                &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("\"invitation\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"schema_name\": \"t_cli_clinic\""), std::string::npos) << out;
-  EXPECT_EQ(run({"tenant", "create", "cli-clinic", "Again"}, &out), 2);
+  EXPECT_EQ(run({"tenant", "create", "cli-clinic", "Again", "--owner-email", "o@cli.test", "--owner-name", "O"}, &out),
+            2);
   EXPECT_NE(out.find("is taken"), std::string::npos) << out;
   EXPECT_EQ(run({"tenant", "create", "Bad Slug", "x"}, &out), 2);
   EXPECT_NE(out.find("slug"), std::string::npos) << out;
-  EXPECT_EQ(run({"tenant", "ensure-demo"}, &out), 0) << out;
-  EXPECT_EQ(run({"tenant", "ensure-demo"}, &out), 0) << out;
+  EXPECT_EQ(run({"tenant", "create", "no-owner", "No Owner"}, &out), 2);
+  EXPECT_NE(out.find("owner.email"), std::string::npos) << out;
+  EXPECT_EQ(run({"tenant", "ensure-demo", "--password", testing::kTestPassword}, &out), 0) << out;
+  EXPECT_NE(out.find("demo login: salesperson@demo.clinicore.test"), std::string::npos) << out;
+  EXPECT_EQ(run({"tenant", "ensure-demo", "--password", testing::kTestPassword}, &out), 0) << out;
   EXPECT_EQ(run({"tenant", "list"}, &out), 0);
   EXPECT_NE(out.find("cli-clinic\tactive"), std::string::npos) << out;
   EXPECT_NE(out.find("demo\tactive"), std::string::npos) << out;
@@ -307,7 +357,7 @@ TEST(TenantWorkerE2eTest, WorkPurgesOffboardedTenantsOnceExportedAndDue) {
   };
   const auto folder = std::filesystem::temp_directory_path() / ("clinicore-work-" + database.name());
   for (const char* slug : {"worker-purged", "worker-kept"}) {
-    ASSERT_EQ(run({"tenant", "create", slug, "Worker"}), 0);
+    ASSERT_EQ(run({"tenant", "create", slug, "Worker", "--owner-email", "owner@worker.test", "--owner-name", "W"}), 0);
     ASSERT_EQ(run({"tenant", "offboard", slug}), 0);
   }
   ASSERT_EQ(run({"tenant", "export", "worker-purged", "--to", folder.string()}), 0);

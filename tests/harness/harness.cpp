@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,7 +13,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <random>
 #include <regex>
@@ -273,7 +277,8 @@ std::map<std::string, std::string> ServerEnv(const std::string& database_url) {
                                             {"CLINICORE_HTTP_PORT", "0"},
                                             {"CLINICORE_HTTP_ADDRESS", "127.0.0.1"},
                                             {"CLINICORE_MIGRATIONS_DIR", SourceRoot() + "/migrations"},
-                                            {"CLINICORE_DOCS_DIR", SourceRoot() + "/docs"}};
+                                            {"CLINICORE_DOCS_DIR", SourceRoot() + "/docs"},
+                                            {"CLINICORE_AUTH_SIGNING_KEY", TestSigningKey()}};
   if (const char* swagger = std::getenv("CLINICORE_SWAGGER_UI_DIR")) env["CLINICORE_SWAGGER_UI_DIR"] = swagger;
   return env;
 }
@@ -283,6 +288,66 @@ int MigrateDatabase(const std::string& database_url, std::string* output) {
   const int code = migrate.WaitForExit(std::chrono::seconds(60));
   if (output) *output = migrate.Output();
   return code;
+}
+
+std::string TestSigningKey() {
+  return "test-key:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+}
+
+namespace {
+std::string ShellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+}  // namespace
+
+int RunClinicore(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                 const std::string& stdin_text, std::string* output) {
+  char input_path[] = "/tmp/clinicore-stdin-XXXXXX";
+  const int input_fd = ::mkstemp(input_path);
+  if (input_fd < 0) return -1;
+  if (!stdin_text.empty() && ::write(input_fd, stdin_text.data(), stdin_text.size()) < 0) return -1;
+  ::close(input_fd);
+  char output_path[] = "/tmp/clinicore-out-XXXXXX";
+  const int output_fd = ::mkstemp(output_path);
+  if (output_fd < 0) return -1;
+  ::close(output_fd);
+  std::string command = "env";
+  for (const auto& [name, value] : env) command += " " + name + "=" + ShellQuote(value);
+  command += " " + ShellQuote(ClinicoreBinary());
+  for (const auto& arg : args) command += " " + ShellQuote(arg);
+  command += std::string(" <") + input_path + " >" + output_path + " 2>&1";
+  const int code = RunShell(command);
+  if (output) {
+    std::ifstream in(output_path);
+    *output = std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  ::unlink(input_path);
+  ::unlink(output_path);
+  return code;
+}
+
+std::string ConsoleAuthorization(const std::string& base_url, const std::string& database_url) {
+  const std::string email = "root@platform.test";
+  std::string output;
+  const int code = RunClinicore({"admin", "ensure", email, "Test Root"}, ServerEnv(database_url),
+                                std::string(kTestPassword) + "\n", &output);
+  EXPECT_EQ(code, 0) << output;
+  const nlohmann::json body = {{"email", email}, {"password", kTestPassword}};
+  auto reply = Http("POST", base_url + "/v1/console/auth/login", body.dump(), {"Content-Type: application/json"});
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  if (reply.status != 200) return "";
+  return "Bearer " + nlohmann::json::parse(reply.body)["access_token"].get<std::string>();
+}
+
+std::string TenantAuthorization(const std::string& base_url, const std::string& tenant, const std::string& email,
+                                const std::string& password) {
+  const nlohmann::json body = {{"email", email}, {"password", password}};
+  auto reply =
+      Http("POST", base_url + "/v1/auth/login", body.dump(), {"Content-Type: application/json", "X-Tenant: " + tenant});
+  if (reply.status != 200) return "";
+  return "Bearer " + nlohmann::json::parse(reply.body)["access_token"].get<std::string>();
 }
 
 }  // namespace clinicore::testing

@@ -95,4 +95,23 @@ std::map<std::string, std::string> ServerEnv(const std::string& database_url);
 // Runs `clinicore migrate` against a database URL; returns the exit code.
 int MigrateDatabase(const std::string& database_url, std::string* output = nullptr);
 
+// Runs the clinicore binary to completion with `stdin_text` on its standard input; returns
+// the exit code and puts stdout+stderr in `output`.
+int RunClinicore(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                 const std::string& stdin_text = "", std::string* output = nullptr);
+
+// The signing key every test server shares (CLINICORE_AUTH_SIGNING_KEY in ServerEnv).
+std::string TestSigningKey();
+
+// A platform admin (created through `clinicore admin ensure` the first time) signed in on
+// the server: the Authorization header value for console calls.
+std::string ConsoleAuthorization(const std::string& base_url, const std::string& database_url);
+
+// Signs a tenant user in over HTTP; the Authorization header value ("Bearer …"), or "" on failure.
+std::string TenantAuthorization(const std::string& base_url, const std::string& tenant, const std::string& email,
+                                const std::string& password);
+
+// The password test accounts get (passes the policy).
+inline constexpr const char* kTestPassword = "correct-horse-battery-9";
+
 }  // namespace clinicore::testing

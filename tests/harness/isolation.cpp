@@ -13,6 +13,8 @@ struct Column {
   bool not_null;
   bool has_default;
   std::string reference;  // "table(column)" when a foreign key, else empty
+  std::string check;      // the CHECK constraint on this column alone, if any
+  bool always_generated;  // GENERATED ALWAYS (identity or expression): only DEFAULT goes in
 };
 
 std::vector<Column> ColumnsOf(db::Transaction& tx, const std::string& table) {
@@ -23,12 +25,15 @@ std::vector<Column> ColumnsOf(db::Transaction& tx, const std::string& table) {
       "coalesce((SELECT quote_ident(rc.relname) || '(' || quote_ident(ra.attname) || ')' FROM pg_constraint k "
       "  JOIN pg_class rc ON rc.oid = k.confrelid "
       "  JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1] "
-      "  WHERE k.conrelid = a.attrelid AND k.contype = 'f' AND k.conkey[1] = a.attnum LIMIT 1), '') "
+      "  WHERE k.conrelid = a.attrelid AND k.contype = 'f' AND k.conkey[1] = a.attnum LIMIT 1), ''), "
+      "coalesce((SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k WHERE k.conrelid = a.attrelid "
+      "  AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum] LIMIT 1), ''), "
+      "a.attidentity = 'a' OR a.attgenerated <> '' "
       "FROM pg_attribute a WHERE a.attrelid = (quote_ident(current_schema()) || '.' || " +
       tx.Quote(tx.QuoteName(table)) + ")::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
   for (const auto& row : rows) {
     columns.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<bool>(), row[3].as<bool>(),
-                       row[4].as<std::string>()});
+                       row[4].as<std::string>(), row[5].as<std::string>(), row[6].as<bool>()});
   }
   return columns;
 }
@@ -39,9 +44,21 @@ std::string ValueFor(db::Transaction& tx, const Column& column, const std::strin
     return "(SELECT " + column.reference.substr(open + 1, column.reference.size() - open - 2) + " FROM " +
            column.reference.substr(0, open) + " LIMIT 1)";
   }
+  if (column.always_generated) return "DEFAULT";
   const std::string& type = column.type;
   const std::string text = tx.Quote(marker);
-  if (type == "text" || type.rfind("character", 0) == 0) return text;
+  if (type == "text" || type.rfind("character", 0) == 0) {
+    // A column limited to a list of values gets the first of them; one limited by a pattern
+    // stays NULL when it may (the marker goes into the row's other text columns).
+    for (const char* opening : {"ARRAY['", " = '"}) {
+      const auto list = column.check.find(opening);
+      if (list == std::string::npos) continue;
+      const auto start = list + std::string_view(opening).size();
+      return tx.Quote(column.check.substr(start, column.check.find('\'', start) - start));
+    }
+    if (column.check.find(" ~ ") != std::string::npos && !column.not_null) return "NULL";
+    return text;
+  }
   if (type == "integer" || type == "bigint" || type == "smallint" || type.rfind("numeric", 0) == 0) {
     return std::to_string(number % 30000 + 1);
   }

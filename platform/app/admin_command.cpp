@@ -1,0 +1,96 @@
+// `clinicore admin …`: platform admins without HTTP (the first one especially), and
+// `clinicore auth …`: key generation and the access-policy table.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "platform/app/access_rules.hpp"
+#include "platform/app/app_context.hpp"
+#include "platform/auth/auth_routes.hpp"
+#include "platform/core/crypto.hpp"
+
+namespace clinicore::app {
+namespace {
+
+constexpr const char* kAdminUsage =
+    "usage: clinicore admin create <email> <full name>   (password: one line on stdin; none on a terminal\n"
+    "                                                     prints a generated one)\n"
+    "       clinicore admin ensure <email> <full name>   (create, or leave an existing admin as it is)\n";
+
+constexpr const char* kAuthUsage =
+    "usage: clinicore auth keygen            print a new CLINICORE_AUTH_SIGNING_KEY value\n"
+    "       clinicore auth policy [--json]   print the access-policy table (Markdown or JSON)\n";
+
+// The password from stdin, or a generated one when stdin is a terminal.
+std::string ReadPassword(bool* generated) {
+  *generated = ::isatty(STDIN_FILENO) != 0;
+  if (*generated) return core::RandomToken(18);
+  std::string line;
+  std::getline(std::cin, line);
+  return line;
+}
+
+nlohmann::json RuleJson(const auth::AccessRule& rule) {
+  const char* audience = rule.audience == auth::Audience::kAnyone        ? "anyone"
+                         : rule.audience == auth::Audience::kTenantUsers ? "tenant_users"
+                                                                         : "platform_admins";
+  return {{"method", http::MethodName(rule.method)},
+          {"path", rule.path_template},
+          {"audience", audience},
+          {"roles", rule.roles},
+          {"own_record_only", rule.own_record_only},
+          {"own_param", rule.own_param}};
+}
+
+}  // namespace
+
+int AdminCommand(int argc, char** argv) {
+  if (argc != 4 || (std::string(argv[1]) != "create" && std::string(argv[1]) != "ensure")) {
+    std::cerr << kAdminUsage;
+    return 2;
+  }
+  const bool ensure = std::string(argv[1]) == "ensure";
+  auto config = LoadConfigOrExplain();
+  if (!config) return 2;
+  AppContext context(*config);
+  bool generated = false;
+  const std::string password = ReadPassword(&generated);
+  auto created = auth::CreatePlatformAdmin(context.database, *context.hasher, argv[2], argv[3], password, std::nullopt,
+                                           {"cli", ""});
+  if (!created) {
+    if (ensure && created.error().code == core::ErrorCode::kAlreadyExists) {
+      std::cout << "platform admin " << argv[2] << " exists" << std::endl;
+      return 0;
+    }
+    std::cerr << "clinicore admin: " << created.error().detail;
+    for (const auto& field : created.error().fields) std::cerr << "\n  " << field.field << ": " << field.message;
+    std::cerr << std::endl;
+    return created.error().code == core::ErrorCode::kUnavailable ? 1 : 2;
+  }
+  std::cout << "platform admin created: " << created->email << " (" << created->id << ")" << std::endl;
+  if (generated) std::cout << "password: " << password << std::endl;
+  return 0;
+}
+
+int AuthCommand(int argc, char** argv) {
+  const std::string action = argc >= 2 ? argv[1] : "";
+  if (action == "keygen" && argc == 2) {
+    std::cout << auth::KeyRing::GenerateSigningKeyText() << std::endl;
+    return 0;
+  }
+  if (action == "policy" && (argc == 2 || (argc == 3 && std::string(argv[2]) == "--json"))) {
+    const auto policy = BuildAccessPolicy();
+    if (argc == 2) {
+      std::cout << policy->MarkdownMatrix();
+      return 0;
+    }
+    nlohmann::json rules = nlohmann::json::array();
+    for (const auto& rule : policy->rules()) rules.push_back(RuleJson(rule));
+    std::cout << rules.dump(2) << std::endl;
+    return 0;
+  }
+  std::cerr << kAuthUsage;
+  return 2;
+}
+
+}  // namespace clinicore::app

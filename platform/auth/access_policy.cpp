@@ -1,0 +1,146 @@
+#include "platform/auth/access_policy.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+#include "platform/tenancy/tenancy_middleware.hpp"
+
+namespace clinicore::auth {
+namespace {
+
+using core::Error;
+using core::ErrorCode;
+
+bool Contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+Error Forbidden(std::string detail) {
+  return Error{ErrorCode::kPermissionDenied, std::move(detail), {}, {}};
+}
+
+std::string Describe(const http::Route& route) {
+  return std::string(http::MethodName(route.method)) + " " + route.path_template;
+}
+
+}  // namespace
+
+bool IsTenantRole(const std::string& role) {
+  return Contains(TenantRoles(), role);
+}
+
+AccessPolicy::AccessPolicy(std::vector<AccessRule> rules) : rules_(std::move(rules)) {
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const auto& rule = rules_[i];
+    for (const auto& role : rule.roles) {
+      if (!IsTenantRole(role)) throw std::logic_error("access policy: unknown role '" + role + "'");
+    }
+    if (!index_.emplace(std::make_pair(rule.method, rule.path_template), i).second) {
+      throw std::logic_error("access policy: two rules for " + std::string(http::MethodName(rule.method)) + " " +
+                             rule.path_template);
+    }
+  }
+}
+
+const AccessRule* AccessPolicy::Find(http::Method method, const std::string& path_template) const {
+  const auto it = index_.find({method, path_template});
+  return it == index_.end() ? nullptr : &rules_[it->second];
+}
+
+void AccessPolicy::RequireEveryRoute(const http::Router& router) const {
+  std::vector<std::string> problems;
+  size_t matched = 0;
+  for (const auto& route : router.routes()) {
+    const AccessRule* rule = Find(route.method, route.path_template);
+    if (rule == nullptr) {
+      problems.push_back("no access rule for " + Describe(route));
+      continue;
+    }
+    ++matched;
+    const auto scope = route.options.scope;
+    if ((rule->audience == Audience::kTenantUsers && scope != http::RouteScope::kTenant) ||
+        (rule->audience == Audience::kPlatformAdmins && scope != http::RouteScope::kConsole) ||
+        (rule->audience == Audience::kTenantUsers && rule->roles.empty())) {
+      problems.push_back("the access rule of " + Describe(route) + " does not fit its scope");
+    }
+  }
+  if (matched != rules_.size()) problems.push_back("the access policy has rules for routes that do not exist");
+  if (problems.empty()) return;
+  std::string message = "refusing to start:";
+  for (const auto& problem : problems) message += "\n  " + problem;
+  throw std::logic_error(message);
+}
+
+std::string AccessPolicy::MarkdownMatrix() const {
+  std::ostringstream out;
+  out << "| route |";
+  for (const auto& role : TenantRoles()) out << " " << role << " |";
+  out << " platform admin | note |\n|---|";
+  for (size_t i = 0; i <= TenantRoles().size(); ++i) out << "---|";
+  out << "---|\n";
+  for (const auto& rule : rules_) {
+    out << "| `" << http::MethodName(rule.method) << " " << rule.path_template << "` |";
+    for (const auto& role : TenantRoles()) {
+      const char* cell = rule.audience == Audience::kAnyone                                       ? " any |"
+                         : rule.audience != Audience::kTenantUsers || !Contains(rule.roles, role) ? " — |"
+                         : Contains(rule.own_record_only, role)                                   ? " own |"
+                                                                                                  : " ✓ |";
+      out << cell;
+    }
+    out << (rule.audience == Audience::kPlatformAdmins ? " ✓ |"
+            : rule.audience == Audience::kAnyone       ? " any |"
+                                                       : " — |");
+    out << " " << rule.note << " |\n";
+  }
+  return out.str();
+}
+
+RealmContext RealmOf(const http::RequestContext& context) {
+  if (context.route != nullptr && context.route->options.scope == http::RouteScope::kTenant) {
+    const auto& tenant = tenancy::CurrentTenant(context);
+    return {&TenantRealm(), tenant.Scope(), tenant.id};
+  }
+  return {&ConsoleRealm(), std::nullopt, ""};
+}
+
+http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy,
+                               std::shared_ptr<Authenticator> authenticator) {
+  return [policy, authenticator](http::RequestContext& context) -> core::Status {
+    if (context.route == nullptr) return core::Ok();
+    const AccessRule* rule = policy->Find(context.route->method, context.route->path_template);
+    if (rule == nullptr) return Forbidden("This route has no access rule.");  // unreachable: checked at start-up
+    if (rule->audience == Audience::kAnyone) return core::Ok();
+
+    auto principal = authenticator->Authenticate(context, RealmOf(context));
+    if (!principal) return std::move(principal).error();
+    if (rule->audience == Audience::kPlatformAdmins) {
+      if (principal->role != kPlatformAdminRole) return Forbidden("Only platform admins may do this.");
+    } else if (!Contains(rule->roles, principal->role)) {
+      return Forbidden("Your role (" + principal->role + ") may not do this.");
+    }
+    if (Contains(rule->own_record_only, principal->role)) {
+      const auto param = context.path_params.find(rule->own_param);
+      if (param == context.path_params.end() || param->second != principal->subject) {
+        return Forbidden("Your role (" + principal->role + ") may only do this for your own account.");
+      }
+    }
+    context.actor_id = principal->subject;
+    context.principal = std::move(principal).value();
+    return core::Ok();
+  };
+}
+
+http::Middleware TenantRateLimit(std::shared_ptr<RateLimiter> limiter, int per_minute) {
+  return [limiter, per_minute](http::RequestContext& context) -> core::Status {
+    if (per_minute <= 0 || !context.tenant_id) return core::Ok();
+    const auto decision = limiter->Hit(cache::TenantKey(*context.tenant_id, "rate:api"),
+                                       {per_minute, std::chrono::minutes(1)}, WhenRedisDown::kAllow);
+    if (decision.allowed) return core::Ok();
+    Error error{ErrorCode::kResourceExhausted, "This tenant has used its request budget for this minute.", {}, {}};
+    error.retry_after_seconds = static_cast<int>(decision.retry_after.count());
+    return error;
+  };
+}
+
+}  // namespace clinicore::auth

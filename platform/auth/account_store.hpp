@@ -1,0 +1,106 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/auth/realm.hpp"
+#include "platform/db/database.hpp"
+
+namespace clinicore::auth {
+
+struct Account {
+  std::string id;
+  std::string email;
+  std::string full_name;
+  std::optional<std::string> phone;
+  std::string role;
+  bool active = true;
+  std::optional<std::string> locale;
+  std::optional<std::string> password_hash;
+  std::string created_at;
+  std::string updated_at;
+  std::string cursor_key;  // created_at to the microsecond + id: the keyset position
+};
+
+// What a client may see of an account (never the hash).
+nlohmann::json AccountJson(const Account& account);
+
+struct NewAccount {
+  std::string email;
+  std::string full_name;
+  std::optional<std::string> phone;
+  std::string role;
+  std::optional<std::string> password_hash;
+  std::optional<std::string> locale;
+  std::optional<std::string> created_by;
+};
+
+struct AccountPatch {
+  std::optional<std::string> full_name;
+  std::optional<std::string> phone;
+  std::optional<std::string> locale;
+  std::optional<std::string> role;
+  std::optional<bool> active;
+};
+
+struct AccountFilter {
+  std::optional<std::string> role;
+  std::optional<std::string> search;  // substring of the email or name
+  std::optional<std::string> cursor;  // from a previous page
+  int limit = 20;
+};
+
+struct AccountPage {
+  std::vector<Account> items;
+  std::optional<std::string> next_cursor;
+};
+
+struct RefreshState {
+  std::string family_id;
+  std::string user_id;
+  bool rotated = false;
+  bool revoked = false;
+  bool expired = false;
+};
+
+struct AuditEvent {
+  std::string action;  // "login.succeeded", "refresh.reused", "user.role_changed", ...
+  std::optional<std::string> actor_id;
+  std::optional<std::string> subject_id;
+  nlohmann::json details = nlohmann::json::object();
+};
+
+// Every statement on a realm's account, refresh-token and audit tables. The statements
+// of both realms are registered at start-up under "auth.<realm>.<name>".
+class AccountStore {
+ public:
+  static void RegisterStatements(db::Database& database);
+
+  static std::optional<Account> FindByEmail(db::Transaction& tx, const Realm& realm, const std::string& email);
+  static std::optional<Account> FindById(db::Transaction& tx, const Realm& realm, const std::string& id);
+  // AlreadyExists naming "email" when a live account has the address.
+  static Account Insert(db::Transaction& tx, const Realm& realm, const NewAccount& account);
+  static std::optional<Account> Update(db::Transaction& tx, const Realm& realm, const std::string& id,
+                                       const AccountPatch& patch);
+  static bool SoftDelete(db::Transaction& tx, const Realm& realm, const std::string& id);
+  static core::Result<AccountPage> List(db::Transaction& tx, const Realm& realm, const AccountFilter& filter);
+  static void SetPasswordHash(db::Transaction& tx, const Realm& realm, const std::string& id, const std::string& hash);
+
+  static void InsertRefresh(db::Transaction& tx, const Realm& realm, const std::string& token_hash,
+                            const std::string& family_id, const std::string& user_id, long long ttl_seconds);
+  // Marks a live, unexpired token rotated; nullopt when it is not (then Lookup says why).
+  static std::optional<RefreshState> Rotate(db::Transaction& tx, const Realm& realm, const std::string& token_hash);
+  static std::optional<RefreshState> Lookup(db::Transaction& tx, const Realm& realm, const std::string& token_hash);
+  static int RevokeFamily(db::Transaction& tx, const Realm& realm, const std::string& family_id,
+                          const std::string& reason);
+  static int RevokeSessions(db::Transaction& tx, const Realm& realm, const std::string& user_id,
+                            const std::string& reason);
+
+  static void Audit(db::Transaction& tx, const Realm& realm, const AuditEvent& event, const Caller& caller);
+};
+
+std::string NormalizeEmail(std::string_view email);
+
+}  // namespace clinicore::auth

@@ -1,0 +1,205 @@
+#include "platform/auth/auth_routes.hpp"
+
+#include <charconv>
+
+#include "platform/auth/access_policy.hpp"
+#include "platform/auth/account_validation.hpp"
+#include "platform/http/json_fields.hpp"
+#include "platform/tenancy/tenant.hpp"
+
+namespace clinicore::auth {
+namespace {
+
+using core::Error;
+using core::Result;
+using http::JsonFields;
+using http::RequestContext;
+using http::Response;
+
+constexpr size_t kMaxRefreshTokenBytes = 128;
+
+nlohmann::json PageJson(const AccountPage& page) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& account : page.items) items.push_back(AccountJson(account));
+  return {{"items", items}, {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor) : nullptr}};
+}
+
+}  // namespace
+
+Caller CallerOf(const RequestContext& context) {
+  return {context.raw.peer_address, context.request_id};
+}
+
+Result<int> ParsePageLimit(const std::optional<std::string>& text) {
+  if (!text) return 20;
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || ptr != text->data() + text->size() || value < 1 || value > 100) {
+    return Error::InvalidArgument("limit must be a whole number from 1 to 100.", {{"limit", "must be 1 to 100"}});
+  }
+  return value;
+}
+
+Result<Response> AuthRoutes::Login(RequestContext& context) {
+  JsonFields fields(context.body);
+  auto email = fields.String("email", {.required = true, .max_length = 254});
+  auto password = fields.String("password", {.required = true, .max_length = 1024});
+  if (email) fields.Check(ValidateEmail(*email));
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  auto session = service_->Login(RealmOf(context), *email, *password, CallerOf(context));
+  if (!session) return std::move(session).error();
+  return Response::Json(200, SessionJson(*session));
+}
+
+Result<Response> AuthRoutes::Refresh(RequestContext& context) {
+  JsonFields fields(context.body);
+  auto token = fields.String("refresh_token", {.required = true, .max_length = kMaxRefreshTokenBytes});
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  auto session = service_->Refresh(RealmOf(context), *token, CallerOf(context));
+  if (!session) return std::move(session).error();
+  return Response::Json(200, SessionJson(*session));
+}
+
+Result<Response> AuthRoutes::Logout(RequestContext& context) {
+  JsonFields fields(context.body);
+  auto token = fields.String("refresh_token", {.required = true, .max_length = kMaxRefreshTokenBytes});
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  const RealmContext realm = RealmOf(context);
+  // The access token is optional here; when it checks out it is voided too.
+  std::optional<Principal> principal;
+  if (context.raw.Header("authorization")) {
+    auto authenticated = service_->authenticator().Authenticate(context, realm);
+    if (authenticated) principal = *authenticated;
+  }
+  auto done = service_->Logout(realm, *token, principal ? &*principal : nullptr, CallerOf(context));
+  if (!done) return std::move(done).error();
+  return Response::NoContent();
+}
+
+Result<Response> AuthRoutes::Jwks(RequestContext&) {
+  Response response = Response::Json(200, service_->authenticator().keys().Jwks());
+  response.content_type = "application/jwk-set+json";
+  response.headers.emplace_back("Cache-Control", "public, max-age=300");
+  return response;
+}
+
+Result<Account> CreatePlatformAdmin(db::Database& database, const PasswordHasher& hasher, const std::string& email,
+                                    const std::string& full_name, const std::string& password,
+                                    const std::optional<std::string>& created_by, const Caller& caller) {
+  if (auto valid = ValidateEmail(email); !valid) return std::move(valid).error();
+  if (auto valid = ValidateFullName(full_name); !valid) return std::move(valid).error();
+  if (auto valid = CheckPasswordPolicy(password, email); !valid) return std::move(valid).error();
+  auto hash = hasher.Hash(password);
+  if (!hash) return std::move(hash).error();
+  auto created = database.Write([&](db::Transaction& tx) -> Result<Account> {
+    if (AccountStore::FindByEmail(tx, ConsoleRealm(), email)) {
+      return Error{core::ErrorCode::kAlreadyExists,
+                   "A platform admin with this email exists.",
+                   {},
+                   {{"email", "is already taken"}}};
+    }
+    Account account = AccountStore::Insert(
+        tx, ConsoleRealm(), {email, full_name, std::nullopt, kPlatformAdminRole, *hash, std::nullopt, created_by});
+    AccountStore::Audit(tx, ConsoleRealm(), {"admin.created", created_by, account.id, {{"email", email}}}, caller);
+    tx.Commit();
+    return account;
+  });
+  if (!created && created.error().code == core::ErrorCode::kAlreadyExists && created.error().fields.empty()) {
+    return Error{core::ErrorCode::kAlreadyExists,
+                 "A platform admin with this email exists.",
+                 {},
+                 {{"email", "is already taken"}}};
+  }
+  return created;
+}
+
+Result<Response> AuthRoutes::ListAdmins(RequestContext& context) {
+  auto limit = ParsePageLimit(context.Query("limit"));
+  if (!limit) return std::move(limit).error();
+  AccountFilter filter{std::nullopt, context.Query("q"), context.Query("cursor"), *limit};
+  auto page =
+      service_->database().Read([&](db::Transaction& tx) { return AccountStore::List(tx, ConsoleRealm(), filter); });
+  if (!page) return std::move(page).error();
+  return Response::Json(200, PageJson(*page));
+}
+
+Result<Response> AuthRoutes::CreateAdmin(RequestContext& context) {
+  JsonFields fields(context.body);
+  auto email = fields.String("email", {.required = true, .max_length = 254});
+  auto full_name = fields.String("full_name", {.required = true, .max_length = 200});
+  auto password = fields.String("password", {.required = true, .max_length = 1024});
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  auto account = CreatePlatformAdmin(service_->database(), service_->hasher(), *email, *full_name, *password,
+                                     context.actor_id, CallerOf(context));
+  if (!account) return std::move(account).error();
+  Response response = Response::Json(201, AccountJson(*account));
+  response.headers.emplace_back("Location", "/v1/console/admins/" + account->id);
+  return response;
+}
+
+Result<Response> AuthRoutes::UpdateAdmin(RequestContext& context) {
+  JsonFields fields(context.body);
+  AccountPatch patch;
+  patch.full_name = fields.String("full_name", {.max_length = 200});
+  patch.active = fields.Bool("active");
+  if (patch.full_name) fields.Check(ValidateFullName(*patch.full_name));
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  if (!patch.full_name && !patch.active) {
+    return Error::InvalidArgument("Send at least one of full_name, active.", {{"body", "no field to change"}});
+  }
+  const std::string id = context.PathParam("id");
+  if (!tenancy::IsUuid(id)) return Error::NotFound("No platform admin '" + id + "' exists.");
+  if (patch.active == false && context.actor_id == id) {
+    return Error{core::ErrorCode::kFailedPrecondition, "You cannot deactivate yourself.", {}, {{"active", "is you"}}};
+  }
+  const RealmContext realm{&ConsoleRealm(), std::nullopt, ""};
+  auto account = service_->database().Write([&](db::Transaction& tx) -> Result<Account> {
+    auto updated = AccountStore::Update(tx, ConsoleRealm(), id, patch);
+    if (!updated) return Error::NotFound("No platform admin '" + id + "' exists.");
+    if (patch.active == false) {
+      service_->RevokeSessions(tx, realm, id, "deactivated");
+      AccountStore::Audit(tx, ConsoleRealm(), {"admin.deactivated", context.actor_id, id, {}}, CallerOf(context));
+    } else {
+      AccountStore::Audit(tx, ConsoleRealm(), {"admin.updated", context.actor_id, id, {}}, CallerOf(context));
+    }
+    tx.Commit();
+    return *updated;
+  });
+  if (!account) return std::move(account).error();
+  if (patch.active == false) service_->AfterCommitRevoke(realm, id);
+  return Response::Json(200, AccountJson(*account));
+}
+
+Result<Response> AuthRoutes::CurrentAdmin(RequestContext& context) {
+  const std::string id = CurrentPrincipal(context).subject;
+  auto account = service_->database().Read([&](db::Transaction& tx) -> Result<std::optional<Account>> {
+    return AccountStore::FindById(tx, ConsoleRealm(), id);
+  });
+  if (!account) return std::move(account).error();
+  if (!*account) return Error::NotFound("Your account no longer exists.");
+  return Response::Json(200, AccountJson(**account));
+}
+
+void RegisterAuthRoutes(http::Router& router, std::shared_ptr<AuthRoutes> routes) {
+  using http::Method;
+  using http::RouteScope;
+  auto bind = [routes](Result<Response> (AuthRoutes::*method)(RequestContext&)) {
+    return [routes, method](RequestContext& context) { return ((*routes).*method)(context); };
+  };
+  const http::RouteOptions tenant_json{.scope = RouteScope::kTenant, .json_body = true};
+  const http::RouteOptions console_json{.scope = RouteScope::kConsole, .json_body = true};
+  const http::RouteOptions console{.scope = RouteScope::kConsole};
+  router.Add(Method::kGet, "/.well-known/jwks.json", bind(&AuthRoutes::Jwks));
+  for (const auto& [prefix, options] :
+       {std::pair{"/v1/auth", tenant_json}, std::pair{"/v1/console/auth", console_json}}) {
+    router.Add(Method::kPost, std::string(prefix) + "/login", bind(&AuthRoutes::Login), options);
+    router.Add(Method::kPost, std::string(prefix) + "/refresh", bind(&AuthRoutes::Refresh), options);
+    router.Add(Method::kPost, std::string(prefix) + "/logout", bind(&AuthRoutes::Logout), options);
+  }
+  router.Add(Method::kGet, "/v1/console/me", bind(&AuthRoutes::CurrentAdmin), console);
+  router.Add(Method::kGet, "/v1/console/admins", bind(&AuthRoutes::ListAdmins), console);
+  router.Add(Method::kPost, "/v1/console/admins", bind(&AuthRoutes::CreateAdmin), console_json);
+  router.Add(Method::kPatch, "/v1/console/admins/{id}", bind(&AuthRoutes::UpdateAdmin), console_json);
+}
+
+}  // namespace clinicore::auth

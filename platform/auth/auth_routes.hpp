@@ -1,0 +1,44 @@
+#pragma once
+
+#include <memory>
+
+#include "platform/auth/auth_service.hpp"
+#include "platform/http/router.hpp"
+
+namespace clinicore::auth {
+
+// Caller of a request: its address (rate limits) and request id (audit rows).
+Caller CallerOf(const http::RequestContext& context);
+
+// Sign-in, refresh and sign-out for both realms (the tenant's /v1/auth/* and the console's
+// /v1/console/auth/*, one handler each), the JWKS, and platform-admin management.
+class AuthRoutes {
+ public:
+  explicit AuthRoutes(std::shared_ptr<AuthService> service) : service_(std::move(service)) {}
+
+  core::Result<http::Response> Login(http::RequestContext& context);
+  core::Result<http::Response> Refresh(http::RequestContext& context);
+  core::Result<http::Response> Logout(http::RequestContext& context);
+  core::Result<http::Response> Jwks(http::RequestContext& context);
+
+  core::Result<http::Response> ListAdmins(http::RequestContext& context);
+  core::Result<http::Response> CreateAdmin(http::RequestContext& context);
+  core::Result<http::Response> UpdateAdmin(http::RequestContext& context);
+  core::Result<http::Response> CurrentAdmin(http::RequestContext& context);
+
+ private:
+  std::shared_ptr<AuthService> service_;
+};
+
+void RegisterAuthRoutes(http::Router& router, std::shared_ptr<AuthRoutes> routes);
+
+// Creates a platform admin (the CLI's `clinicore admin create` and the console share it).
+core::Result<Account> CreatePlatformAdmin(db::Database& database, const PasswordHasher& hasher,
+                                          const std::string& email, const std::string& full_name,
+                                          const std::string& password, const std::optional<std::string>& created_by,
+                                          const Caller& caller);
+
+// Parses ?limit= (1–100, default 20).
+core::Result<int> ParsePageLimit(const std::optional<std::string>& text);
+
+}  // namespace clinicore::auth

@@ -1,0 +1,230 @@
+#include "platform/auth/auth_service.hpp"
+
+#include "platform/core/crypto.hpp"
+#include "platform/core/log.hpp"
+
+namespace clinicore::auth {
+namespace {
+
+using core::Error;
+using core::ErrorCode;
+using core::Result;
+
+constexpr const char* kWrongCredentials = "The email or password is wrong.";
+
+Error WrongCredentials() {
+  return Error{ErrorCode::kUnauthenticated, kWrongCredentials, {}, {{"password", "email or password is wrong"}}};
+}
+
+Error BadRefreshToken(std::string detail) {
+  return Error{ErrorCode::kUnauthenticated, std::move(detail), {}, {{"refresh_token", "is not valid"}}};
+}
+
+long long Seconds(std::chrono::milliseconds ms) {
+  return std::chrono::duration_cast<std::chrono::seconds>(ms).count();
+}
+
+}  // namespace
+
+core::Error TooManyRequests(const std::string& detail, std::chrono::seconds retry_after) {
+  Error error{ErrorCode::kResourceExhausted, detail, {}, {}};
+  error.retry_after_seconds = static_cast<int>(retry_after.count());
+  return error;
+}
+
+nlohmann::json SessionJson(const Session& session) {
+  return {{"token_type", "Bearer"},
+          {"access_token", session.access_token},
+          {"expires_in", session.access_expires_in},
+          {"refresh_token", session.refresh_token},
+          {"refresh_expires_in", session.refresh_expires_in},
+          {"user", AccountJson(session.account)}};
+}
+
+AuthService::AuthService(db::Database& database, std::shared_ptr<Authenticator> authenticator,
+                         std::shared_ptr<RateLimiter> limiter, std::shared_ptr<const PasswordHasher> hasher)
+    : database_(database),
+      authenticator_(std::move(authenticator)),
+      limiter_(std::move(limiter)),
+      hasher_(std::move(hasher)) {}
+
+core::Status AuthService::CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip,
+                                    RateLimit limit) {
+  const auto decision = limiter_->Hit(realm.Key("rate:" + what + ":ip:" + ip), limit, WhenRedisDown::kLimitLocally);
+  if (decision.allowed) return core::Ok();
+  return TooManyRequests("Too many requests from your address; try again later.", decision.retry_after);
+}
+
+core::Status AuthService::CheckLoginLimits(const RealmContext& realm, const std::string& account_key,
+                                           const Caller& caller) {
+  const auto& config = authenticator_->config();
+  if (auto per_ip = CheckRate(realm, "login", caller.ip, {config.login_per_ip_per_minute, std::chrono::minutes(1)});
+      !per_ip) {
+    return per_ip;
+  }
+  const auto per_account =
+      limiter_->Hit(account_key + ":rate", {config.login_per_account_per_minute, std::chrono::minutes(1)},
+                    WhenRedisDown::kLimitLocally);
+  if (!per_account.allowed) {
+    return TooManyRequests("Too many sign-in attempts for this account; try again later.", per_account.retry_after);
+  }
+  if (const auto locked = limiter_->LockedFor(account_key); locked.count() > 0) {
+    return TooManyRequests("Too many failed sign-ins for this account; try again later.",
+                           std::chrono::duration_cast<std::chrono::seconds>(locked) + std::chrono::seconds(1));
+  }
+  return core::Ok();
+}
+
+Result<Session> AuthService::FailLogin(const RealmContext& realm, const std::string& account_key,
+                                       const std::optional<Account>& account, const std::string& reason,
+                                       const Caller& caller) {
+  const auto& config = authenticator_->config();
+  const auto lock =
+      limiter_->RecordFailure(account_key, {config.lockout_threshold, config.lockout_base, config.lockout_max});
+  // Failures for unknown addresses count against the address too, but only real accounts
+  // get audit rows (the audit table must not fill with guesses).
+  if (account) {
+    auto audited = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+      AccountStore::Audit(tx, *realm.realm, {"login.failed", std::nullopt, account->id, {{"reason", reason}}}, caller);
+      if (lock.count() > 0) {
+        AccountStore::Audit(tx, *realm.realm,
+                            {"login.locked_out", std::nullopt, account->id, {{"lock_seconds", Seconds(lock)}}}, caller);
+      }
+      tx.Commit();
+      return core::Ok();
+    });
+    if (!audited) return std::move(audited).error();
+  }
+  return WrongCredentials();
+}
+
+Result<Session> AuthService::Login(const RealmContext& realm, const std::string& email, const std::string& password,
+                                   const Caller& caller) {
+  const std::string account_key = realm.Key("login:" + core::Sha256Hex(NormalizeEmail(email)).substr(0, 32));
+  if (auto limited = CheckLoginLimits(realm, account_key, caller); !limited) return std::move(limited).error();
+
+  auto found = realm.Read(database_, [&](db::Transaction& tx) -> Result<std::optional<Account>> {
+    return AccountStore::FindByEmail(tx, *realm.realm, email);
+  });
+  if (!found) return std::move(found).error();
+  const std::optional<Account>& account = *found;
+  // Argon2id runs outside any transaction: no pooled connection waits on it.
+  if (!account || !account->password_hash) {
+    hasher_->VerifyNothing(password);
+    return FailLogin(realm, account_key, account, account ? "no_password" : "unknown", caller);
+  }
+  if (!hasher_->Verify(*account->password_hash, password)) {
+    return FailLogin(realm, account_key, account, "wrong_password", caller);
+  }
+  if (!account->active) return FailLogin(realm, account_key, account, "inactive", caller);
+
+  std::optional<std::string> rehash;
+  if (hasher_->NeedsRehash(*account->password_hash)) {
+    auto hashed = hasher_->Hash(password);
+    if (hashed) rehash = *hashed;
+  }
+  limiter_->RecordSuccess(account_key);
+  return realm.Write(database_, [&](db::Transaction& tx) -> Result<Session> {
+    if (rehash) AccountStore::SetPasswordHash(tx, *realm.realm, account->id, *rehash);
+    Session session = StartSession(tx, realm, *account);
+    AccountStore::Audit(tx, *realm.realm,
+                        {"login.succeeded", account->id, account->id, {{"rehashed", rehash.has_value()}}}, caller);
+    tx.Commit();
+    return session;
+  });
+}
+
+Session AuthService::StartSession(db::Transaction& tx, const RealmContext& realm, const Account& account) {
+  return IssueInFamily(tx, realm, account, core::NewUuid());
+}
+
+Session AuthService::IssueInFamily(db::Transaction& tx, const RealmContext& realm, const Account& account,
+                                   const std::string& family_id) {
+  const auto& config = authenticator_->config();
+  Session session;
+  session.account = account;
+  auto [token, claims] = authenticator_->Issue(realm, account.id, account.role);
+  session.access_token = std::move(token);
+  session.access_expires_in = claims.expires_at - claims.issued_at;
+  session.refresh_token = core::RandomToken(32);
+  session.refresh_expires_in = Seconds(config.refresh_ttl);
+  AccountStore::InsertRefresh(tx, *realm.realm, core::Sha256(session.refresh_token), family_id, account.id,
+                              session.refresh_expires_in);
+  return session;
+}
+
+Result<Session> AuthService::Refresh(const RealmContext& realm, const std::string& refresh_token,
+                                     const Caller& caller) {
+  const auto& config = authenticator_->config();
+  if (auto limited =
+          CheckRate(realm, "refresh", caller.ip, {config.refresh_per_ip_per_minute, std::chrono::minutes(1)});
+      !limited) {
+    return std::move(limited).error();
+  }
+  const std::string token_hash = core::Sha256(refresh_token);
+  bool reused = false;
+  std::string reused_account;
+  auto result = realm.Write(database_, [&](db::Transaction& tx) -> Result<Session> {
+    auto rotated = AccountStore::Rotate(tx, *realm.realm, token_hash);
+    if (!rotated) {
+      auto state = AccountStore::Lookup(tx, *realm.realm, token_hash);
+      if (!state) return BadRefreshToken("The refresh token is not valid.");
+      if (state->rotated && !state->revoked) {
+        // A rotated token came back: someone holds a copy. End the whole family.
+        const int revoked = AccountStore::RevokeFamily(tx, *realm.realm, state->family_id, "reuse_detected");
+        AccountStore::Audit(tx, *realm.realm,
+                            {"refresh.reused",
+                             std::nullopt,
+                             state->user_id,
+                             {{"family_id", state->family_id}, {"tokens_revoked", revoked}}},
+                            caller);
+        tx.Commit();
+        reused = true;
+        reused_account = state->user_id;
+        return BadRefreshToken("This refresh token was already used; every session it started has been ended.");
+      }
+      return BadRefreshToken(state->expired ? "The refresh token has expired." : "The refresh token was revoked.");
+    }
+    auto account = AccountStore::FindById(tx, *realm.realm, rotated->user_id);
+    if (!account || !account->active) {
+      AccountStore::RevokeFamily(tx, *realm.realm, rotated->family_id, "account_inactive");
+      tx.Commit();
+      return BadRefreshToken("The account of this refresh token is no longer active.");
+    }
+    Session session = IssueInFamily(tx, realm, *account, rotated->family_id);
+    tx.Commit();
+    return session;
+  });
+  if (reused) {
+    core::log::Warn("auth_refresh_reuse", {{"tenant_id", realm.tenant_id}, {"account_id", reused_account}});
+  }
+  return result;
+}
+
+core::Status AuthService::Logout(const RealmContext& realm, const std::string& refresh_token,
+                                 const Principal* principal, const Caller& caller) {
+  const std::string token_hash = core::Sha256(refresh_token);
+  auto done = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+    auto state = AccountStore::Lookup(tx, *realm.realm, token_hash);
+    if (state && !state->revoked) {
+      AccountStore::RevokeFamily(tx, *realm.realm, state->family_id, "logout");
+      AccountStore::Audit(tx, *realm.realm, {"logout", state->user_id, state->user_id, {}}, caller);
+    }
+    tx.Commit();
+    return core::Ok();
+  });
+  if (!done) return done;
+  if (principal != nullptr) authenticator_->DenyToken(realm, principal->jti, principal->expires_at);
+  return core::Ok();
+}
+
+void AuthService::RevokeSessions(db::Transaction& tx, const RealmContext& realm, const std::string& account_id,
+                                 const std::string& reason) {
+  AccountStore::RevokeSessions(tx, *realm.realm, account_id, reason);
+}
+
+void AuthService::AfterCommitRevoke(const RealmContext& realm, const std::string& account_id) {
+  authenticator_->RevokeAccount(realm, account_id);
+}
+
+}  // namespace clinicore::auth

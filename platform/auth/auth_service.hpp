@@ -1,0 +1,73 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "platform/auth/account_store.hpp"
+#include "platform/auth/authenticator.hpp"
+#include "platform/auth/password.hpp"
+#include "platform/auth/rate_limiter.hpp"
+#include "platform/db/database.hpp"
+
+namespace clinicore::auth {
+
+// What a successful sign-in, sign-up or refresh hands the client.
+struct Session {
+  std::string access_token;
+  int64_t access_expires_in = 0;  // seconds
+  std::string refresh_token;
+  int64_t refresh_expires_in = 0;
+  Account account;
+};
+nlohmann::json SessionJson(const Session& session);
+
+// Sign-in, refresh rotation with reuse detection, sign-out and session revocation for both
+// realms. Every outcome worth knowing is written to the realm's audit table.
+class AuthService {
+ public:
+  AuthService(db::Database& database, std::shared_ptr<Authenticator> authenticator,
+              std::shared_ptr<RateLimiter> limiter, std::shared_ptr<const PasswordHasher> hasher);
+
+  // One message for every failure that could tell whether an account exists.
+  core::Result<Session> Login(const RealmContext& realm, const std::string& email, const std::string& password,
+                              const Caller& caller);
+  core::Result<Session> Refresh(const RealmContext& realm, const std::string& refresh_token, const Caller& caller);
+  // Revokes the refresh token's family and, when given, voids the access token in hand.
+  core::Status Logout(const RealmContext& realm, const std::string& refresh_token, const Principal* principal,
+                      const Caller& caller);
+
+  // Starts a session for an account inside the caller's transaction (sign-up, invitation
+  // accepted): the refresh token exists only if that transaction commits.
+  Session StartSession(db::Transaction& tx, const RealmContext& realm, const Account& account);
+  // Ends every session of an account: refresh tokens revoked in the transaction, access
+  // tokens voided through the deny-list once it commits (call AfterCommitRevoke then).
+  void RevokeSessions(db::Transaction& tx, const RealmContext& realm, const std::string& account_id,
+                      const std::string& reason);
+  void AfterCommitRevoke(const RealmContext& realm, const std::string& account_id);
+
+  // Per-IP limits of the public auth routes (sign-up, refresh); Login applies its own.
+  core::Status CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip, RateLimit limit);
+
+  const PasswordHasher& hasher() const { return *hasher_; }
+  db::Database& database() { return database_; }
+  Authenticator& authenticator() { return *authenticator_; }
+
+ private:
+  Session IssueInFamily(db::Transaction& tx, const RealmContext& realm, const Account& account,
+                        const std::string& family_id);
+  core::Status CheckLoginLimits(const RealmContext& realm, const std::string& account_key, const Caller& caller);
+  core::Result<Session> FailLogin(const RealmContext& realm, const std::string& account_key,
+                                  const std::optional<Account>& account, const std::string& reason,
+                                  const Caller& caller);
+
+  db::Database& database_;
+  std::shared_ptr<Authenticator> authenticator_;
+  std::shared_ptr<RateLimiter> limiter_;
+  std::shared_ptr<const PasswordHasher> hasher_;
+};
+
+// The problem every rate limit and lockout answers with: 429 and Retry-After.
+core::Error TooManyRequests(const std::string& detail, std::chrono::seconds retry_after);
+
+}  // namespace clinicore::auth

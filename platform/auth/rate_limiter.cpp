@@ -1,0 +1,140 @@
+#include "platform/auth/rate_limiter.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace clinicore::auth {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// INCR with the window set on the first hit; answers {count, milliseconds left}.
+constexpr const char* kHitScript = R"lua(
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {n, ttl}
+)lua";
+
+// KEYS: failures, lock. ARGV: failure memory ms, threshold, base ms, max ms.
+constexpr const char* kFailureScript = R"lua(
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local threshold = tonumber(ARGV[2])
+if n < threshold then return 0 end
+local lock = math.min(tonumber(ARGV[3]) * 2 ^ math.min(n - threshold, 30), tonumber(ARGV[4]))
+redis.call('SET', KEYS[2], '1', 'PX', math.floor(lock))
+return math.floor(lock)
+)lua";
+
+std::chrono::seconds CeilSeconds(Millis ms) {
+  return std::chrono::seconds(std::max<long long>(1, (ms.count() + 999) / 1000));
+}
+
+Millis LockDuration(long long failures, const RateLimiter::Lockout& lockout) {
+  if (failures < lockout.threshold) return Millis(0);
+  const double factor = std::pow(2.0, static_cast<double>(std::min<long long>(failures - lockout.threshold, 30)));
+  return std::min(Millis(static_cast<long long>(static_cast<double>(lockout.base.count()) * factor)), lockout.max);
+}
+
+}  // namespace
+
+bool LocalCounters::MakeRoom() {
+  if (entries_.size() < capacity_) return true;
+  const auto now = Clock::now();
+  for (auto it = entries_.begin(); it != entries_.end();) it = it->second.ends <= now ? entries_.erase(it) : ++it;
+  return entries_.size() < capacity_;
+}
+
+std::pair<long long, Millis> LocalCounters::Hit(const std::string& key, Millis window) {
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.ends <= now) {
+    if (it == entries_.end() && !MakeRoom()) return {std::numeric_limits<long long>::max(), window};
+    it = entries_.insert_or_assign(key, Entry{0, now + window}).first;
+  }
+  ++it->second.count;
+  return {it->second.count, std::chrono::duration_cast<Millis>(it->second.ends - now)};
+}
+
+long long LocalCounters::Count(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  return it == entries_.end() || it->second.ends <= Clock::now() ? 0 : it->second.count;
+}
+
+Millis LocalCounters::Remaining(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  const auto now = Clock::now();
+  if (it == entries_.end() || it->second.ends <= now) return Millis(0);
+  return std::chrono::duration_cast<Millis>(it->second.ends - now);
+}
+
+void LocalCounters::Set(const std::string& key, long long count, Millis ttl) {
+  std::lock_guard lock(mutex_);
+  if (entries_.count(key) == 0 && !MakeRoom()) return;
+  entries_[key] = Entry{count, Clock::now() + ttl};
+}
+
+void LocalCounters::Erase(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(key);
+}
+
+RateLimiter::RateLimiter(std::shared_ptr<cache::RedisClient> redis, std::shared_ptr<core::Metrics> metrics,
+                         size_t local_capacity)
+    : redis_(std::move(redis)), metrics_(std::move(metrics)), local_(local_capacity) {
+  metrics_->DescribeCounter("clinicore_rate_limited_total", "Requests refused by a rate limit or lockout.");
+  metrics_->DescribeCounter("clinicore_rate_limit_fallback_total",
+                            "Rate-limit checks answered in-process because Redis was unreachable.");
+}
+
+RateDecision RateLimiter::Hit(const std::string& key, RateLimit limit, WhenRedisDown fallback) {
+  if (limit.limit <= 0) return {};
+  long long count = 0;
+  Millis left = limit.window;
+  auto reply = redis_->Command({"EVAL", kHitScript, "1", key, std::to_string(limit.window.count())});
+  if (reply && reply->type == cache::RedisValue::Type::kArray && reply->elements.size() == 2) {
+    count = reply->elements[0].integer;
+    left = Millis(reply->elements[1].integer);
+  } else {
+    if (fallback == WhenRedisDown::kAllow) return {};
+    metrics_->AddCounter("clinicore_rate_limit_fallback_total", {});
+    std::tie(count, left) = local_.Hit(key, limit.window);
+  }
+  if (count <= limit.limit) return {};
+  metrics_->AddCounter("clinicore_rate_limited_total", {});
+  return {false, CeilSeconds(left)};
+}
+
+Millis RateLimiter::LockedFor(const std::string& key) {
+  auto reply = redis_->Command({"PTTL", key + ":lock"});
+  if (reply && reply->type == cache::RedisValue::Type::kInteger) {
+    return Millis(std::max<long long>(0, reply->integer));
+  }
+  return local_.Remaining(key + ":lock");
+}
+
+Millis RateLimiter::RecordFailure(const std::string& key, const Lockout& lockout) {
+  const Millis memory = std::max(lockout.max * 2, Millis(3'600'000));
+  auto reply = redis_->Command({"EVAL", kFailureScript, "2", key + ":failures", key + ":lock",
+                                std::to_string(memory.count()), std::to_string(lockout.threshold),
+                                std::to_string(lockout.base.count()), std::to_string(lockout.max.count())});
+  if (reply && reply->type == cache::RedisValue::Type::kInteger) return Millis(reply->integer);
+  metrics_->AddCounter("clinicore_rate_limit_fallback_total", {});
+  const auto [failures, unused] = local_.Hit(key + ":failures", memory);
+  (void)unused;
+  const Millis lock = LockDuration(failures, lockout);
+  if (lock.count() > 0) local_.Set(key + ":lock", 1, lock);
+  return lock;
+}
+
+void RateLimiter::RecordSuccess(const std::string& key) {
+  (void)redis_->Command({"DEL", key + ":failures", key + ":lock"});
+  local_.Erase(key + ":failures");
+  local_.Erase(key + ":lock");
+}
+
+}  // namespace clinicore::auth

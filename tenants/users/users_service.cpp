@@ -1,0 +1,282 @@
+#include "tenants/users/users_service.hpp"
+
+#include "platform/auth/access_policy.hpp"
+#include "platform/auth/account_validation.hpp"
+#include "platform/core/crypto.hpp"
+#include "platform/tenancy/tenant.hpp"
+
+namespace clinicore::users {
+namespace {
+
+using auth::Account;
+using auth::AccountStore;
+using auth::TenantRealm;
+using core::Error;
+using core::ErrorCode;
+using core::Result;
+
+constexpr const char* kInsertToken = "users.insert_password_token";
+constexpr const char* kUseToken = "users.use_password_token";
+
+Error EmailTaken() {
+  return Error{ErrorCode::kAlreadyExists, "An account with this email already exists.", {}, {{"email", "is taken"}}};
+}
+
+Error NoSuchUser(const std::string& id) {
+  return Error::NotFound("No user '" + id + "' exists in this tenant.");
+}
+
+// A unique violation raced past the existence check: same answer as the check.
+template <typename T>
+Result<T> EmailTakenOnRace(Result<T> result) {
+  if (!result && result.error().code == ErrorCode::kAlreadyExists && result.error().fields.empty()) return EmailTaken();
+  return result;
+}
+
+}  // namespace
+
+nlohmann::json InvitationJson(const Invitation& invitation) {
+  return {{"token", invitation.token}, {"expires_at", invitation.expires_at}, {"accept", "POST /v1/auth/password"}};
+}
+
+UsersService::UsersService(db::Database& database, std::shared_ptr<auth::AuthService> auth,
+                           std::chrono::milliseconds invitation_ttl)
+    : database_(database), auth_(std::move(auth)), invitation_ttl_(invitation_ttl) {}
+
+void UsersService::RegisterStatements(db::Database& database) {
+  database.RegisterStatement(kInsertToken,
+                             "INSERT INTO password_tokens (token_hash, user_id, purpose, expires_at) "
+                             "VALUES ($1, $2::uuid, 'invitation', now() + make_interval(secs => $3)) "
+                             "RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+  database.RegisterStatement(kUseToken,
+                             "UPDATE password_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL "
+                             "AND expires_at > now() RETURNING user_id::text");
+}
+
+Invitation UsersService::CreateInvitation(db::Transaction& tx, const std::string& user_id) {
+  Invitation invitation;
+  invitation.token = core::RandomToken(32);
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(invitation_ttl_).count();
+  invitation.expires_at =
+      tx.Exec(kInsertToken, pqxx::binarystring(core::Sha256(invitation.token)), user_id, seconds)[0][0]
+          .as<std::string>();
+  return invitation;
+}
+
+core::Status UsersService::CheckAuthority(const Actor& actor, const std::string& target_role) const {
+  if (actor.role == "admin") return core::Ok();
+  if (actor.role == "clinic_owner" && target_role != "admin") return core::Ok();
+  return Error{ErrorCode::kPermissionDenied,
+               "Your role (" + actor.role + ") cannot manage " + target_role + " accounts.",
+               {},
+               {}};
+}
+
+Result<auth::Session> UsersService::Register(const auth::RealmContext& realm, const RegisterRequest& request,
+                                             const auth::Caller& caller) {
+  const auto& config = auth_->authenticator().config();
+  if (auto limited =
+          auth_->CheckRate(realm, "register", caller.ip, {config.register_per_ip_per_hour, std::chrono::hours(1)});
+      !limited) {
+    return std::move(limited).error();
+  }
+  auto hash = auth_->hasher().Hash(request.password);
+  if (!hash) return std::move(hash).error();
+  return EmailTakenOnRace(realm.Write(database_, [&](db::Transaction& tx) -> Result<auth::Session> {
+    if (AccountStore::FindByEmail(tx, TenantRealm(), request.email)) return EmailTaken();
+    Account account = AccountStore::Insert(
+        tx, TenantRealm(),
+        {request.email, request.full_name, request.phone, "client", *hash, request.locale, std::nullopt});
+    auth::Session session = auth_->StartSession(tx, realm, account);
+    AccountStore::Audit(tx, TenantRealm(), {"user.registered", account.id, account.id, {}}, caller);
+    tx.Commit();
+    return session;
+  }));
+}
+
+Result<auth::Session> UsersService::AcceptInvitation(const auth::RealmContext& realm, const std::string& token,
+                                                     const std::string& password, const auth::Caller& caller) {
+  auto hash = auth_->hasher().Hash(password);
+  if (!hash) return std::move(hash).error();
+  return realm.Write(database_, [&](db::Transaction& tx) -> Result<auth::Session> {
+    const auto used = tx.Exec(kUseToken, pqxx::binarystring(core::Sha256(token)));
+    const Error invalid{ErrorCode::kUnauthenticated,
+                        "The invitation is not valid (used, expired or unknown).",
+                        {},
+                        {{"token", "is not valid"}}};
+    if (used.empty()) return invalid;
+    auto account = AccountStore::FindById(tx, TenantRealm(), used[0][0].as<std::string>());
+    if (!account || !account->active) return invalid;
+    if (auto policy = auth::CheckPasswordPolicy(password, account->email); !policy) return std::move(policy).error();
+    AccountStore::SetPasswordHash(tx, TenantRealm(), account->id, *hash);
+    account->password_hash = *hash;
+    auth::Session session = auth_->StartSession(tx, realm, *account);
+    AccountStore::Audit(tx, TenantRealm(), {"user.password_set", account->id, account->id, {}}, caller);
+    tx.Commit();
+    return session;
+  });
+}
+
+Result<Account> UsersService::Get(const auth::RealmContext& realm, const std::string& id) {
+  if (!tenancy::IsUuid(id)) return NoSuchUser(id);
+  auto found = realm.ReadOnce(database_, [&](db::Transaction& tx) -> Result<std::optional<Account>> {
+    return AccountStore::FindById(tx, TenantRealm(), id);
+  });
+  if (!found) return std::move(found).error();
+  if (!*found) return NoSuchUser(id);
+  return **found;
+}
+
+Result<Account> UsersService::UpdateProfile(const auth::RealmContext& realm, const std::string& id,
+                                            const auth::AccountPatch& patch, const auth::Caller& caller) {
+  return realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
+    auto updated = AccountStore::Update(tx, TenantRealm(), id, patch);
+    if (!updated) return NoSuchUser(id);
+    AccountStore::Audit(tx, TenantRealm(), {"user.profile_updated", id, id, {}}, caller);
+    tx.Commit();
+    return *updated;
+  });
+}
+
+Result<auth::AccountPage> UsersService::List(const auth::RealmContext& realm, const auth::AccountFilter& filter) {
+  if (filter.role && !auth::IsTenantRole(*filter.role)) {
+    return Error::InvalidArgument("role must be one of the tenant roles.", {{"role", "is not a role"}});
+  }
+  return realm.Read(database_, [&](db::Transaction& tx) { return AccountStore::List(tx, TenantRealm(), filter); });
+}
+
+Result<Invited> UsersService::Invite(const auth::RealmContext& realm, const Actor& actor, const InviteRequest& request,
+                                     const auth::Caller& caller) {
+  if (auto allowed = CheckAuthority(actor, request.role); !allowed) return std::move(allowed).error();
+  return EmailTakenOnRace(realm.Write(database_, [&](db::Transaction& tx) -> Result<Invited> {
+    if (AccountStore::FindByEmail(tx, TenantRealm(), request.email)) return EmailTaken();
+    Account account = AccountStore::Insert(
+        tx, TenantRealm(),
+        {request.email, request.full_name, request.phone, request.role, std::nullopt, std::nullopt, actor.id});
+    Invitation invitation = CreateInvitation(tx, account.id);
+    AccountStore::Audit(tx, TenantRealm(), {"user.invited", actor.id, account.id, {{"role", request.role}}}, caller);
+    tx.Commit();
+    return Invited{account, invitation};
+  }));
+}
+
+Result<Account> UsersService::UpdateStaff(const auth::RealmContext& realm, const Actor& actor, const std::string& id,
+                                          const StaffPatch& patch, const auth::Caller& caller) {
+  if (!tenancy::IsUuid(id)) return NoSuchUser(id);
+  if (id == actor.id) {
+    return Error{ErrorCode::kFailedPrecondition,
+                 "You cannot change your own role or deactivate yourself.",
+                 {},
+                 {{patch.role ? "role" : "active", "cannot be changed on your own account"}}};
+  }
+  if (patch.role) {
+    if (auto allowed = CheckAuthority(actor, *patch.role); !allowed) return std::move(allowed).error();
+  }
+  bool revoke = false;
+  auto result = realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
+    auto current = AccountStore::FindById(tx, TenantRealm(), id);
+    if (!current) return NoSuchUser(id);
+    if (auto allowed = CheckAuthority(actor, current->role); !allowed) return std::move(allowed).error();
+    auto updated = AccountStore::Update(tx, TenantRealm(), id,
+                                        {std::nullopt, std::nullopt, std::nullopt, patch.role, patch.active});
+    if (!updated) return NoSuchUser(id);
+    revoke = false;
+    if (patch.role && *patch.role != current->role) {
+      AccountStore::Audit(tx, TenantRealm(),
+                          {"user.role_changed", actor.id, id, {{"from", current->role}, {"to", *patch.role}}}, caller);
+      revoke = true;
+    }
+    if (patch.active && *patch.active != current->active) {
+      AccountStore::Audit(tx, TenantRealm(), {*patch.active ? "user.activated" : "user.deactivated", actor.id, id, {}},
+                          caller);
+      revoke = revoke || !*patch.active;
+    }
+    // Tokens carry the role: a changed role or a deactivation ends every session.
+    if (revoke) auth_->RevokeSessions(tx, realm, id, patch.role ? "role_changed" : "deactivated");
+    tx.Commit();
+    return *updated;
+  });
+  if (result && revoke) auth_->AfterCommitRevoke(realm, id);
+  return result;
+}
+
+core::Status UsersService::Delete(const auth::RealmContext& realm, const Actor& actor, const std::string& id,
+                                  const auth::Caller& caller) {
+  if (!tenancy::IsUuid(id)) return NoSuchUser(id);
+  if (id == actor.id) {
+    return Error{ErrorCode::kFailedPrecondition, "You cannot delete your own account here.", {}, {}};
+  }
+  auto deleted = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+    auto current = AccountStore::FindById(tx, TenantRealm(), id);
+    if (!current) return NoSuchUser(id);
+    if (auto allowed = CheckAuthority(actor, current->role); !allowed) return allowed;
+    AccountStore::SoftDelete(tx, TenantRealm(), id);
+    auth_->RevokeSessions(tx, realm, id, "deleted");
+    AccountStore::Audit(tx, TenantRealm(), {"user.deleted", actor.id, id, {{"role", current->role}}}, caller);
+    tx.Commit();
+    return core::Ok();
+  });
+  if (deleted) auth_->AfterCommitRevoke(realm, id);
+  return deleted;
+}
+
+core::Status UsersService::ValidateOwner(const nlohmann::json& owner) const {
+  if (!owner.is_object()) {
+    return Error::InvalidArgument("owner must be an object with email and full_name (and optionally password).",
+                                  {{"owner", "is required: {email, full_name, password?}"}});
+  }
+  std::vector<core::FieldError> problems;
+  for (const auto& [key, value] : owner.items()) {
+    if (key != "email" && key != "full_name" && key != "password")
+      problems.push_back({"owner." + key, "is not a known field"});
+    if (!value.is_string()) problems.push_back({"owner." + key, "must be a string"});
+  }
+  if (!problems.empty()) return Error::InvalidArgument("owner has invalid fields.", problems);
+  const std::string email = owner.value("email", "");
+  if (auto valid = auth::ValidateEmail(email, "owner.email"); !valid) return valid;
+  if (auto valid = auth::ValidateFullName(owner.value("full_name", ""), "owner.full_name"); !valid) return valid;
+  if (owner.contains("password")) {
+    return auth::CheckPasswordPolicy(owner["password"].get<std::string>(), email, "owner.password");
+  }
+  return core::Ok();
+}
+
+Result<nlohmann::json> UsersService::ProvisionOwner(db::Transaction& tx, const tenancy::Tenant&,
+                                                    const nlohmann::json& owner) {
+  std::optional<std::string> hash;
+  if (owner.contains("password")) {
+    auto hashed = auth_->hasher().Hash(owner["password"].get<std::string>());
+    if (!hashed) return std::move(hashed).error();
+    hash = *hashed;
+  }
+  Account account = AccountStore::Insert(
+      tx, TenantRealm(),
+      {owner["email"], owner["full_name"], std::nullopt, "clinic_owner", hash, std::nullopt, std::nullopt});
+  AccountStore::Audit(tx, TenantRealm(), {"user.owner_created", std::nullopt, account.id, {}}, {});
+  nlohmann::json out = {{"user", auth::AccountJson(account)}};
+  if (!hash) out["invitation"] = InvitationJson(CreateInvitation(tx, account.id));
+  return out;
+}
+
+Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const std::string& email,
+                                         const std::string& full_name, const std::string& role,
+                                         const std::string& password) {
+  if (auto valid = auth::CheckPasswordPolicy(password, email); !valid) return std::move(valid).error();
+  auto hash = auth_->hasher().Hash(password);
+  if (!hash) return std::move(hash).error();
+  return realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
+    auto account = AccountStore::FindByEmail(tx, TenantRealm(), email);
+    if (!account) {
+      account = AccountStore::Insert(tx, TenantRealm(),
+                                     {email, full_name, std::nullopt, role, *hash, std::nullopt, std::nullopt});
+    } else {
+      AccountStore::SetPasswordHash(tx, TenantRealm(), account->id, *hash);
+      account =
+          AccountStore::Update(tx, TenantRealm(), account->id, {std::nullopt, std::nullopt, std::nullopt, role, true});
+    }
+    tx.Commit();
+    return *account;
+  });
+}
+
+}  // namespace clinicore::users
