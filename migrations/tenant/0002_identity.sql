@@ -19,34 +19,47 @@ CREATE TABLE users (
     updated_at        timestamptz NOT NULL DEFAULT now(),
     deleted_at        timestamptz  -- soft delete: the row stays for audit, the email is free again
 );
-CREATE UNIQUE INDEX users_email_live_idx ON users(email_normalized)
-WHERE deleted_at IS NULL;
-CREATE INDEX users_listing_idx ON users(created_at, id)
-WHERE deleted_at IS NULL;
-CREATE INDEX users_role_idx ON users(role, created_at, id)
-WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX users_email_live_idx ON users (email_normalized) WHERE deleted_at IS NULL;
+CREATE INDEX users_listing_idx ON users (created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX users_role_idx ON users (role, created_at, id) WHERE deleted_at IS NULL;
 
---One - time tokens that let a user set a password(staff invitations, owner at onboarding).--Only a SHA -
-    256 of the token is stored.CREATE TABLE
-    password_tokens(token_hash bytea PRIMARY KEY, user_id uuid NOT NULL REFERENCES users(id),
-                    purpose text NOT NULL CHECK(purpose IN('invitation')), expires_at timestamptz NOT NULL,
-                    used_at timestamptz, created_at timestamptz NOT NULL DEFAULT now());
-CREATE INDEX password_tokens_user_idx ON password_tokens(user_id);
+-- One-time tokens that let a user set a password (staff invitations, owner at onboarding).
+-- Only a SHA-256 of the token is stored.
+CREATE TABLE password_tokens (
+    token_hash  bytea PRIMARY KEY,
+    user_id     uuid NOT NULL REFERENCES users (id),
+    purpose     text NOT NULL CHECK (purpose IN ('invitation')),
+    expires_at  timestamptz NOT NULL,
+    used_at     timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX password_tokens_user_idx ON password_tokens (user_id);
 
---Refresh tokens, hashed.Every use rotates
-    : the used row gets rotated_at and a new row joins-- the same
-          family.Presenting a rotated token again revokes the whole family.CREATE TABLE
-          refresh_tokens(token_hash bytea PRIMARY KEY, family_id uuid NOT NULL,
-                         user_id uuid NOT NULL REFERENCES users(id), issued_at timestamptz NOT NULL DEFAULT now(),
-                         expires_at timestamptz NOT NULL, rotated_at timestamptz, revoked_at timestamptz,
-                         revoked_reason text);
-CREATE INDEX refresh_tokens_family_idx ON refresh_tokens(family_id);
-CREATE INDEX refresh_tokens_user_idx ON refresh_tokens(user_id)
-WHERE revoked_at IS NULL;
+-- Refresh tokens, hashed. Every use rotates: the used row gets rotated_at and a new row joins
+-- the same family. Presenting a rotated token again revokes the whole family.
+CREATE TABLE refresh_tokens (
+    token_hash      bytea PRIMARY KEY,
+    family_id       uuid NOT NULL,
+    user_id         uuid NOT NULL REFERENCES users (id),
+    issued_at       timestamptz NOT NULL DEFAULT now(),
+    expires_at      timestamptz NOT NULL,
+    rotated_at      timestamptz,
+    revoked_at      timestamptz,
+    revoked_reason  text
+);
+CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id) WHERE revoked_at IS NULL;
 
---Authentication and account events(login ok / failed, lockout, refresh reuse, role change, --deactivation).Append
-    - only;
-the compliance module extends it to every change.CREATE TABLE audit_log(
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, occurred_at timestamptz NOT NULL DEFAULT now(), actor_id uuid,
-    action text NOT NULL, subject_id uuid, ip text, request_id text, details jsonb NOT NULL DEFAULT '{}' ::jsonb);
-CREATE INDEX audit_log_subject_idx ON audit_log(subject_id, occurred_at);
+-- Authentication and account events (login ok/failed, lockout, refresh reuse, role change,
+-- deactivation). Append-only; the compliance module extends it to every change.
+CREATE TABLE audit_log (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at  timestamptz NOT NULL DEFAULT now(),
+    actor_id     uuid,
+    action       text NOT NULL,
+    subject_id   uuid,
+    ip           text,
+    request_id   text,
+    details      jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX audit_log_subject_idx ON audit_log (subject_id, occurred_at);
