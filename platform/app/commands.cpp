@@ -49,6 +49,7 @@ commands:
               tenant export <slug or id> --to <folder>
               tenant purge-due
               tenant ensure-demo [--password P]   (the demo tenant and one user per role)
+              tenant ensure-user <slug> <email> <role> [--name N]   (password on stdin)
   admin     platform admins: admin create|ensure <email> <full name> (password on stdin)
   auth      auth keygen (a new signing key) | auth policy [--json] (the access-policy table)
   version   print the version

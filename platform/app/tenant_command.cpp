@@ -21,7 +21,9 @@ constexpr const char* kTenantUsage =
     "       clinicore tenant export <slug or id> --to <folder>\n"
     "       clinicore tenant purge <slug or id>\n"
     "       clinicore tenant purge-due\n"
-    "       clinicore tenant ensure-demo [--password P]\n";
+    "       clinicore tenant ensure-demo [--password P]\n"
+    "       clinicore tenant ensure-user <slug or id> <email> <role> [--name N]   (password: one line on stdin;\n"
+    "                               creates the user or resets its password, role and activation)\n";
 
 struct Arguments {
   std::vector<std::string> positional;
@@ -135,6 +137,33 @@ int EnsureDemo(tenancy::TenantService& service, users::UsersService& users, cons
   return 0;
 }
 
+// Creates a tenant user with a known password, or resets an existing one (an operator
+// letting a locked-out admin back in; tests).
+int EnsureUser(tenancy::TenantService& service, users::UsersService& users, const Arguments& args) {
+  if (args.positional.size() != 3) {
+    std::cerr << kTenantUsage;
+    return 2;
+  }
+  auto detail = service.Get(args.positional[0]);
+  if (!detail) return Fail(detail.error());
+  const auto name = args.options.find("name");
+  std::string password;
+  if (::isatty(STDIN_FILENO) != 0 || !std::getline(std::cin, password) || password.empty()) {
+    password = core::RandomToken(12);
+    std::cout << "password: " << password << std::endl;
+  }
+  const auto& tenant = detail->tenant;
+  const std::string& role = args.positional[2];
+  if (!auth::IsTenantRole(role)) {
+    return Fail(core::Error::InvalidArgument("role must be one of the tenant roles.", {{"role", "is not a role"}}));
+  }
+  auto user = users.EnsureUser({&auth::TenantRealm(), tenant.Scope(), tenant.id}, args.positional[1],
+                               name != args.options.end() ? name->second : args.positional[1], role, password);
+  if (!user) return Fail(user.error());
+  std::cout << auth::AccountJson(*user).dump(2) << std::endl;
+  return 0;
+}
+
 // The purge a scheduled job will run: every offboarding tenant past its retention that has
 // an export.
 int PurgeDue(tenancy::TenantService& service) {
@@ -168,6 +197,7 @@ int TenantCommand(int argc, char** argv) {
   if (action == "create") return Create(*service, args);
   if (action == "list") return List(*service, args);
   if (action == "ensure-demo") return EnsureDemo(*service, *identity->users, args);
+  if (action == "ensure-user") return EnsureUser(*service, *identity->users, args);
   if (action == "purge-due") return PurgeDue(*service);
   if (args.positional.size() != 1) {
     std::cerr << kTenantUsage;

@@ -261,6 +261,8 @@ Result<nlohmann::json> UsersService::ProvisionOwner(db::Transaction& tx, const t
 Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const std::string& email,
                                          const std::string& full_name, const std::string& role,
                                          const std::string& password) {
+  if (auto valid = auth::ValidateEmail(email); !valid) return std::move(valid).error();
+  if (auto valid = auth::ValidateFullName(full_name); !valid) return std::move(valid).error();
   if (auto valid = auth::CheckPasswordPolicy(password, email); !valid) return std::move(valid).error();
   auto hash = auth_->hasher().Hash(password);
   if (!hash) return std::move(hash).error();

@@ -1,0 +1,592 @@
+// Identity and access over HTTP against the real binary: sign-up, sign-in, refresh rotation
+// and reuse detection, sign-out, staff management, revocation, the console realm, rate
+// limits and lockout (with Redis up and down), malformed tokens, and the authorization
+// matrix generated from the policy table itself.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+
+#include "tests/harness/harness.hpp"
+
+namespace clinicore {
+namespace {
+
+using nlohmann::json;
+using testing::Http;
+using testing::HttpReply;
+using testing::kTestPassword;
+using testing::ServerProcess;
+
+const std::vector<std::string> kRoles = {"admin", "clinic_owner", "doctor", "secretariat", "salesperson", "client"};
+
+std::string FirstErrorField(const HttpReply& reply) {
+  auto body = json::parse(reply.body, nullptr, false);
+  return body.is_object() && body.contains("errors") ? body["errors"][0]["field"].get<std::string>() : "";
+}
+
+// One server (and its database) per fixture; tenants made through the CLI.
+class AuthServer {
+ public:
+  explicit AuthServer(std::map<std::string, std::string> extra_env = {}) {
+    std::string output;
+    EXPECT_EQ(testing::MigrateDatabase(database_.url(), &output), 0) << output;
+    env_ = testing::ServerEnv(database_.url());
+    for (auto& [name, value] : extra_env) env_[name] = value;
+    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"serve"}, env_);
+    EXPECT_TRUE(server_->WaitUntilServing()) << server_->Output();
+  }
+
+  // A tenant whose owner signs in with kTestPassword.
+  void CreateTenant(const std::string& slug) {
+    std::string output;
+    ASSERT_EQ(testing::RunClinicore({"tenant", "create", slug, "Clinic " + slug, "--owner-email",
+                                     "owner@" + slug + ".test", "--owner-name", "Owner"},
+                                    env_, std::string(kTestPassword) + "\n", &output),
+              0)
+        << output;
+  }
+  // A user of the role with kTestPassword; returns its id.
+  std::string EnsureUser(const std::string& slug, const std::string& email, const std::string& role) {
+    std::string output;
+    EXPECT_EQ(testing::RunClinicore({"tenant", "ensure-user", slug, email, role, "--name", "User " + role}, env_,
+                                    std::string(kTestPassword) + "\n", &output),
+              0)
+        << output;
+    return json::parse(output.substr(output.find('{')))["id"];
+  }
+
+  HttpReply Call(const std::string& method, const std::string& path, const json& body = nullptr,
+                 std::vector<std::string> headers = {}) const {
+    if (!body.is_null()) headers.push_back("Content-Type: application/json");
+    return Http(method, server_->BaseUrl() + path, body.is_null() ? "" : body.dump(), headers);
+  }
+  HttpReply TenantCall(const std::string& tenant, const std::string& method, const std::string& path,
+                       const json& body = nullptr, const std::string& authorization = "") const {
+    std::vector<std::string> headers = {"X-Tenant: " + tenant};
+    if (!authorization.empty()) headers.push_back("Authorization: " + authorization);
+    return Call(method, path, body, headers);
+  }
+  json Login(const std::string& tenant, const std::string& email, const std::string& password = kTestPassword) const {
+    auto reply = TenantCall(tenant, "POST", "/v1/auth/login", {{"email", email}, {"password", password}});
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return json::parse(reply.body, nullptr, false);
+  }
+  static std::string Bearer(const json& session) { return "Bearer " + session["access_token"].get<std::string>(); }
+
+  long long AuditCount(const std::string& slug, const std::string& action) const {
+    pqxx::connection connection(database_.url());
+    pqxx::nontransaction tx(connection);
+    std::string schema = "t_" + slug;
+    std::replace(schema.begin(), schema.end(), '-', '_');
+    return tx
+        .exec("SELECT count(*) FROM " + tx.quote_name(schema) + ".audit_log WHERE action = " + tx.quote(action))[0][0]
+        .as<long long>();
+  }
+
+  const std::map<std::string, std::string>& env() const { return env_; }
+  ServerProcess& server() { return *server_; }
+  const std::string& database_url() const { return database_.url(); }
+
+ private:
+  testing::TestDatabase database_;
+  std::map<std::string, std::string> env_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+class AuthE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // Every test signs in from 127.0.0.1: the per-IP limit has its own test below.
+    server_ = new AuthServer(std::map<std::string, std::string>{{"CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", "100000"}});
+    server_->CreateTenant("auth-a");
+    server_->CreateTenant("auth-b");
+  }
+  static void TearDownTestSuite() { delete server_; }
+  static AuthServer* server_;
+};
+AuthServer* AuthE2eTest::server_ = nullptr;
+
+TEST_F(AuthE2eTest, JwksPublishesTheSigningKeyOnly) {
+  auto reply = server_->Call("GET", "/.well-known/jwks.json");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.Header("content-type"), "application/jwk-set+json");
+  const json jwks = json::parse(reply.body);
+  ASSERT_EQ(jwks["keys"].size(), 1u);
+  EXPECT_EQ(jwks["keys"][0]["kid"], "test-key");
+  EXPECT_EQ(jwks["keys"][0]["kty"], "OKP");
+  EXPECT_FALSE(jwks["keys"][0].contains("d"));
+}
+
+TEST_F(AuthE2eTest, SignUpSignInProfileAndBadInput) {
+  const json signup = {{"email", "Client.One@Example.com"},
+                       {"password", "a sturdy passphrase"},
+                       {"full_name", "Client One"},
+                       {"phone", "+306912345678"}};
+  auto created = server_->TenantCall("auth-a", "POST", "/v1/auth/register", signup);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json session = json::parse(created.body);
+  EXPECT_EQ(session["token_type"], "Bearer");
+  EXPECT_EQ(session["expires_in"], 900);
+  EXPECT_EQ(session["user"]["role"], "client");
+  EXPECT_FALSE(session["user"].contains("password_hash"));
+
+  // The same address again (any case) is a 409 naming the field, and says no more.
+  json again = signup;
+  again["email"] = "client.one@example.COM";
+  auto duplicate = server_->TenantCall("auth-a", "POST", "/v1/auth/register", again);
+  EXPECT_EQ(duplicate.status, 409);
+  EXPECT_EQ(FirstErrorField(duplicate), "email");
+  // The same address in another tenant is another person.
+  EXPECT_EQ(server_->TenantCall("auth-b", "POST", "/v1/auth/register", signup).status, 201);
+
+  struct Case {
+    json body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {{{"email", "nope"}, {"password", "a sturdy passphrase"}, {"full_name", "X"}}, "email"},
+      {{{"email", "x@example.com"}, {"password", "password123"}, {"full_name", "X"}}, "password"},
+      {{{"email", "x@example.com"}, {"password", "short"}, {"full_name", "X"}}, "password"},
+      {{{"email", "x@example.com"}, {"password", "a sturdy passphrase"}, {"full_name", "X"}, {"phone", "6912345678"}},
+       "phone"},
+      {{{"email", "x@example.com"}, {"password", "a sturdy passphrase"}, {"full_name", "X"}, {"role", "admin"}},
+       "role"},
+      {{{"email", "x@example.com"}, {"password", "a sturdy passphrase"}, {"full_name", std::string(300, 'n')}},
+       "full_name"},
+      {{{"email", 5}, {"password", "a sturdy passphrase"}, {"full_name", "X"}}, "email"},
+      {{{"password", "a sturdy passphrase"}, {"full_name", "X"}}, "email"},
+  };
+  for (const auto& c : cases) {
+    auto reply = server_->TenantCall("auth-a", "POST", "/v1/auth/register", c.body);
+    EXPECT_EQ(reply.status, 400) << c.body.dump() << " → " << reply.body;
+    EXPECT_EQ(reply.Header("content-type"), "application/problem+json");
+    EXPECT_EQ(FirstErrorField(reply), c.field) << reply.body;
+  }
+
+  // Sign-in: wrong password and unknown account get the same answer.
+  auto wrong = server_->TenantCall("auth-a", "POST", "/v1/auth/login",
+                                   {{"email", "client.one@example.com"}, {"password", "not the password"}});
+  auto unknown = server_->TenantCall("auth-a", "POST", "/v1/auth/login",
+                                     {{"email", "nobody@example.com"}, {"password", "not the password"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(json::parse(wrong.body)["detail"], json::parse(unknown.body)["detail"]);
+  const json signed_in = server_->Login("auth-a", "CLIENT.ONE@example.com", "a sturdy passphrase");
+  const std::string bearer = AuthServer::Bearer(signed_in);
+
+  auto me = server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, bearer);
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(json::parse(me.body)["email"], "Client.One@Example.com");
+  auto patched = server_->TenantCall("auth-a", "PATCH", "/v1/users/me/profile",
+                                     {{"full_name", "Client Uno"}, {"locale", "el-GR"}}, bearer);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(json::parse(patched.body)["full_name"], "Client Uno");
+  auto bad_phone = server_->TenantCall("auth-a", "PATCH", "/v1/users/me/profile", {{"phone", "+0"}}, bearer);
+  EXPECT_EQ(FirstErrorField(bad_phone), "phone");
+  auto role_escalation = server_->TenantCall("auth-a", "PATCH", "/v1/users/me/profile", {{"role", "admin"}}, bearer);
+  EXPECT_EQ(role_escalation.status, 400);
+  EXPECT_EQ(FirstErrorField(role_escalation), "role");
+  // The token of tenant A means nothing in tenant B.
+  EXPECT_EQ(server_->TenantCall("auth-b", "GET", "/v1/users/me", nullptr, bearer).status, 401);
+  EXPECT_GE(server_->AuditCount("auth-a", "login.failed"), 1);
+  EXPECT_GE(server_->AuditCount("auth-a", "login.succeeded"), 1);
+}
+
+TEST_F(AuthE2eTest, RefreshRotatesAndAReusedTokenEndsTheWholeFamily) {
+  server_->EnsureUser("auth-a", "rotate@auth-a.test", "doctor");
+  const json first = server_->Login("auth-a", "rotate@auth-a.test");
+  auto second = server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
+  ASSERT_EQ(second.status, 200) << second.body;
+  const json rotated = json::parse(second.body);
+  EXPECT_NE(rotated["refresh_token"], first["refresh_token"]);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, AuthServer::Bearer(rotated)).status, 200);
+
+  // The first token again: theft suspected; the family (the rotated token too) is revoked.
+  auto reused = server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
+  EXPECT_EQ(reused.status, 401);
+  EXPECT_EQ(FirstErrorField(reused), "refresh_token");
+  auto after = server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", rotated["refresh_token"]}});
+  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(server_->AuditCount("auth-a", "refresh.reused"), 1);
+
+  // Other tenants' refresh tokens, junk and wrong types are refused the same way.
+  EXPECT_EQ(server_->TenantCall("auth-b", "POST", "/v1/auth/refresh", {{"refresh_token", "x"}}).status, 401);
+  EXPECT_EQ(server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", 5}}).status, 400);
+  EXPECT_EQ(
+      server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", std::string(500, 'x')}}).status,
+      400);
+}
+
+TEST_F(AuthE2eTest, LogoutEndsTheSessionAndVoidsTheAccessTokenAtOnce) {
+  server_->EnsureUser("auth-a", "leaver@auth-a.test", "secretariat");
+  const json session = server_->Login("auth-a", "leaver@auth-a.test");
+  const std::string bearer = AuthServer::Bearer(session);
+  ASSERT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, bearer).status, 200);
+  auto out =
+      server_->TenantCall("auth-a", "POST", "/v1/auth/logout", {{"refresh_token", session["refresh_token"]}}, bearer);
+  EXPECT_EQ(out.status, 204);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, bearer).status, 401);
+  EXPECT_EQ(
+      server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", session["refresh_token"]}}).status,
+      401);
+  // Logging out twice is not an error.
+  EXPECT_EQ(
+      server_->TenantCall("auth-a", "POST", "/v1/auth/logout", {{"refresh_token", session["refresh_token"]}}).status,
+      204);
+}
+
+TEST_F(AuthE2eTest, StaffInvitationsRolesDeactivationAndSoftDelete) {
+  const std::string owner = AuthServer::Bearer(server_->Login("auth-a", "owner@auth-a.test"));
+  auto invited =
+      server_->TenantCall("auth-a", "POST", "/v1/users",
+                          {{"email", "dr.new@auth-a.test"}, {"full_name", "Dr New"}, {"role", "doctor"}}, owner);
+  ASSERT_EQ(invited.status, 201) << invited.body;
+  const json doctor = json::parse(invited.body);
+  EXPECT_EQ(doctor["password_set"], false);
+  const std::string doctor_id = doctor["id"];
+  // No password yet: sign-in fails like any wrong password.
+  EXPECT_EQ(server_
+                ->TenantCall("auth-a", "POST", "/v1/auth/login",
+                             {{"email", "dr.new@auth-a.test"}, {"password", kTestPassword}})
+                .status,
+            401);
+  auto accepted = server_->TenantCall("auth-a", "POST", "/v1/auth/password",
+                                      {{"token", doctor["invitation"]["token"]}, {"password", kTestPassword}});
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(server_
+                ->TenantCall("auth-a", "POST", "/v1/auth/password",
+                             {{"token", doctor["invitation"]["token"]}, {"password", kTestPassword}})
+                .status,
+            401)
+      << "an invitation works once";
+  const std::string doctor_bearer = AuthServer::Bearer(json::parse(accepted.body));
+
+  // A clinic owner cannot make admins; a doctor cannot manage staff at all.
+  auto make_admin = server_->TenantCall(
+      "auth-a", "POST", "/v1/users", {{"email", "boss@auth-a.test"}, {"full_name", "Boss"}, {"role", "admin"}}, owner);
+  EXPECT_EQ(make_admin.status, 403);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users", nullptr, doctor_bearer).status, 403);
+  auto bad_role = server_->TenantCall("auth-a", "POST", "/v1/users",
+                                      {{"email", "x@auth-a.test"}, {"full_name", "X"}, {"role", "wizard"}}, owner);
+  EXPECT_EQ(FirstErrorField(bad_role), "role");
+
+  // Listing pages with a cursor and filters by role.
+  std::set<std::string> seen;
+  std::optional<std::string> cursor;
+  for (int page = 0; page < 20; ++page) {
+    auto reply = server_->TenantCall("auth-a", "GET", "/v1/users?limit=1" + (cursor ? "&cursor=" + *cursor : ""),
+                                     nullptr, owner);
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    const json body = json::parse(reply.body);
+    for (const auto& user : body["items"]) EXPECT_TRUE(seen.insert(user["id"]).second) << "no repeats";
+    if (body["next_cursor"].is_null()) break;
+    cursor = body["next_cursor"];
+  }
+  EXPECT_GE(seen.size(), 2u);
+  auto doctors = json::parse(server_->TenantCall("auth-a", "GET", "/v1/users?role=doctor", nullptr, owner).body);
+  for (const auto& user : doctors["items"]) EXPECT_EQ(user["role"], "doctor");
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users?cursor=garbage", nullptr, owner).status, 400);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users?limit=0", nullptr, owner).status, 400);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users?role=wizard", nullptr, owner).status, 400);
+
+  // A doctor sees their own record only.
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/" + doctor_id, nullptr, doctor_bearer).status, 200);
+  const std::string owner_id =
+      json::parse(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, owner).body)["id"];
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/" + owner_id, nullptr, doctor_bearer).status, 403);
+
+  // A role change ends the doctor's sessions at once (the token carried the old role).
+  auto changed = server_->TenantCall("auth-a", "PATCH", "/v1/users/" + doctor_id, {{"role", "secretariat"}}, owner);
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, doctor_bearer).status, 401);
+  EXPECT_EQ(server_->AuditCount("auth-a", "user.role_changed"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a token issued in the same second is void too
+  const std::string secretariat = AuthServer::Bearer(server_->Login("auth-a", "dr.new@auth-a.test"));
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users", nullptr, secretariat).status, 200);
+
+  // Deactivation: the token stops at once, sign-in fails.
+  ASSERT_EQ(server_->TenantCall("auth-a", "PATCH", "/v1/users/" + doctor_id, {{"active", false}}, owner).status, 200);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, secretariat).status, 401);
+  EXPECT_EQ(server_
+                ->TenantCall("auth-a", "POST", "/v1/auth/login",
+                             {{"email", "dr.new@auth-a.test"}, {"password", kTestPassword}})
+                .status,
+            401);
+  EXPECT_EQ(server_->AuditCount("auth-a", "user.deactivated"), 1);
+  // Nobody changes their own role or deactivates themselves.
+  EXPECT_EQ(server_->TenantCall("auth-a", "PATCH", "/v1/users/" + owner_id, {{"active", false}}, owner).status, 412);
+
+  // Soft delete: gone from the API, the address free again, the row kept for audit.
+  EXPECT_EQ(server_->TenantCall("auth-a", "DELETE", "/v1/users/" + doctor_id, nullptr, owner).status, 204);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/" + doctor_id, nullptr, owner).status, 404);
+  EXPECT_EQ(server_->TenantCall("auth-a", "DELETE", "/v1/users/" + doctor_id, nullptr, owner).status, 404);
+  auto reinvited =
+      server_->TenantCall("auth-a", "POST", "/v1/users",
+                          {{"email", "dr.new@auth-a.test"}, {"full_name", "Dr New"}, {"role", "doctor"}}, owner);
+  EXPECT_EQ(reinvited.status, 201) << reinvited.body;
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/not-a-uuid", nullptr, owner).status, 404);
+}
+
+TEST_F(AuthE2eTest, ConsoleRealmIsSeparateFromTenantRealms) {
+  const std::string console = testing::ConsoleAuthorization(server_->server().BaseUrl(), server_->database_url());
+  ASSERT_FALSE(console.empty());
+  auto me = server_->Call("GET", "/v1/console/me", nullptr, {"Authorization: " + console});
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(json::parse(me.body)["role"], "platform_admin");
+
+  auto created =
+      server_->Call("POST", "/v1/console/admins",
+                    {{"email", "second@platform.test"}, {"full_name", "Second"}, {"password", kTestPassword}},
+                    {"Authorization: " + console});
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto weak = server_->Call("POST", "/v1/console/admins",
+                            {{"email", "third@platform.test"}, {"full_name", "Third"}, {"password", "qwertyuiop"}},
+                            {"Authorization: " + console});
+  EXPECT_EQ(FirstErrorField(weak), "password");
+  auto duplicate =
+      server_->Call("POST", "/v1/console/admins",
+                    {{"email", "SECOND@platform.test"}, {"full_name", "Again"}, {"password", kTestPassword}},
+                    {"Authorization: " + console});
+  EXPECT_EQ(duplicate.status, 409);
+  auto listed = json::parse(server_->Call("GET", "/v1/console/admins", nullptr, {"Authorization: " + console}).body);
+  EXPECT_GE(listed["items"].size(), 2u);
+
+  // Deactivating the second admin voids their token immediately.
+  auto second_login =
+      server_->Call("POST", "/v1/console/auth/login", {{"email", "second@platform.test"}, {"password", kTestPassword}});
+  ASSERT_EQ(second_login.status, 200);
+  const std::string second = AuthServer::Bearer(json::parse(second_login.body));
+  ASSERT_EQ(server_->Call("GET", "/v1/console/tenants", nullptr, {"Authorization: " + second}).status, 200);
+  const std::string second_id = json::parse(created.body)["id"];
+  ASSERT_EQ(
+      server_->Call("PATCH", "/v1/console/admins/" + second_id, {{"active", false}}, {"Authorization: " + console})
+          .status,
+      200);
+  EXPECT_EQ(server_->Call("GET", "/v1/console/tenants", nullptr, {"Authorization: " + second}).status, 401);
+
+  // Tokens never cross realms.
+  const std::string owner = AuthServer::Bearer(server_->Login("auth-a", "owner@auth-a.test"));
+  EXPECT_EQ(server_->Call("GET", "/v1/console/tenants", nullptr, {"Authorization: " + owner}).status, 401);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, console).status, 401);
+  // Tenant users cannot sign in to the console, nor admins to a tenant.
+  EXPECT_EQ(
+      server_->Call("POST", "/v1/console/auth/login", {{"email", "owner@auth-a.test"}, {"password", kTestPassword}})
+          .status,
+      401);
+  EXPECT_EQ(server_
+                ->TenantCall("auth-a", "POST", "/v1/auth/login",
+                             {{"email", "root@platform.test"}, {"password", kTestPassword}})
+                .status,
+            401);
+}
+
+TEST_F(AuthE2eTest, MalformedTokensAreProblemsNeverErrors) {
+  const std::string good = server_->Login("auth-a", "owner@auth-a.test")["access_token"];
+  const std::string header_part = good.substr(0, good.find('.'));
+  const std::vector<std::string> headers = {
+      "Bearer",
+      "Bearer ",
+      "Basic dXNlcjpwYXNz",
+      "bearer " + good,
+      "Bearer " + good.substr(0, good.size() - 5),
+      "Bearer " + good + "x",
+      "Bearer " + std::string(5000, 'a'),
+      "Bearer a.b.c",
+      "Bearer ....",
+      "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+      "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+      "Bearer " + header_part + ".W1tbW1tbW1tbW1tbW1tbW1tbW10.AAAA",
+      "Bearer \xff\xfe\xfd",
+  };
+  for (const auto& header : headers) {
+    auto reply = server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, header);
+    EXPECT_EQ(reply.status, 401) << header.substr(0, 60);
+    EXPECT_EQ(reply.Header("content-type"), "application/problem+json");
+    EXPECT_EQ(reply.Header("www-authenticate"), "Bearer");
+  }
+}
+
+// Every route × {no token, each role of this tenant, the same role of another tenant, a
+// platform admin}: the status the policy table promises, checked against the real server.
+TEST_F(AuthE2eTest, AuthorizationMatrixFollowsThePolicyTable) {
+  std::string output;
+  ASSERT_EQ(testing::RunClinicore({"auth", "policy", "--json"}, server_->env(), "", &output), 0) << output;
+  const json rules = json::parse(output);
+  ASSERT_GE(rules.size(), 30u);
+
+  std::map<std::string, std::string> own_bearer;
+  std::map<std::string, std::string> own_id;
+  std::map<std::string, std::string> other_bearer;
+  for (const auto& role : kRoles) {
+    own_id[role] = server_->EnsureUser("auth-a", "matrix-" + role + "@auth-a.test", role);
+    own_bearer[role] = AuthServer::Bearer(server_->Login("auth-a", "matrix-" + role + "@auth-a.test"));
+    server_->EnsureUser("auth-b", "matrix-" + role + "@auth-b.test", role);
+    other_bearer[role] = AuthServer::Bearer(server_->Login("auth-b", "matrix-" + role + "@auth-b.test"));
+  }
+  const std::string console = testing::ConsoleAuthorization(server_->server().BaseUrl(), server_->database_url());
+  const std::string absent = "00000000-0000-4000-8000-000000000000";
+
+  int checked = 0;
+  for (const auto& rule : rules) {
+    const std::string method = rule["method"];
+    const std::string audience = rule["audience"];
+    std::string path = rule["path"];
+    auto with_id = [&](const std::string& id) {
+      std::string p = path;
+      if (auto at = p.find("{id}"); at != std::string::npos) p.replace(at, 4, id);
+      if (auto at = p.find("{asset}"); at != std::string::npos) p.replace(at, 7, "swagger-ui.css");
+      return p;
+    };
+    const bool tenant_route = audience == "tenant_users" || path.rfind("/v1/console", 0) != 0;
+    auto call = [&](const std::string& bearer, const std::string& id) {
+      std::vector<std::string> headers;
+      if (tenant_route) headers.push_back("X-Tenant: auth-a");
+      if (!bearer.empty()) headers.push_back("Authorization: " + bearer);
+      const bool body = method == "POST" || method == "PATCH";
+      if (body) headers.push_back("Content-Type: application/json");
+      return Http(method, server_->server().BaseUrl() + with_id(id), body ? "{}" : "", headers).status;
+    };
+    const std::string label = method + " " + path;
+    if (audience == "anyone") {
+      const long status = call("", absent);
+      EXPECT_TRUE(status != 401 && status != 403 && status < 500) << label << " without a token: " << status;
+      ++checked;
+      continue;
+    }
+    EXPECT_EQ(call("", absent), 401) << label << " without a token";
+    if (audience == "platform_admins") {
+      const long status = call(console, absent);
+      EXPECT_TRUE(status != 401 && status != 403 && status < 500) << label << " as platform admin: " << status;
+      for (const auto& role : kRoles) EXPECT_EQ(call(own_bearer[role], absent), 401) << label << " as " << role;
+      checked += 1 + static_cast<int>(kRoles.size());
+      continue;
+    }
+    EXPECT_EQ(call(console, absent), 401) << label << " with a console token";
+    const auto& roles = rule["roles"];
+    const auto& own_only = rule["own_record_only"];
+    for (const auto& role : kRoles) {
+      const bool allowed = std::find(roles.begin(), roles.end(), role) != roles.end();
+      const bool own = std::find(own_only.begin(), own_only.end(), role) != own_only.end();
+      EXPECT_EQ(call(other_bearer[role], own_id[role]), 401) << label << " with tenant B's " << role;
+      const long other_record = call(own_bearer[role], absent);
+      if (!allowed || (own && path.find("{id}") != std::string::npos)) {
+        EXPECT_EQ(other_record, 403) << label << " as " << role;
+      } else {
+        EXPECT_TRUE(other_record != 401 && other_record != 403 && other_record < 500)
+            << label << " as " << role << ": " << other_record;
+      }
+      if (allowed && own) {
+        const long own_record = call(own_bearer[role], own_id[role]);
+        EXPECT_TRUE(own_record != 401 && own_record != 403 && own_record < 500)
+            << label << " as " << role << " on their own record: " << own_record;
+      }
+      checked += 2;
+    }
+  }
+  EXPECT_GT(checked, 150);
+}
+
+TEST(AuthLimitsE2eTest, LoginLimitsLockoutAndTheirAnswers) {
+  AuthServer server({{"CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", "1000"},
+                     {"CLINICORE_RATE_LOGIN_PER_ACCOUNT_PER_MINUTE", "1000"},
+                     {"CLINICORE_AUTH_LOCKOUT_THRESHOLD", "3"},
+                     {"CLINICORE_AUTH_LOCKOUT_BASE_MS", "1000"}});
+  server.CreateTenant("limits");
+  auto attempt = [&](const std::string& password) {
+    return server.TenantCall("limits", "POST", "/v1/auth/login",
+                             {{"email", "owner@limits.test"}, {"password", password}});
+  };
+  EXPECT_EQ(attempt("wrong one").status, 401);
+  EXPECT_EQ(attempt("wrong two").status, 401);
+  EXPECT_EQ(attempt("wrong three").status, 401);  // the third failure starts a 1 s lock
+  auto locked = attempt(kTestPassword);
+  EXPECT_EQ(locked.status, 429) << "even the right password waits out the lock";
+  EXPECT_EQ(locked.Header("content-type"), "application/problem+json");
+  ASSERT_TRUE(locked.Header("retry-after"));
+  EXPECT_GE(std::stoi(*locked.Header("retry-after")), 1);
+  EXPECT_EQ(server.AuditCount("limits", "login.locked_out"), 1);
+  // An unknown address locks the same way, so a lock tells nothing about existence.
+  for (int i = 0; i < 3; ++i) {
+    server.TenantCall("limits", "POST", "/v1/auth/login", {{"email", "ghost@limits.test"}, {"password", "x"}});
+  }
+  EXPECT_EQ(
+      server.TenantCall("limits", "POST", "/v1/auth/login", {{"email", "ghost@limits.test"}, {"password", "x"}}).status,
+      429);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(attempt(kTestPassword).status, 200) << "after the lock, the right password works and resets the count";
+  EXPECT_EQ(attempt("wrong again").status, 401);
+}
+
+TEST(AuthLimitsE2eTest, PerIpLimitAnswers429WithRetryAfter) {
+  AuthServer server(
+      {{"CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", "4"}, {"CLINICORE_RATE_REGISTER_PER_IP_PER_HOUR", "2"}});
+  server.CreateTenant("per-ip");
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(server
+                  .TenantCall("per-ip", "POST", "/v1/auth/login",
+                              {{"email", "a" + std::to_string(i) + "@x.test"}, {"password", "whatever-it-is"}})
+                  .status,
+              401);
+  }
+  auto limited = server.TenantCall("per-ip", "POST", "/v1/auth/login",
+                                   {{"email", "owner@per-ip.test"}, {"password", kTestPassword}});
+  EXPECT_EQ(limited.status, 429);
+  ASSERT_TRUE(limited.Header("retry-after"));
+  const int retry = std::stoi(*limited.Header("retry-after"));
+  EXPECT_GE(retry, 1);
+  EXPECT_LE(retry, 60);
+  // Sign-up has its own budget.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(server
+                  .TenantCall("per-ip", "POST", "/v1/auth/register",
+                              {{"email", "c" + std::to_string(i) + "@x.test"},
+                               {"password", "a sturdy passphrase"},
+                               {"full_name", "C"}})
+                  .status,
+              201);
+  }
+  EXPECT_EQ(server
+                .TenantCall("per-ip", "POST", "/v1/auth/register",
+                            {{"email", "c9@x.test"}, {"password", "a sturdy passphrase"}, {"full_name", "C"}})
+                .status,
+            429);
+}
+
+TEST(AuthLimitsE2eTest, TenantRequestBudget) {
+  AuthServer server(std::map<std::string, std::string>{{"CLINICORE_RATE_TENANT_REQUESTS_PER_MINUTE", "5"}});
+  server.CreateTenant("budget");
+  server.CreateTenant("budget-other");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(server.TenantCall("budget", "GET", "/v1/tenant").status, 200);
+  auto over = server.TenantCall("budget", "GET", "/v1/tenant");
+  EXPECT_EQ(over.status, 429);
+  EXPECT_TRUE(over.Header("retry-after"));
+  EXPECT_EQ(server.TenantCall("budget-other", "GET", "/v1/tenant").status, 200) << "budgets are per tenant";
+  EXPECT_EQ(server.Call("GET", "/healthz").status, 200) << "platform routes have no tenant budget";
+}
+
+// With Redis unreachable, reads and sign-in go on, and sign-in is still limited, in-process.
+TEST(AuthLimitsE2eTest, RedisDownKeepsSignInLimitedInProcess) {
+  const int dead_port = 1;  // nothing listens on port 1 of loopback
+  AuthServer server({{"CLINICORE_REDIS_URL", "redis://127.0.0.1:" + std::to_string(dead_port) + "/0"},
+                     {"CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", "3"},
+                     {"CLINICORE_REDIS_CONNECT_TIMEOUT_MS", "50"}});
+  server.CreateTenant("no-redis");
+  const json session = server.Login("no-redis", "owner@no-redis.test");
+  EXPECT_EQ(server.TenantCall("no-redis", "GET", "/v1/users/me", nullptr, AuthServer::Bearer(session)).status, 200);
+  EXPECT_EQ(server.TenantCall("no-redis", "POST", "/v1/auth/login", {{"email", "x@y.test"}, {"password", "nope-nope"}})
+                .status,
+            401);
+  EXPECT_EQ(server.TenantCall("no-redis", "POST", "/v1/auth/login", {{"email", "x@y.test"}, {"password", "nope-nope"}})
+                .status,
+            401);
+  auto limited =
+      server.TenantCall("no-redis", "POST", "/v1/auth/login", {{"email", "x@y.test"}, {"password", "nope-nope"}});
+  EXPECT_EQ(limited.status, 429) << "never unlimited";
+  EXPECT_TRUE(limited.Header("retry-after"));
+}
+
+}  // namespace
+}  // namespace clinicore
