@@ -133,8 +133,10 @@ std::vector<std::string> TablesContaining(db::Database& database, const db::Tena
   for (const auto& table : TablesOf(database, scope)) {
     auto count = database.ReadInTenant(scope, [&](db::Transaction& tx) -> core::Result<long long> {
       return tx
+          // bytea columns print as hex, so the marker is looked for in both spellings.
           .ExecScript("SELECT count(*) FROM " + tx.QuoteName(table) + " t WHERE t::text LIKE " +
-                      tx.Quote("%" + marker + "%"))[0][0]
+                      tx.Quote("%" + marker + "%") + " OR t::text LIKE '%' || encode(convert_to(" + tx.Quote(marker) +
+                      ", 'UTF8'), 'hex') || '%'")[0][0]
           .as<long long>();
     });
     EXPECT_TRUE(count.ok()) << table << ": " << count.error().internal;
