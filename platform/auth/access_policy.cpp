@@ -131,11 +131,11 @@ http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy,
   };
 }
 
-http::Middleware TenantRateLimit(std::shared_ptr<RateLimiter> limiter, int per_minute) {
-  return [limiter, per_minute](http::RequestContext& context) -> core::Status {
+http::Middleware TenantRateLimit(std::shared_ptr<BatchedBudget> budget, int per_minute) {
+  return [budget, per_minute](http::RequestContext& context) -> core::Status {
     if (per_minute <= 0 || !context.tenant_id) return core::Ok();
-    const auto decision = limiter->Hit(cache::TenantKey(*context.tenant_id, "rate:api"),
-                                       {per_minute, std::chrono::minutes(1)}, WhenRedisDown::kAllow);
+    const auto decision =
+        budget->Hit(cache::TenantKey(*context.tenant_id, "rate:api"), {per_minute, std::chrono::minutes(1)});
     if (decision.allowed) return core::Ok();
     Error error{ErrorCode::kResourceExhausted, "This tenant has used its request budget for this minute.", {}, {}};
     error.retry_after_seconds = static_cast<int>(decision.retry_after.count());

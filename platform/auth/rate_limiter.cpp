@@ -137,4 +137,60 @@ void RateLimiter::RecordSuccess(const std::string& key) {
   local_.Erase(key + ":lock");
 }
 
+namespace {
+constexpr const char* kAddScript = R"lua(
+local n = redis.call('INCRBY', KEYS[1], ARGV[1])
+if n == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return n
+)lua";
+}  // namespace
+
+BatchedBudget::BatchedBudget(std::shared_ptr<cache::RedisClient> redis, std::shared_ptr<core::Metrics> metrics,
+                             int batch, Millis sync_every)
+    : redis_(std::move(redis)), metrics_(std::move(metrics)), batch_(batch), sync_every_(sync_every) {}
+
+long long BatchedBudget::Flush(const std::string& key, long long window_id, long long hits, Millis window) {
+  auto reply = redis_->Command({"EVAL", kAddScript, "1", key + ":" + std::to_string(window_id), std::to_string(hits),
+                                std::to_string((window * 2).count())});
+  return reply && reply->type == cache::RedisValue::Type::kInteger ? reply->integer : -1;
+}
+
+RateDecision BatchedBudget::Hit(const std::string& key, RateLimit limit) {
+  if (limit.limit <= 0) return {};
+  const auto wall = std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch());
+  const long long window_id = wall.count() / limit.window.count();
+  const Millis left = limit.window - Millis(wall.count() % limit.window.count());
+  const auto now = Clock::now();
+  long long to_send = 0;
+  long long known = 0;
+  {
+    std::lock_guard lock(mutex_);
+    Window& window = windows_[key];
+    if (window.id != window_id) window = Window{window_id, 0, 0, now};
+    ++window.pending;
+    known = window.global + window.pending;
+    if (window.pending >= batch_ || now - window.synced >= sync_every_) {
+      to_send = window.pending;
+      window.pending = 0;
+      window.synced = now;
+    }
+  }
+  if (to_send > 0) {
+    const long long total = Flush(key, window_id, to_send, limit.window);
+    std::lock_guard lock(mutex_);
+    Window& window = windows_[key];
+    if (window.id == window_id) {
+      if (total >= 0) {
+        window.global = std::max(window.global, total);
+      } else {
+        window.global += to_send;  // Redis is away: this process counts alone
+      }
+      known = window.global + window.pending;
+    }
+  }
+  if (known <= limit.limit) return {};
+  metrics_->AddCounter("clinicore_rate_limited_total", {});
+  return {false, CeilSeconds(left)};
+}
+
 }  // namespace clinicore::auth

@@ -81,4 +81,33 @@ class RateLimiter {
   LocalCounters local_;
 };
 
+// A coarse budget for hot paths (the whole tenant API): counted in-process and reconciled
+// with Redis in batches (every `batch` hits or `sync_every`, whichever comes first), so most
+// requests make no Redis round trip. Windows are aligned to the epoch, so every replica counts
+// into the same Redis key; a replica can overshoot by at most one unsynced batch. While Redis
+// is down each replica counts alone.
+class BatchedBudget {
+ public:
+  BatchedBudget(std::shared_ptr<cache::RedisClient> redis, std::shared_ptr<core::Metrics> metrics, int batch = 32,
+                Millis sync_every = Millis(100));
+  RateDecision Hit(const std::string& key, RateLimit limit);
+
+ private:
+  struct Window {
+    long long id = -1;
+    long long global = 0;   // the fleet-wide count as Redis last said
+    long long pending = 0;  // hits of this process not yet sent
+    std::chrono::steady_clock::time_point synced;
+  };
+  // Sends `hits` to the window's Redis counter; the new fleet-wide count, or -1.
+  long long Flush(const std::string& key, long long window_id, long long hits, Millis window);
+
+  std::shared_ptr<cache::RedisClient> redis_;
+  std::shared_ptr<core::Metrics> metrics_;
+  int batch_;
+  Millis sync_every_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Window> windows_;
+};
+
 }  // namespace clinicore::auth
