@@ -19,6 +19,8 @@ constexpr const char* kAdminUsage =
 
 constexpr const char* kAuthUsage =
     "usage: clinicore auth keygen            print a new CLINICORE_AUTH_SIGNING_KEY value\n"
+    "       clinicore auth pubkey            print the public half of CLINICORE_AUTH_SIGNING_KEY in the\n"
+    "                                        form CLINICORE_AUTH_VERIFYING_KEYS takes (for rotation)\n"
     "       clinicore auth policy [--json]   print the access-policy table (Markdown or JSON)\n";
 
 // The password from stdin, or a generated one when stdin is a terminal.
@@ -76,6 +78,18 @@ int AuthCommand(int argc, char** argv) {
   const std::string action = argc >= 2 ? argv[1] : "";
   if (action == "keygen" && argc == 2) {
     std::cout << auth::KeyRing::GenerateSigningKeyText() << std::endl;
+    return 0;
+  }
+  if (action == "pubkey" && argc == 2) {
+    auto config = LoadConfigOrExplain();
+    if (!config) return 2;
+    auto keys = auth::KeyRing::Parse(config->auth.signing_key, "");
+    if (!keys) {
+      std::cerr << "clinicore auth: " << keys.error().detail << std::endl;
+      return 2;
+    }
+    const auto jwk = keys->Jwks()["keys"][0];
+    std::cout << jwk["kid"].get<std::string>() << ":" << jwk["x"].get<std::string>() << std::endl;
     return 0;
   }
   if (action == "policy" && (argc == 2 || (argc == 3 && std::string(argv[2]) == "--json"))) {

@@ -34,11 +34,11 @@ AccessPolicy::AccessPolicy(std::vector<AccessRule> rules) : rules_(std::move(rul
   for (size_t i = 0; i < rules_.size(); ++i) {
     const auto& rule = rules_[i];
     for (const auto& role : rule.roles) {
-      if (!IsTenantRole(role)) throw std::logic_error("access policy: unknown role '" + role + "'");
+      if (!IsTenantRole(role)) table_problems_.push_back("unknown role '" + role + "' in " + rule.path_template);
     }
     if (!index_.emplace(std::make_pair(rule.method, rule.path_template), i).second) {
-      throw std::logic_error("access policy: two rules for " + std::string(http::MethodName(rule.method)) + " " +
-                             rule.path_template);
+      table_problems_.push_back("two rules for " + std::string(http::MethodName(rule.method)) + " " +
+                                rule.path_template);
     }
   }
 }
@@ -49,7 +49,7 @@ const AccessRule* AccessPolicy::Find(http::Method method, const std::string& pat
 }
 
 void AccessPolicy::RequireEveryRoute(const http::Router& router) const {
-  std::vector<std::string> problems;
+  std::vector<std::string> problems = table_problems_;
   size_t matched = 0;
   for (const auto& route : router.routes()) {
     const AccessRule* rule = Find(route.method, route.path_template);

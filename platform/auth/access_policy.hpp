@@ -48,6 +48,8 @@ struct AccessRule {
 // handler runs. A registered route without a rule stops start-up (fail closed).
 class AccessPolicy {
  public:
+  // Mistakes in the table itself (an unknown role, two rules for one route) are reported by
+  // RequireEveryRoute, so start-up refuses them with the same message.
   explicit AccessPolicy(std::vector<AccessRule> rules);
 
   const AccessRule* Find(http::Method method, const std::string& path_template) const;
@@ -61,6 +63,7 @@ class AccessPolicy {
  private:
   std::vector<AccessRule> rules_;
   std::map<std::pair<http::Method, std::string>, size_t> index_;
+  std::vector<std::string> table_problems_;
 };
 
 // Authentication and authorization for every request: finds the route's rule, checks the

@@ -44,10 +44,18 @@ TEST(AccessPolicyTest, EveryRouteNeedsExactlyOneFittingRule) {
   EXPECT_THROW(extra.RequireEveryRoute(router), std::logic_error);
 }
 
-TEST(AccessPolicyTest, RefusesUnknownRolesAndDuplicateRules) {
-  EXPECT_THROW(AccessPolicy({{Method::kGet, "/x", Audience::kTenantUsers, {"superuser"}}}), std::logic_error);
-  EXPECT_THROW(AccessPolicy({{Method::kGet, "/x", Audience::kAnyone, {}}, {Method::kGet, "/x", Audience::kAnyone, {}}}),
-               std::logic_error);
+TEST(AccessPolicyTest, RefusesUnknownRolesAndDuplicateRulesAtStartUp) {
+  http::Router router;
+  router.Add(Method::kGet, "/x", Nothing, {.scope = RouteScope::kTenant});
+  AccessPolicy unknown_role({{Method::kGet, "/x", Audience::kTenantUsers, {"superuser"}}});
+  EXPECT_THROW(unknown_role.RequireEveryRoute(router), std::logic_error);
+  AccessPolicy twice({{Method::kGet, "/x", Audience::kAnyone, {}}, {Method::kGet, "/x", Audience::kAnyone, {}}});
+  try {
+    twice.RequireEveryRoute(router);
+    FAIL() << "two rules for one route must stop start-up";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("two rules for GET /x"), std::string::npos) << e.what();
+  }
 }
 
 TEST(AccessPolicyTest, MatrixShowsEveryRoleOfEveryRule) {

@@ -196,6 +196,8 @@ Result<Session> AuthService::Refresh(const RealmContext& realm, const std::strin
     return session;
   });
   if (reused) {
+    // A copy of a refresh token is in someone else's hands: their access tokens end too.
+    authenticator_->RevokeAccount(realm, reused_account);
     core::log::Warn("auth_refresh_reuse", {{"tenant_id", realm.tenant_id}, {"account_id", reused_account}});
   }
   return result;

@@ -96,6 +96,13 @@ Result<auth::Session> UsersService::Register(const auth::RealmContext& realm, co
 
 Result<auth::Session> UsersService::AcceptInvitation(const auth::RealmContext& realm, const std::string& token,
                                                      const std::string& password, const auth::Caller& caller) {
+  // Guessing invitation tokens is hopeless (256 bits), but each try costs an Argon2id hash.
+  const auto& config = auth_->authenticator().config();
+  if (auto limited =
+          auth_->CheckRate(realm, "password", caller.ip, {config.register_per_ip_per_hour, std::chrono::hours(1)});
+      !limited) {
+    return std::move(limited).error();
+  }
   auto hash = auth_->hasher().Hash(password);
   if (!hash) return std::move(hash).error();
   return realm.Write(database_, [&](db::Transaction& tx) -> Result<auth::Session> {
@@ -181,7 +188,9 @@ Result<Account> UsersService::UpdateStaff(const auth::RealmContext& realm, const
                                         {std::nullopt, std::nullopt, std::nullopt, patch.role, patch.active});
     if (!updated) return NoSuchUser(id);
     revoke = false;
+    std::string reason;
     if (patch.role && *patch.role != current->role) {
+      reason = "role_changed";
       AccountStore::Audit(tx, TenantRealm(),
                           {"user.role_changed", actor.id, id, {{"from", current->role}, {"to", *patch.role}}}, caller);
       revoke = true;
@@ -189,10 +198,13 @@ Result<Account> UsersService::UpdateStaff(const auth::RealmContext& realm, const
     if (patch.active && *patch.active != current->active) {
       AccountStore::Audit(tx, TenantRealm(), {*patch.active ? "user.activated" : "user.deactivated", actor.id, id, {}},
                           caller);
-      revoke = revoke || !*patch.active;
+      if (!*patch.active) {
+        revoke = true;
+        reason = "deactivated";
+      }
     }
     // Tokens carry the role: a changed role or a deactivation ends every session.
-    if (revoke) auth_->RevokeSessions(tx, realm, id, patch.role ? "role_changed" : "deactivated");
+    if (revoke) auth_->RevokeSessions(tx, realm, id, reason);
     tx.Commit();
     return *updated;
   });
