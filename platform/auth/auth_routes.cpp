@@ -1,7 +1,5 @@
 #include "platform/auth/auth_routes.hpp"
 
-#include <charconv>
-
 #include "platform/auth/access_policy.hpp"
 #include "platform/auth/account_validation.hpp"
 #include "platform/http/json_fields.hpp"
@@ -28,16 +26,6 @@ nlohmann::json PageJson(const AccountPage& page) {
 
 Caller CallerOf(const RequestContext& context) {
   return {context.raw.peer_address, context.request_id};
-}
-
-Result<int> ParsePageLimit(const std::optional<std::string>& text) {
-  if (!text) return 20;
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || ptr != text->data() + text->size() || value < 1 || value > 100) {
-    return Error::InvalidArgument("limit must be a whole number from 1 to 100.", {{"limit", "must be 1 to 100"}});
-  }
-  return value;
 }
 
 Result<Response> AuthRoutes::Login(RequestContext& context) {
@@ -114,7 +102,7 @@ Result<Account> CreatePlatformAdmin(db::Database& database, const PasswordHasher
 }
 
 Result<Response> AuthRoutes::ListAdmins(RequestContext& context) {
-  auto limit = ParsePageLimit(context.Query("limit"));
+  auto limit = context.PageLimit();
   if (!limit) return std::move(limit).error();
   AccountFilter filter{std::nullopt, context.Query("q"), context.Query("cursor"), *limit};
   auto page =

@@ -38,7 +38,4 @@ core::Result<Account> CreatePlatformAdmin(db::Database& database, const Password
                                           const std::string& password, const std::optional<std::string>& created_by,
                                           const Caller& caller);
 
-// Parses ?limit= (1–100, default 20).
-core::Result<int> ParsePageLimit(const std::optional<std::string>& text);
-
 }  // namespace clinicore::auth

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace clinicore::http {
 
@@ -73,6 +74,17 @@ std::optional<std::string> RequestContext::Query(const std::string& name) const 
   auto it = raw.query.find(name);
   if (it == raw.query.end()) return std::nullopt;
   return it->second;
+}
+
+core::Result<int> RequestContext::PageLimit() const {
+  const auto text = Query("limit");
+  if (!text) return 20;
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || ptr != text->data() + text->size() || value < 1 || value > 100) {
+    return core::Error::InvalidArgument("limit must be a whole number from 1 to 100.", {{"limit", "must be 1 to 100"}});
+  }
+  return value;
 }
 
 }  // namespace clinicore::http

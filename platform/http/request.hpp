@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "platform/core/result.hpp"
+
 namespace clinicore::http {
 
 enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
@@ -74,6 +76,8 @@ struct RequestContext {
 
   const std::string& PathParam(const std::string& name) const { return path_params.at(name); }
   std::optional<std::string> Query(const std::string& name) const;
+  // The ?limit= of a paginated list: 1 to 100, 20 when absent; a 400 naming "limit" otherwise.
+  core::Result<int> PageLimit() const;
 };
 
 }  // namespace clinicore::http

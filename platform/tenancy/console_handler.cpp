@@ -1,7 +1,5 @@
 #include "platform/tenancy/console_handler.hpp"
 
-#include <charconv>
-
 #include "platform/http/json_fields.hpp"
 #include "platform/tenancy/queries.hpp"
 #include "platform/tenancy/tenancy_middleware.hpp"
@@ -14,16 +12,6 @@ using core::Result;
 using http::JsonFields;
 using http::RequestContext;
 using http::Response;
-
-Result<int> ParseLimit(const std::optional<std::string>& text) {
-  if (!text) return 20;
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || ptr != text->data() + text->size() || value < 1 || value > 100) {
-    return Error::InvalidArgument("limit must be a whole number from 1 to 100.", {{"limit", "must be 1 to 100"}});
-  }
-  return value;
-}
 
 Result<std::optional<std::string>> IdempotencyKey(const RequestContext& context) {
   auto key = context.raw.Header("idempotency-key");
@@ -65,7 +53,7 @@ Result<Response> ConsoleHandler::Onboard(RequestContext& context) {
 }
 
 Result<Response> ConsoleHandler::List(RequestContext& context) {
-  auto limit = ParseLimit(context.Query("limit"));
+  auto limit = context.PageLimit();
   if (!limit) return std::move(limit).error();
   ListQuery query{context.Query("status"), context.Query("q"), context.Query("cursor"), *limit};
   auto page = service_->List(query);

@@ -110,7 +110,7 @@ class UsersHandler {
   }
 
   Result<Response> List(RequestContext& context) {
-    auto limit = auth::ParsePageLimit(context.Query("limit"));
+    auto limit = context.PageLimit();
     if (!limit) return std::move(limit).error();
     auto q = context.Query("q");
     if (q && q->size() > 100) return Error::InvalidArgument("q is too long.", {{"q", "must be at most 100 bytes"}});
