@@ -489,6 +489,29 @@ TEST_F(AuthE2eTest, AuthorizationMatrixFollowsThePolicyTable) {
   EXPECT_GT(checked, 150);
 }
 
+// Raising the Argon2id cost upgrades each hash at its owner's next successful sign-in.
+TEST(AuthHashingE2eTest, SignInRehashesWhenTheConfiguredCostRose) {
+  AuthServer server(std::map<std::string, std::string>{{"CLINICORE_AUTH_PASSWORD_OPS_LIMIT", "3"}});
+  auto cheaper = server.env();
+  cheaper["CLINICORE_AUTH_PASSWORD_OPS_LIMIT"] = "2";
+  std::string output;
+  ASSERT_EQ(testing::RunClinicore(
+                {"tenant", "create", "rehash", "Rehash", "--owner-email", "owner@rehash.test", "--owner-name", "Owner"},
+                cheaper, std::string(kTestPassword) + "\n", &output),
+            0)
+      << output;
+  auto stored_hash = [&] {
+    pqxx::connection connection(server.database_url());
+    pqxx::nontransaction tx(connection);
+    return tx.exec("SELECT password_hash FROM t_rehash.users WHERE email = 'owner@rehash.test'")[0][0]
+        .as<std::string>();
+  };
+  EXPECT_NE(stored_hash().find(",t=2,"), std::string::npos) << stored_hash();
+  server.Login("rehash", "owner@rehash.test");
+  EXPECT_NE(stored_hash().find(",t=3,"), std::string::npos) << stored_hash();
+  server.Login("rehash", "owner@rehash.test");  // the new hash verifies
+}
+
 TEST(AuthLimitsE2eTest, LoginLimitsLockoutAndTheirAnswers) {
   AuthServer server({{"CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", "1000"},
                      {"CLINICORE_RATE_LOGIN_PER_ACCOUNT_PER_MINUTE", "1000"},
