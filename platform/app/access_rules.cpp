@@ -54,6 +54,17 @@ std::shared_ptr<const auth::AccessPolicy> BuildAccessPolicy() {
       Admins(Method::kPost, "/v1/console/tenants/{id}/resume"),
       Admins(Method::kPost, "/v1/console/tenants/{id}/offboard"),
       Admins(Method::kGet, "/v1/console/tenants/{id}/migrations"),
+      Admins(Method::kGet, "/v1/console/plugins"),
+      Admins(Method::kGet, "/v1/console/tenants/{id}/plugins"),
+      Admins(Method::kPut, "/v1/console/tenants/{id}/plugins/{name}"),
+      Admins(Method::kDelete, "/v1/console/tenants/{id}/plugins/{name}"),
+      Admins(Method::kPost, "/v1/console/tenants/{id}/plugins/{name}/release"),
+      Admins(Method::kGet, "/v1/console/jobs/queues"),
+      Admins(Method::kGet, "/v1/console/jobs"),
+      Admins(Method::kGet, "/v1/console/jobs/schedules"),
+      Admins(Method::kGet, "/v1/console/jobs/{id}"),
+      Admins(Method::kPost, "/v1/console/jobs/{id}/retry"),
+      Admins(Method::kPost, "/v1/console/jobs/{id}/discard"),
 
       // Tenant: public pieces of a tenant.
       Anyone(Method::kGet, "/v1/tenant", "the tenant's public profile (sign-in pages)"),
@@ -63,6 +74,9 @@ std::shared_ptr<const auth::AccessPolicy> BuildAccessPolicy() {
       Anyone(Method::kPost, "/v1/auth/refresh", "needs a refresh token of this tenant"),
       Anyone(Method::kPost, "/v1/auth/logout", "needs a refresh token of this tenant"),
       Anyone(Method::kPost, "/v1/auth/password", "needs a one-time invitation token"),
+
+      // Tenant: plugins enabled for the tenant (no secrets in the answer).
+      Roles(Method::kGet, "/v1/tenant/plugins", kManagers, {}, "tenant admins and clinic owners"),
 
       // Tenant: users.
       Roles(Method::kGet, "/v1/users/me", kEveryone, {}, "the caller's own account"),

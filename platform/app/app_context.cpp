@@ -13,9 +13,12 @@ AppContext::AppContext(const core::Config& config)
       database(config.database, metrics),
       redis(std::make_shared<cache::RedisClient>(config.redis, metrics)),
       directory(std::make_shared<tenancy::TenantDirectory>(database, redis, config.tenancy.cache_ttl)),
-      hasher(std::make_shared<auth::PasswordHasher>(config.auth.password_ops_limit, config.auth.password_mem_limit)) {
+      hasher(std::make_shared<auth::PasswordHasher>(config.auth.password_ops_limit, config.auth.password_mem_limit)),
+      job_client(std::make_shared<jobs::JobClient>(database, redis)) {
   ops::RegisterOpsStatements(database);
+  jobs::RegisterJobStatements(database);
   tenancy::TenantRepository::RegisterStatements(database);
+  plugins::PluginService::RegisterStatements(database);
   auth::AccountStore::RegisterStatements(database);
   users::UsersService::RegisterStatements(database);
 }

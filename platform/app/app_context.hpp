@@ -9,7 +9,10 @@
 #include "platform/cache/redis_client.hpp"
 #include "platform/core/config.hpp"
 #include "platform/db/database.hpp"
+#include "platform/jobs/enqueue.hpp"
 #include "platform/migrations/migrations.hpp"
+#include "platform/plugins/plugin_host.hpp"
+#include "platform/plugins/plugin_service.hpp"
 #include "platform/tenancy/tenant_directory.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 #include "tenants/users/users_service.hpp"
@@ -25,6 +28,8 @@ struct AppContext {
   std::shared_ptr<cache::RedisClient> redis;
   std::shared_ptr<tenancy::TenantDirectory> directory;
   std::shared_ptr<const auth::PasswordHasher> hasher;
+  // Enqueues jobs in the caller's transaction and wakes the workers after it commits.
+  std::shared_ptr<jobs::JobClient> job_client;
 };
 
 // Accounts and tokens: built once per process from the configuration.
@@ -52,5 +57,14 @@ int TenantCommand(int argc, char** argv);
 // `clinicore admin …` (platform admins) and `clinicore auth keygen`.
 int AdminCommand(int argc, char** argv);
 int AuthCommand(int argc, char** argv);
+// `clinicore plugin …` (plugin_command.cpp).
+int PluginCommand(int argc, char** argv);
+
+// Per-tenant plugin enablement (no plugin code: safe in `serve`).
+std::shared_ptr<plugins::PluginService> MakePluginService(AppContext& context, const core::Config& config);
+// The plugin host: loads every plugin in CLINICORE_PLUGIN_DIR and records its descriptor for
+// `serve`. Only `work` and the `clinicore plugin` CLI build one: plugin code never runs in `serve`.
+std::shared_ptr<plugins::PluginHost> MakePluginHost(AppContext& context, const core::Config& config,
+                                                    const std::string& actor);
 
 }  // namespace clinicore::app

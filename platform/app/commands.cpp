@@ -3,8 +3,10 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -16,8 +18,13 @@
 #include "platform/core/log.hpp"
 #include "platform/db/database.hpp"
 #include "platform/http/server.hpp"
+#include "platform/jobs/builtin_kinds.hpp"
+#include "platform/jobs/console_handler.hpp"
+#include "platform/jobs/wakeups.hpp"
+#include "platform/jobs/worker.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/ops/ops_routes.hpp"
+#include "platform/plugins/plugin_routes.hpp"
 #include "platform/tenancy/console_handler.hpp"
 #include "platform/tenancy/tenancy_middleware.hpp"
 #include "platform/tenancy/tenant_migrator.hpp"
@@ -38,7 +45,8 @@ usage: clinicore <command>
 
 commands:
   serve     run the REST API (console, tenant APIs, health, metrics, API docs)
-  work      run the background worker (purges offboarded tenants that are due)
+  work      run the job worker (durable jobs of every module, recurring schedules such as the
+            purge of offboarded tenants; /healthz and /metrics on CLINICORE_WORK_METRICS_PORT)
   migrate   apply platform migrations, then tenant migrations to every tenant schema
   tenant    manage tenants without HTTP:
               tenant create <slug> <display name> --owner-email E --owner-name N
@@ -52,6 +60,8 @@ commands:
               tenant ensure-user <slug> <email> <role> [--name N]   (password on stdin)
   admin     platform admins: admin create|ensure <email> <full name> (password on stdin)
   auth      auth keygen (a new signing key) | auth policy [--json] (the access-policy table)
+  plugin    plugin list [--dir D] | verify <file.so> | install [<file.so>...] | installed
+            | check <tenant> <plugin>   (plugin files; see docs/plugin-guide.md)
   version   print the version
   help      print this text
 
@@ -96,8 +106,13 @@ int Serve() {
                                       config->docs_dir, config->swagger_ui_dir, CLINICORE_VERSION}));
   tenancy::RegisterTenancyRoutes(*router, std::make_shared<tenancy::ConsoleHandler>(tenants),
                                  std::make_shared<tenancy::TenantSelfHandler>(platform.database));
+  jobs::RegisterJobConsoleRoutes(*router, std::make_shared<jobs::JobConsoleHandler>(std::make_shared<jobs::JobConsole>(
+                                              platform.database, platform.directory, platform.job_client)));
   auth::RegisterAuthRoutes(*router, std::make_shared<auth::AuthRoutes>(identity->auth));
   users::RegisterUsersRoutes(*router, identity->users);
+  // Plugin enablement validates configs against recorded descriptors: no plugin code runs here.
+  plugins::RegisterPluginRoutes(*router,
+                                std::make_shared<plugins::PluginHandler>(MakePluginService(platform, *config)));
 
   auto policy = BuildAccessPolicy();
   try {
@@ -119,6 +134,10 @@ int Serve() {
     core::log::Error("serve_failed", {{"detail", started.error().detail}, {"what", started.error().internal}});
     return 1;
   }
+  // Queue depth on /metrics (the workers' own /metrics add latency, run time and failures).
+  jobs::DepthSampler queue_depth(std::make_shared<jobs::PgJobStore>(platform.database), metrics,
+                                 config->jobs.depth_sample_interval);
+  queue_depth.Start();
   core::log::Info("serve_started", {{"port", server.port()},
                                     {"threads", config->http.threads},
                                     {"db_pool_size", config->database.pool_size},
@@ -127,45 +146,117 @@ int Serve() {
   const int signal = WaitForShutdownSignal(signals);
   core::log::Info("serve_stopping", {{"signal", signal}, {"grace_ms", config->http.shutdown_grace.count()}});
   server.Stop();
+  queue_depth.Stop();
   platform.directory->StopListening();
   core::log::Info("serve_stopped");
   return 0;
 }
 
-// Purges offboarded tenants that are due (retention passed, export taken) and logs what it
-// did. Safe on several workers at once: each purge is a compare-and-delete in one transaction.
-void PurgeDueTenants(tenancy::TenantService& tenants) {
-  auto outcome = tenants.PurgeDue({"work:purge", ""});
-  if (!outcome) {
-    core::log::Warn("tenant_purge_failed", {{"detail", outcome.error().detail}});
-    return;
-  }
-  for (const auto& [slug, result] : *outcome) core::log::Info("tenant_purge", {{"slug", slug}, {"result", result}});
+// The worker's own HTTP listener: /healthz for probes and /metrics for Prometheus (job
+// latency, run time, failures, queue depth). Nothing else: the worker serves no API.
+std::shared_ptr<http::Dispatcher> WorkerOpsDispatcher(std::shared_ptr<core::Metrics> metrics) {
+  auto router = std::make_shared<http::Router>();
+  const http::RouteOptions quiet{.access_log = false};
+  router->Add(
+      http::Method::kGet, "/healthz",
+      [](http::RequestContext&) -> core::Result<http::Response> {
+        return http::Response::Json(200, {{"status", "alive"}});
+      },
+      quiet);
+  router->Add(
+      http::Method::kGet, "/metrics",
+      [metrics](http::RequestContext&) -> core::Result<http::Response> {
+        return http::Response::Text(200, "text/plain; version=0.0.4; charset=utf-8", metrics->RenderPrometheus());
+      },
+      quiet);
+  return std::make_shared<http::Dispatcher>(router, metrics, 1024);
 }
 
-// The worker: today it runs the platform's periodic maintenance (the tenant purge) every
-// CLINICORE_WORK_PURGE_INTERVAL_MS until SIGTERM/SIGINT. The durable job queue (its own
-// issue) adds its claim loop here and takes the purge over as a recurring job.
+// The job worker: claims due jobs fairly across tenants and runs them until SIGTERM/SIGINT,
+// then stops claiming, lets running jobs finish within CLINICORE_WORK_SHUTDOWN_GRACE_MS and
+// gives the rest back to the queue. Modules register their kinds and schedules here.
 int Work() {
   const sigset_t signals = BlockShutdownSignals();
   auto config = LoadConfigOrExplain();
   if (!config) return 2;
   auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
   if (!tenant_files) return 2;
+  // Every handler may hold a connection, and so may the claimer, the settler, the lease
+  // keeper and the maintenance thread: the worker never waits on its own pool.
+  config->database.pool_size = std::max(config->database.pool_size, config->jobs.concurrency + 4);
   AppContext context(*config);
   auto tenants = MakeTenantService(context, *config, std::move(*tenant_files));
-  core::log::Info("work_started",
-                  {{"version", CLINICORE_VERSION}, {"purge_interval_ms", config->tenancy.purge_interval.count()}});
-  const timespec interval{static_cast<time_t>(config->tenancy.purge_interval.count() / 1000),
-                          static_cast<long>((config->tenancy.purge_interval.count() % 1000) * 1'000'000)};
-  while (true) {
-    PurgeDueTenants(*tenants);
-    const int signal = sigtimedwait(&signals, nullptr, &interval);
-    if (signal > 0) {
-      core::log::Info("work_stopped", {{"signal", signal}});
-      return 0;
-    }
+
+  auto registry = std::make_shared<jobs::JobRegistry>();
+  jobs::RegisterPlatformJobs(*registry, tenants, config->tenancy.purge_interval);
+  if (config->jobs.test_kinds) {
+    jobs::RegisterTestKinds(*registry, context.database);
+    core::log::Warn("work_test_kinds_enabled", {{"detail", "CLINICORE_WORK_TEST_KINDS=1: for tests only"}});
   }
+  // Plugins load here, never in `serve`; their descriptors are recorded for the API. Job kinds
+  // that call plugins get plugin_host (see docs/decisions/0006-plugin-boundary.md).
+  auto plugin_host = MakePluginHost(context, *config, "work");
+  // Tenant modules register their job kinds and schedules here, before the worker starts.
+
+  jobs::WorkerOptions options;
+  options.concurrency = config->jobs.concurrency;
+  options.tenant_concurrency = config->jobs.tenant_concurrency;
+  options.lease = config->jobs.lease;
+  options.poll_interval = config->jobs.poll_interval;
+  options.idle_poll_interval = config->jobs.idle_poll_interval;
+  options.job_timeout = config->jobs.job_timeout;
+  options.backoff = {config->jobs.backoff_base, config->jobs.backoff_max};
+  options.retention = core::Millis(static_cast<long long>(config->jobs.retention_hours) * 3'600'000);
+  options.depth_sample_interval = config->jobs.depth_sample_interval;
+  jobs::Worker worker(options, registry, std::make_shared<jobs::PgJobStore>(context.database),
+                      std::make_shared<jobs::DirectoryTenantLookup>(context.directory), context.metrics,
+                      &context.database, context.job_client.get());
+  jobs::WakeupListener wakeups(
+      config->redis, [&worker](const std::string& message) { worker.OnWake(message); },
+      [&worker](bool subscribed) { worker.OnWakeupsState(subscribed); });
+
+  core::HttpConfig http_config;
+  http_config.address = config->jobs.metrics_address;
+  http_config.port = config->jobs.metrics_port;
+  http_config.threads = 1;
+  http_config.shutdown_grace = core::Millis(0);
+  http::HttpServer ops(http_config, WorkerOpsDispatcher(context.metrics));
+  if (auto started = ops.Start(); !started) {
+    core::log::Error("work_failed", {{"detail", started.error().detail}, {"what", started.error().internal}});
+    return 1;
+  }
+  context.directory->StartListening(config->redis);  // tenant suspensions reach the worker at once
+  worker.Start();
+  wakeups.Start();
+  core::log::Info("work_started", {{"version", CLINICORE_VERSION},
+                                   {"worker", worker.id()},
+                                   {"metrics_port", ops.port()},
+                                   {"concurrency", config->jobs.concurrency},
+                                   {"db_pool_size", config->database.pool_size}});
+
+  const int signal = WaitForShutdownSignal(signals);
+  core::log::Info("work_stopping", {{"signal", signal}, {"grace_ms", config->jobs.shutdown_grace.count()}});
+  // A second SIGTERM/SIGINT while stopping means "now": the leases of the jobs still running
+  // bring them back to the queue.
+  std::thread([signals] {
+    const int again = WaitForShutdownSignal(signals);
+    core::log::Warn("work_stopped_at_once", {{"signal", again}});
+    std::fflush(stdout);
+    std::_Exit(1);
+  }).detach();
+  wakeups.Stop();
+  core::log::Debug("work_wakeups_stopped");
+  const auto report = worker.Stop(config->jobs.shutdown_grace);
+  ops.Stop();
+  context.directory->StopListening();
+  core::log::Info("work_stopped", {{"signal", signal}, {"released", report.released}, {"stuck", report.stuck}});
+  if (report.stuck > 0) {
+    // A handler ignored its cancellation: its thread still uses the worker, which therefore
+    // must not be destroyed. Its job was given back to the queue already.
+    std::fflush(stdout);
+    std::_Exit(0);
+  }
+  return 0;
 }
 
 int Migrate() {
@@ -216,6 +307,7 @@ int RunCommand(const std::string& command, int argc, char** argv) {
   if (command == "serve") return Serve();
   if (command == "work") return Work();
   if (command == "migrate") return Migrate();
+  if (command == "plugin") return PluginCommand(argc, argv);
   if (command == "tenant") return TenantCommand(argc, argv);
   if (command == "admin") return AdminCommand(argc, argv);
   if (command == "auth") return AuthCommand(argc, argv);

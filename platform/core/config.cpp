@@ -121,6 +121,42 @@ void ReadAuth(Reader& read, AuthConfig& auth) {
   read.Duration("CLINICORE_AUTH_LOCKOUT_MAX_MS", auth.lockout_max, 1'000, 24 * 3'600'000);
 }
 
+void ReadPlugins(Reader& read, PluginsConfig& plugins) {
+  read.Text("CLINICORE_PLUGIN_DIR", plugins.dir);
+  read.Duration("CLINICORE_PLUGIN_CALL_TIMEOUT_MS", plugins.call_timeout, 10, 600'000);
+  read.Integer("CLINICORE_PLUGIN_QUARANTINE_AFTER", plugins.quarantine_after, 1, 1000);
+  read.Integer("CLINICORE_PLUGIN_MAX_STUCK_CALLS", plugins.max_stuck_calls, 1, 1000);
+  read.Secret("CLINICORE_PLUGIN_SECRET_KEY", plugins.secret_key);
+  static const std::regex kKey("^[A-Za-z0-9+/]{43}=$");  // standard base64 of exactly 32 bytes
+  if (!read.error() && !plugins.secret_key.empty() && !std::regex_match(plugins.secret_key, kKey)) {
+    read.Fail(BadVariable("CLINICORE_PLUGIN_SECRET_KEY", "<hidden>",
+                          "must be standard base64 of 32 bytes (e.g. from: openssl rand -base64 32)"));
+  }
+  read.Duration("CLINICORE_PLUGIN_HTTP_TIMEOUT_MS", plugins.http_timeout, 100, 600'000);
+  int allow_private = plugins.http_allow_private ? 1 : 0;
+  read.Integer("CLINICORE_PLUGIN_HTTP_ALLOW_PRIVATE", allow_private, 0, 1);
+  plugins.http_allow_private = allow_private == 1;
+}
+
+void ReadJobs(Reader& read, JobsConfig& jobs) {
+  read.Integer("CLINICORE_WORK_CONCURRENCY", jobs.concurrency, 1, 256);
+  read.Integer("CLINICORE_WORK_TENANT_CONCURRENCY", jobs.tenant_concurrency, 1, 10'000);
+  read.Duration("CLINICORE_WORK_LEASE_MS", jobs.lease, 300, 3'600'000);
+  read.Duration("CLINICORE_WORK_POLL_INTERVAL_MS", jobs.poll_interval, 10, 600'000);
+  read.Duration("CLINICORE_WORK_IDLE_POLL_INTERVAL_MS", jobs.idle_poll_interval, 10, 3'600'000);
+  read.Duration("CLINICORE_WORK_JOB_TIMEOUT_MS", jobs.job_timeout, 10, 86'400'000);
+  read.Duration("CLINICORE_WORK_SHUTDOWN_GRACE_MS", jobs.shutdown_grace, 0, 3'600'000);
+  read.Text("CLINICORE_WORK_METRICS_ADDRESS", jobs.metrics_address);
+  read.Integer("CLINICORE_WORK_METRICS_PORT", jobs.metrics_port, 0, 65535);
+  int test_kinds = jobs.test_kinds ? 1 : 0;
+  read.Integer("CLINICORE_WORK_TEST_KINDS", test_kinds, 0, 1);
+  jobs.test_kinds = test_kinds == 1;
+  read.Duration("CLINICORE_JOBS_BACKOFF_BASE_MS", jobs.backoff_base, 0, 3'600'000);
+  read.Duration("CLINICORE_JOBS_BACKOFF_MAX_MS", jobs.backoff_max, 0, 7LL * 86'400'000);
+  read.Integer("CLINICORE_JOBS_RETENTION_HOURS", jobs.retention_hours, 0, 24 * 365);
+  read.Duration("CLINICORE_JOBS_DEPTH_SAMPLE_MS", jobs.depth_sample_interval, 100, 3'600'000);
+}
+
 }  // namespace
 
 EnvLookup ProcessEnv() {
@@ -189,6 +225,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Duration("CLINICORE_WORK_PURGE_INTERVAL_MS", config.tenancy.purge_interval, 100, 86'400'000);
 
   ReadAuth(read, config.auth);
+  ReadPlugins(read, config.plugins);
+  ReadJobs(read, config.jobs);
 
   read.OneOf("CLINICORE_LOG_LEVEL", config.log_level, {"trace", "debug", "info", "warn", "error", "off"});
   read.Text("CLINICORE_MIGRATIONS_DIR", config.migrations_dir);

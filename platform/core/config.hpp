@@ -73,9 +73,43 @@ struct AuthConfig {
   Millis lockout_max{15 * 60'000};
 };
 
+// Plugins (docs/plugin-guide.md, decisions/0006): where `work` and `clinicore plugin` find
+// plugin files, how long one plugin call may take, after how many consecutive failures a
+// plugin is quarantined for a tenant, and the key that encrypts secret config fields.
+struct PluginsConfig {
+  std::string dir;  // empty: `work` loads no plugins
+  Millis call_timeout{10'000};
+  int quarantine_after = 5;
+  int max_stuck_calls = 8;  // abandoned calls still running before a worker refuses new ones
+  std::string secret_key;   // base64 of 32 random bytes; empty: secret fields cannot be stored
+  Millis http_timeout{10'000};
+  bool http_allow_private = false;  // let plugins reach loopback / private addresses
+};
+
+// Durable jobs and the worker (docs/jobs.md): how many handlers one `work` process runs, how
+// many one tenant may run over all workers, leases, polling, deadlines, retries, retention.
+struct JobsConfig {
+  int concurrency = 8;         // CLINICORE_WORK_CONCURRENCY
+  int tenant_concurrency = 4;  // CLINICORE_WORK_TENANT_CONCURRENCY (a tenant's limits.job_concurrency overrides)
+  Millis lease{30'000};
+  Millis poll_interval{1'000};       // while Redis wakeups are unavailable
+  Millis idle_poll_interval{5'000};  // while they work (a safety net)
+  Millis job_timeout{60'000};        // one attempt, unless the kind sets its own
+  Millis shutdown_grace{25'000};
+  std::string metrics_address = "0.0.0.0";  // the worker's /healthz and /metrics
+  uint16_t metrics_port = 9464;
+  bool test_kinds = false;  // platform.noop and platform.test-effect: tests and benchmarks only
+  Millis backoff_base{1'000};
+  Millis backoff_max{3'600'000};
+  int retention_hours = 24;  // completed and discarded jobs are kept this long
+  Millis depth_sample_interval{15'000};
+};
+
 struct Config {
   HttpConfig http;
   AuthConfig auth;
+  PluginsConfig plugins;
+  JobsConfig jobs;
   TenancyConfig tenancy;
   DatabaseConfig database;
   RedisConfig redis;

@@ -103,3 +103,35 @@ TEST(ConfigTest, SigningKeyErrorsNeverEchoTheKey) {
 
 }  // namespace
 }  // namespace clinicore::core
+
+namespace clinicore::core {
+namespace {
+
+TEST(ConfigTest, JobVariablesHaveSafeDefaultsAndBounds) {
+  auto defaults = LoadConfig(FakeEnv({}));
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_LT(defaults->jobs.tenant_concurrency, defaults->jobs.concurrency) << "one tenant never fills a worker";
+  EXPECT_FALSE(defaults->jobs.test_kinds) << "test kinds never ship enabled";
+  EXPECT_LT(defaults->jobs.shutdown_grace, Millis(30'000)) << "below Kubernetes' default kill timeout";
+  auto set = LoadConfig(FakeEnv({{"CLINICORE_WORK_CONCURRENCY", "16"},
+                                 {"CLINICORE_WORK_LEASE_MS", "5000"},
+                                 {"CLINICORE_WORK_TEST_KINDS", "1"},
+                                 {"CLINICORE_WORK_METRICS_PORT", "0"},
+                                 {"CLINICORE_JOBS_BACKOFF_BASE_MS", "250"}}));
+  ASSERT_TRUE(set.ok()) << set.error().detail;
+  EXPECT_EQ(set->jobs.concurrency, 16);
+  EXPECT_EQ(set->jobs.lease, Millis(5'000));
+  EXPECT_TRUE(set->jobs.test_kinds);
+  EXPECT_EQ(set->jobs.metrics_port, 0);
+  EXPECT_EQ(set->jobs.backoff_base, Millis(250));
+  for (const auto& [name, value] : std::map<std::string, std::string>{{"CLINICORE_WORK_CONCURRENCY", "0"},
+                                                                      {"CLINICORE_WORK_LEASE_MS", "100"},
+                                                                      {"CLINICORE_WORK_TEST_KINDS", "yes"}}) {
+    auto bad = LoadConfig(FakeEnv({{name, value}}));
+    ASSERT_FALSE(bad.ok()) << name;
+    EXPECT_NE(bad.error().detail.find(name), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace clinicore::core

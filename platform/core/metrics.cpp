@@ -55,6 +55,11 @@ void Metrics::DescribeCounter(const std::string& name, const std::string& help) 
   FamilyFor(name, "counter").help = help;
 }
 
+void Metrics::DescribeGauge(const std::string& name, const std::string& help) {
+  std::lock_guard lock(mutex_);
+  FamilyFor(name, "gauge").help = help;
+}
+
 void Metrics::DescribeHistogram(const std::string& name, const std::string& help, std::vector<double> bounds) {
   std::lock_guard lock(mutex_);
   Family& family = FamilyFor(name, "histogram");
@@ -73,6 +78,12 @@ void Metrics::AddCounter(const std::string& name, const Labels& labels, double d
   std::string key = RenderLabels(labels);
   std::lock_guard lock(mutex_);
   FamilyFor(name, "counter").values[key] += delta;
+}
+
+void Metrics::SetGauge(const std::string& name, const Labels& labels, double value) {
+  std::string key = RenderLabels(labels);
+  std::lock_guard lock(mutex_);
+  FamilyFor(name, "gauge").values[key] = value;
 }
 
 void Metrics::ObserveHistogram(const std::string& name, const Labels& labels, double value) {

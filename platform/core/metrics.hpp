@@ -13,15 +13,17 @@ namespace clinicore::core {
 // Label pairs in a fixed order, e.g. {{"route","/healthz"},{"status","200"}}.
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-// A minimal Prometheus registry: counters, gauges (sampled at scrape time) and
+// A minimal Prometheus registry: counters, gauges (set, or sampled at scrape time) and
 // histograms, rendered in the text exposition format. Families are created at start-up;
 // label sets are created on first use.
 class Metrics {
  public:
   void AddCounter(const std::string& name, const Labels& labels, double delta = 1);
+  void SetGauge(const std::string& name, const Labels& labels, double value);
   void ObserveHistogram(const std::string& name, const Labels& labels, double value);
 
   void DescribeCounter(const std::string& name, const std::string& help);
+  void DescribeGauge(const std::string& name, const std::string& help);
   void DescribeHistogram(const std::string& name, const std::string& help, std::vector<double> bounds);
   // A gauge read when /metrics is scraped (pool sizes, queue depth).
   void AddSampledGauge(const std::string& name, const std::string& help, std::function<double()> sample);
@@ -38,7 +40,7 @@ class Metrics {
     std::string type;
     std::string help;
     std::vector<double> bounds;
-    std::map<std::string, double> values;         // counter: rendered labels → value
+    std::map<std::string, double> values;         // counter/gauge: rendered labels → value
     std::map<std::string, Histogram> histograms;  // histogram: rendered labels → data
     std::function<double()> sample;
   };

@@ -29,6 +29,18 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
   EXPECT_NE(text.find("latency_seconds_sum{route=\"/x\"} 5.55"), std::string::npos) << text;
 }
 
+TEST(MetricsTest, SetGaugesKeepTheirLastValuePerLabelSet) {
+  Metrics metrics;
+  metrics.DescribeGauge("queue_depth", "Jobs waiting.");
+  metrics.SetGauge("queue_depth", {{"kind", "a.b"}}, 5);
+  metrics.SetGauge("queue_depth", {{"kind", "a.b"}}, 2);
+  metrics.SetGauge("queue_depth", {{"kind", "c.d"}}, 0);
+  const std::string text = metrics.RenderPrometheus();
+  EXPECT_NE(text.find("# TYPE queue_depth gauge"), std::string::npos) << text;
+  EXPECT_NE(text.find("queue_depth{kind=\"a.b\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("queue_depth{kind=\"c.d\"} 0\n"), std::string::npos) << text;
+}
+
 TEST(MetricsTest, SampledGaugeIsReadAtScrapeTime) {
   Metrics metrics;
   int value = 1;

@@ -275,6 +275,7 @@ std::map<std::string, std::string> ServerEnv(const std::string& database_url) {
   std::map<std::string, std::string> env = {{"CLINICORE_DATABASE_URL", database_url},
                                             {"CLINICORE_REDIS_URL", RequireEnv("CLINICORE_TEST_REDIS_URL")},
                                             {"CLINICORE_HTTP_PORT", "0"},
+                                            {"CLINICORE_WORK_METRICS_PORT", "0"},
                                             {"CLINICORE_HTTP_ADDRESS", "127.0.0.1"},
                                             {"CLINICORE_MIGRATIONS_DIR", SourceRoot() + "/migrations"},
                                             {"CLINICORE_DOCS_DIR", SourceRoot() + "/docs"},

@@ -1,0 +1,3 @@
+#include "noop_channel.hpp"
+
+CLINICORE_CHANNEL_PLUGIN(clinicore::bench::NoopChannel)

@@ -1,0 +1,533 @@
+// Durable jobs against real PostgreSQL and Redis, with workers in this process: the job
+// exists iff its transaction commits, tenant isolation of the queue, idempotency keys, backoff
+// and dead-lettering, delayed jobs, fairness under a 100 000-job backlog, per-tenant limits
+// across workers, reclaimed leases, recurring schedules with two workers, wakeups and polling.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "platform/core/log.hpp"
+#include "platform/jobs/enqueue.hpp"
+#include "platform/jobs/wakeups.hpp"
+#include "platform/jobs/worker.hpp"
+#include "platform/migrations/migrations.hpp"
+#include "platform/tenancy/tenant_repository.hpp"
+#include "platform/tenancy/tenant_service.hpp"
+#include "tests/harness/harness.hpp"
+
+namespace clinicore::jobs {
+namespace {
+
+using core::ErrorCode;
+using core::Millis;
+using core::Result;
+using SteadyClock = std::chrono::steady_clock;
+
+template <typename Predicate>
+bool WaitFor(Predicate predicate, Millis timeout = Millis(20'000)) {
+  const auto deadline = SteadyClock::now() + timeout;
+  while (SteadyClock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(Millis(5));
+  }
+  return predicate();
+}
+
+class JobsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    core::log::Init("off");
+    database_ = new testing::TestDatabase();
+    core::DatabaseConfig config;
+    config.url = database_->url();
+    config.pool_size = 48;
+    db_ = new db::Database(config, std::shared_ptr<core::Metrics>(std::make_shared<core::Metrics>()));
+    tenancy::TenantRepository::RegisterStatements(*db_);
+    RegisterJobStatements(*db_);
+    auto platform = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/platform");
+    ASSERT_TRUE(platform.ok());
+    auto applied = migrations::MigrationRunner(*db_).Apply({"platform", ""}, *platform);
+    ASSERT_TRUE(applied.ok()) << applied.error().detail;
+    ASSERT_TRUE(core::ParseRedisUrl(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"), redis_config_).ok());
+    redis_ = new std::shared_ptr<cache::RedisClient>(
+        std::make_shared<cache::RedisClient>(redis_config_, std::make_shared<core::Metrics>()));
+    directory_ = new std::shared_ptr<tenancy::TenantDirectory>(
+        std::make_shared<tenancy::TenantDirectory>(*db_, *redis_, std::chrono::seconds(30)));
+    auto tenant_files = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/tenant");
+    ASSERT_TRUE(tenant_files.ok());
+    service_ = new tenancy::TenantService(*db_, *tenant_files, *directory_);
+    for (const char* slug : {"jobs-a", "jobs-b"}) {
+      auto onboarded = service_->Onboard({slug, slug, "Europe/Athens", "en", nlohmann::json::object()}, {"test", "req"},
+                                         std::nullopt);
+      ASSERT_TRUE(onboarded.ok()) << onboarded.error().detail << " " << onboarded.error().internal;
+      tenants_.push_back(onboarded->tenant);
+    }
+    client_ = new JobClient(*db_, *redis_);
+  }
+  static void TearDownTestSuite() {
+    delete client_;
+    delete service_;
+    delete directory_;
+    delete redis_;
+    delete db_;
+    delete database_;
+  }
+
+  void TearDown() override { StopAll(); }
+  void StopAll() {
+    for (auto& listener : listeners_) listener->Stop();
+    for (auto& worker : workers_) worker->Stop(Millis(0));
+    listeners_.clear();
+    workers_.clear();
+  }
+  // Handlers capture the test's locals: a test declares one of these after them, so its workers
+  // stop before those go out of scope, whichever way the test ends.
+  struct StopWorkersOnExit {
+    JobsTest* test;
+    ~StopWorkersOnExit() { test->StopAll(); }
+  };
+
+  static const tenancy::Tenant& A() { return tenants_[0]; }
+  static const tenancy::Tenant& B() { return tenants_[1]; }
+
+  WorkerOptions FastOptions() {
+    WorkerOptions options;
+    options.concurrency = 4;
+    options.tenant_concurrency = 4;
+    options.lease = Millis(2'000);
+    options.poll_interval = Millis(50);
+    options.idle_poll_interval = Millis(50);
+    options.backoff = {Millis(100), Millis(400)};
+    options.schedule_check_interval = Millis(50);
+    options.schedule_sync_interval = Millis(200);
+    return options;
+  }
+
+  Worker& StartWorker(std::shared_ptr<JobRegistry> registry, WorkerOptions options, bool wakeups = false,
+                      std::shared_ptr<tenancy::TenantDirectory> directory = nullptr) {
+    auto worker = std::make_unique<Worker>(options, registry, std::make_shared<PgJobStore>(*db_),
+                                           std::make_shared<DirectoryTenantLookup>(directory ? directory : *directory_),
+                                           metrics(), db_, client_);
+    worker->Start();
+    Worker& started = *worker;
+    workers_.push_back(std::move(worker));
+    if (wakeups) {
+      auto listener = std::make_unique<WakeupListener>(
+          redis_config_, [&started](const std::string& message) { started.OnWake(message); },
+          [this, &started](bool up) {
+            started.OnWakeupsState(up);
+            if (up) subscribed_ = true;
+          });
+      listener->Start();
+      listeners_.push_back(std::move(listener));
+    }
+    return started;
+  }
+
+  static std::shared_ptr<core::Metrics> metrics() { return std::make_shared<core::Metrics>(); }
+
+  static long long Count(const std::string& sql) {
+    auto count =
+        db_->Read([&](db::Transaction& tx) -> Result<long long> { return tx.ExecScript(sql)[0][0].as<long long>(); });
+    EXPECT_TRUE(count.ok()) << count.error().internal;
+    return count.ok() ? *count : -1;
+  }
+  static std::string Text(const std::string& sql) {
+    auto text = db_->Read(
+        [&](db::Transaction& tx) -> Result<std::string> { return tx.ExecScript(sql)[0][0].as<std::string>(); });
+    EXPECT_TRUE(text.ok()) << text.error().internal;
+    return text.ok() ? *text : "";
+  }
+  static void Exec(const std::string& sql) {
+    auto done = db_->Write([&](db::Transaction& tx) -> core::Status {
+      tx.ExecScript(sql);
+      tx.Commit();
+      return core::Ok();
+    });
+    ASSERT_TRUE(done.ok()) << done.error().internal;
+  }
+  static long long CountKind(const std::string& kind, const std::string& state = "") {
+    return Count("SELECT count(*) FROM queue.jobs WHERE kind = '" + kind + "'" +
+                 (state.empty() ? "" : " AND state = '" + state + "'"));
+  }
+
+  static Result<EnqueuedJob> EnqueueIn(const tenancy::Tenant& tenant, const std::string& kind,
+                                       const EnqueueOptions& options = {}, nlohmann::json payload = nullptr) {
+    return client_->WriteInTenant(tenant.Scope(), [&](db::Transaction& tx, JobTx& jobs) -> Result<EnqueuedJob> {
+      auto job = jobs.Enqueue(kind, payload.is_null() ? nlohmann::json::object() : payload, options);
+      if (job) tx.Commit();
+      return job;
+    });
+  }
+
+  static testing::TestDatabase* database_;
+  static db::Database* db_;
+  static core::RedisConfig redis_config_;
+  static std::shared_ptr<cache::RedisClient>* redis_;
+  static std::shared_ptr<tenancy::TenantDirectory>* directory_;
+  static tenancy::TenantService* service_;
+  static JobClient* client_;
+  static std::vector<tenancy::Tenant> tenants_;
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<WakeupListener>> listeners_;
+  std::atomic<bool> subscribed_{false};
+};
+testing::TestDatabase* JobsTest::database_ = nullptr;
+db::Database* JobsTest::db_ = nullptr;
+core::RedisConfig JobsTest::redis_config_;
+std::shared_ptr<cache::RedisClient>* JobsTest::redis_ = nullptr;
+std::shared_ptr<tenancy::TenantDirectory>* JobsTest::directory_ = nullptr;
+tenancy::TenantService* JobsTest::service_ = nullptr;
+JobClient* JobsTest::client_ = nullptr;
+std::vector<tenancy::Tenant> JobsTest::tenants_;
+
+TEST_F(JobsTest, AJobExistsIfAndOnlyIfItsTransactionCommits) {
+  // A platform transaction and a tenant transaction that enqueue, then fail: no job.
+  auto platform = db_->Write([](db::Transaction& tx) -> core::Status {
+    auto job = Enqueue(tx, "itest.rollback", {{"n", 1}});
+    EXPECT_TRUE(job.ok());
+    return core::Error::InvalidArgument("the change that caused the job failed");
+  });
+  EXPECT_FALSE(platform.ok());
+  auto tenant = db_->WriteInTenant(A().Scope(), [](db::Transaction& tx) -> core::Status {
+    auto job = Enqueue(tx, "itest.rollback", {{"n", 2}});
+    EXPECT_TRUE(job.ok());
+    throw std::runtime_error("the handler blew up mid-transaction");
+  });
+  EXPECT_FALSE(tenant.ok());
+  EXPECT_EQ(CountKind("itest.rollback"), 0);
+  // The same with a commit: the job is there, with the tenant's id.
+  auto committed = EnqueueIn(A(), "itest.rollback");
+  ASSERT_TRUE(committed.ok()) << committed.error().internal;
+  EXPECT_EQ(committed->tenant_id, A().id);
+  EXPECT_EQ(CountKind("itest.rollback"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM queue.jobs WHERE kind = 'itest.rollback' AND tenant_id = '" + A().id + "'"), 1);
+}
+
+TEST_F(JobsTest, ATenantTransactionEnqueuesOnlyForItselfAndSeesOnlyItsOwnJobs) {
+  ASSERT_TRUE(EnqueueIn(B(), "itest.isolation").ok());
+  // Naming another tenant is refused by PostgreSQL itself (row-level security).
+  auto forged = EnqueueIn(A(), "itest.isolation", {.tenant_id = B().id});
+  ASSERT_FALSE(forged.ok());
+  EXPECT_EQ(forged.error().code, ErrorCode::kPermissionDenied);
+  // Naming itself is fine.
+  ASSERT_TRUE(EnqueueIn(A(), "itest.isolation", {.tenant_id = A().id}).ok());
+  auto seen = db_->ReadInTenant(A().Scope(), [](db::Transaction& tx) -> Result<long long> {
+    return tx.ExecScript("SELECT count(*) FROM queue.jobs WHERE kind = 'itest.isolation'")[0][0].as<long long>();
+  });
+  ASSERT_TRUE(seen.ok()) << seen.error().internal;
+  EXPECT_EQ(*seen, 1) << "A sees its own job, not B's";
+  // Nothing else of the queue is reachable from a tenant: no update, no payloads, no schedules.
+  const std::vector<std::string> refused_sql = {
+      "UPDATE queue.jobs SET priority = 0", "SELECT payload FROM queue.jobs", "SELECT count(*) FROM queue.schedules",
+      "DELETE FROM queue.jobs", "SELECT * FROM queue.claim_due('" + std::string(kPlatformTenant) + "', 1, 1, '{x.y}')"};
+  for (const std::string& sql : refused_sql) {
+    auto refused = db_->WriteInTenant(A().Scope(), [&](db::Transaction& tx) -> core::Status {
+      tx.ExecScript(sql);
+      tx.Commit();
+      return core::Ok();
+    });
+    ASSERT_FALSE(refused.ok()) << sql;
+    EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied) << sql << ": " << refused.error().internal;
+  }
+}
+
+TEST_F(JobsTest, AnIdempotencyKeyEnqueuesOneJobPerTenantAndKind) {
+  auto first = EnqueueIn(A(), "itest.idem", {.idempotency_key = "order-17"});
+  auto again = EnqueueIn(A(), "itest.idem", {.idempotency_key = "order-17"});
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_TRUE(first->inserted);
+  EXPECT_FALSE(again->inserted);
+  EXPECT_EQ(again->id, first->id);
+  auto other_tenant = EnqueueIn(B(), "itest.idem", {.idempotency_key = "order-17"});
+  auto other_kind = EnqueueIn(A(), "itest.idem-other", {.idempotency_key = "order-17"});
+  ASSERT_TRUE(other_tenant.ok() && other_kind.ok());
+  EXPECT_TRUE(other_tenant->inserted);
+  EXPECT_TRUE(other_kind->inserted);
+  EXPECT_EQ(CountKind("itest.idem"), 2);
+  // Bad arguments never reach the database.
+  auto bad = EnqueueIn(A(), "itest.idem", {.priority = 9});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().fields.front().field, "priority");
+  EXPECT_EQ(EnqueueIn(A(), "NotAKind").error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(JobsTest, FailuresBackOffExponentiallyThenTheJobIsDeadWithItsErrors) {
+  auto registry = std::make_shared<JobRegistry>();
+  std::mutex mutex;
+  std::vector<SteadyClock::time_point> starts;
+  registry->Register("itest.flaky", [&](JobContext& context) -> Outcome {
+    {
+      std::lock_guard lock(mutex);
+      starts.push_back(SteadyClock::now());
+    }
+    if (context.job().attempt == 1) throw std::runtime_error("connection refused by provider");
+    return Outcome::Retry("provider answered 503 on attempt " + std::to_string(context.job().attempt));
+  });
+  auto job = EnqueueIn(A(), "itest.flaky", {.max_attempts = 4});
+  ASSERT_TRUE(job.ok());
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, FastOptions());
+  const std::string id = std::to_string(job->id);
+  ASSERT_TRUE(WaitFor([&] { return CountKind("itest.flaky", "dead") == 1; }));
+  EXPECT_EQ(Count("SELECT attempt FROM queue.jobs WHERE id = " + id), 4);
+  EXPECT_EQ(Text("SELECT last_error FROM queue.jobs WHERE id = " + id), "provider answered 503 on attempt 4");
+  EXPECT_EQ(Count("SELECT jsonb_array_length(errors) FROM queue.jobs WHERE id = " + id), 4);
+  EXPECT_EQ(Text("SELECT errors->3->>'error' FROM queue.jobs WHERE id = " + id),
+            "exception: connection refused by provider");
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(starts.size(), 4u);
+  // Attempt n waits at least half of base × 2^(n-1) (jitter takes the upper half): 50, 100, 200 ms.
+  for (size_t i = 1; i < starts.size(); ++i) {
+    const Millis floor(100 * (1 << (i - 1)) / 2);
+    EXPECT_GE(starts[i] - starts[i - 1], floor) << "retry " << i;
+  }
+}
+
+TEST_F(JobsTest, ADelayedJobStartsNoEarlierThanItsRunAt) {
+  auto registry = std::make_shared<JobRegistry>();
+  std::atomic<bool> ran{false};
+  Clock::time_point started;
+  registry->Register("itest.delayed", [&](JobContext&) {
+    started = Clock::now();
+    ran = true;
+    return Outcome::Done();
+  });
+  const auto run_at = Clock::now() + Millis(1'200);
+  ASSERT_TRUE(EnqueueIn(A(), "itest.delayed", {.run_at = run_at}).ok());
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, FastOptions());
+  ASSERT_TRUE(WaitFor([&] { return ran.load(); }));
+  EXPECT_GE(started, run_at - Millis(50)) << "the database clock decides; allow for rounding";
+}
+
+TEST_F(JobsTest, OneTenantsHundredThousandDueJobsDoNotDelayAnothersJob) {
+  // The hard case: tenant A may fill the whole worker (its limit equals the concurrency), so
+  // only the round-robin claim stands between its backlog and B's job.
+  Exec("INSERT INTO queue.jobs (tenant_id, kind, idempotency_key) SELECT '" + A().id +
+       "', 'itest.fair', 'backlog-' || g FROM generate_series(1, 100000) g");
+  auto registry = std::make_shared<JobRegistry>();
+  std::mutex mutex;
+  std::map<std::string, Clock::time_point> b_started;
+  registry->Register("itest.fair", [&](JobContext& context) {
+    if (context.tenant()->id == B().id) {
+      std::lock_guard lock(mutex);
+      b_started[context.job().idempotency_key] = Clock::now();
+    } else {
+      context.SleepFor(Millis(2));
+    }
+    return Outcome::Done();
+  });
+  WorkerOptions options = FastOptions();
+  options.concurrency = 4;
+  options.tenant_concurrency = 4;
+  options.poll_interval = options.idle_poll_interval = Millis(5'000);  // only wakeups start B promptly
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, options, true);
+  ASSERT_TRUE(WaitFor([&] { return subscribed_.load() && CountKind("itest.fair", "completed") >= 100; }));
+  std::vector<double> latencies;
+  for (int i = 0; i < 5; ++i) {
+    const std::string key = "b-" + std::to_string(i);
+    ASSERT_TRUE(EnqueueIn(B(), "itest.fair", {.idempotency_key = key}).ok());
+    const auto committed = Clock::now();
+    ASSERT_TRUE(WaitFor([&] {
+      std::lock_guard lock(mutex);
+      return b_started.count(key) != 0;
+    }));
+    std::lock_guard lock(mutex);
+    latencies.push_back(std::chrono::duration<double>(b_started[key] - committed).count());
+  }
+  const long long backlog = CountKind("itest.fair", "available");
+  workers_.front()->Stop(Millis(0));
+  Exec("DELETE FROM queue.jobs WHERE kind = 'itest.fair'");
+  EXPECT_GT(backlog, 90'000) << "A's backlog was still there while B's jobs ran";
+  for (double seconds : latencies) EXPECT_LT(seconds, 2.0) << "B waited behind A's backlog";
+  std::cout << "[ info ] B's start latency under A's 100k backlog (s):";
+  for (double seconds : latencies) std::cout << " " << seconds;
+  std::cout << std::endl;
+}
+
+TEST_F(JobsTest, ATenantsConcurrencyLimitHoldsAcrossWorkers) {
+  Exec("UPDATE platform.tenants SET limits = '{\"job_concurrency\": 2}' WHERE id = '" + A().id + "'");
+  auto directory = std::make_shared<tenancy::TenantDirectory>(*db_, *redis_, std::chrono::seconds(30));
+  auto registry = std::make_shared<JobRegistry>();
+  std::atomic<int> running{0};
+  std::atomic<int> peak{0};
+  std::atomic<int> b_done{0};
+  registry->Register("itest.limited", [&](JobContext& context) {
+    if (context.tenant()->id == B().id) {
+      ++b_done;
+      return Outcome::Done();
+    }
+    const int now = ++running;
+    for (int seen = peak.load(); now > seen && !peak.compare_exchange_weak(seen, now);) {
+    }
+    context.SleepFor(Millis(30));
+    --running;
+    return Outcome::Done();
+  });
+  for (int i = 0; i < 16; ++i) ASSERT_TRUE(EnqueueIn(A(), "itest.limited").ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(EnqueueIn(B(), "itest.limited").ok());
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, FastOptions(), false, directory);
+  StartWorker(registry, FastOptions(), false, directory);
+  ASSERT_TRUE(WaitFor([&] { return CountKind("itest.limited", "completed") == 20; }));
+  Exec("UPDATE platform.tenants SET limits = '{}' WHERE id = '" + A().id + "'");
+  EXPECT_EQ(peak.load(), 2) << "A never ran more than its limit at once, over both workers";
+  EXPECT_EQ(b_done.load(), 4);
+}
+
+TEST_F(JobsTest, AnExpiredLeaseIsReclaimedAndTheJobRunsAgain) {
+  auto job = EnqueueIn(A(), "itest.orphan");
+  ASSERT_TRUE(job.ok());
+  const std::string id = std::to_string(job->id);
+  // A worker that claimed the job and was then killed: its lease ran out a second ago.
+  Exec(
+      "UPDATE queue.jobs SET state = 'running', attempt = 1, locked_by = 'ghost:1:dead', started_at = now(), "
+      "lease_expires_at = now() - interval '1 second' WHERE id = " +
+      id);
+  auto registry = std::make_shared<JobRegistry>();
+  std::atomic<int> attempt{0};
+  registry->Register("itest.orphan", [&](JobContext& context) {
+    attempt = context.job().attempt;
+    return Outcome::Done();
+  });
+  WorkerOptions options = FastOptions();
+  options.lease = Millis(600);
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, options);
+  ASSERT_TRUE(WaitFor([&] { return CountKind("itest.orphan", "completed") == 1; }));
+  EXPECT_EQ(attempt.load(), 2);
+  EXPECT_NE(Text("SELECT last_error FROM queue.jobs WHERE id = " + id).find("ghost:1:dead"), std::string::npos);
+}
+
+TEST_F(JobsTest, ARecurringScheduleFiresOncePerPeriodWithTwoWorkers) {
+  auto registry = std::make_shared<JobRegistry>();
+  std::mutex mutex;
+  std::map<std::string, int> runs;  // idempotency key → runs
+  auto record = [&](JobContext& context) {
+    std::lock_guard lock(mutex);
+    ++runs[context.job().tenant_id + " " + context.job().idempotency_key];
+    return Outcome::Done();
+  };
+  registry->Register("itest.tick", record);
+  registry->Register("itest.platform-tick", record, {JobScope::kPlatform, std::nullopt});
+  registry->AddSchedule({.name = "itest.every-second", .kind = "itest.tick", .spec = ScheduleSpec::Every(Millis(700))});
+  registry->AddSchedule(
+      {.name = "itest.platform-every-second", .kind = "itest.platform-tick", .spec = ScheduleSpec::Every(Millis(700))});
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, FastOptions());
+  StartWorker(registry, FastOptions());
+  // Every tenant (and the platform) gets one row per schedule; wait for a few periods.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Count("SELECT count(*) FROM queue.jobs WHERE kind = 'itest.platform-tick' AND state = 'completed'") >= 4;
+      },
+      Millis(15'000)));
+  for (auto& worker : workers_) worker->Stop(Millis(1'000));
+  const long long tenants = Count("SELECT count(*) FROM platform.tenants");
+  EXPECT_EQ(Count("SELECT count(*) FROM queue.schedules WHERE name = 'itest.every-second'"), tenants);
+  // One job per period and tenant, each run once, and the periods follow each other.
+  EXPECT_EQ(Count("SELECT count(*) FROM (SELECT tenant_id, idempotency_key FROM queue.jobs WHERE kind = "
+                  "'itest.tick' GROUP BY 1, 2 HAVING count(*) > 1) d"),
+            0);
+  std::lock_guard lock(mutex);
+  std::map<std::string, std::set<std::string>> periods;
+  for (const auto& [key, count] : runs) {
+    EXPECT_EQ(count, 1) << key << " ran more than once";
+    periods[key.substr(0, key.find(' '))].insert(key.substr(key.find(' ') + 1));
+  }
+  EXPECT_EQ(periods.size(), static_cast<size_t>(tenants) + 1) << "every tenant and the platform";
+  for (const auto& [tenant, keys] : periods) {
+    EXPECT_GE(keys.size(), 2u) << tenant;
+  }
+  const long long platform_jobs =
+      Count("SELECT count(*) FROM queue.jobs WHERE kind = 'itest.platform-tick' AND state = 'completed'");
+  const std::string first = Text("SELECT min(run_at)::text FROM queue.jobs WHERE kind = 'itest.platform-tick'");
+  const std::string last = Text("SELECT max(run_at)::text FROM queue.jobs WHERE kind = 'itest.platform-tick'");
+  // No period was skipped: (last − first) / 700 ms + 1 jobs.
+  EXPECT_EQ(Count("SELECT round(extract(epoch FROM max(run_at) - min(run_at)) / 0.7)::bigint + 1 FROM queue.jobs "
+                  "WHERE kind = 'itest.platform-tick'"),
+            platform_jobs)
+      << first << " … " << last;
+}
+
+TEST_F(JobsTest, AWakeupStartsAJobLongBeforeThePoll) {
+  auto registry = std::make_shared<JobRegistry>();
+  std::atomic<bool> ran{false};
+  registry->Register("itest.woken", [&](JobContext&) {
+    ran = true;
+    return Outcome::Done();
+  });
+  WorkerOptions options = FastOptions();
+  options.poll_interval = options.idle_poll_interval = Millis(120'000);
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, options, true);
+  ASSERT_TRUE(WaitFor([&] { return subscribed_.load(); }));
+  std::this_thread::sleep_for(Millis(100));  // the scan that follows the subscription is over
+  ASSERT_TRUE(EnqueueIn(B(), "itest.woken").ok());
+  EXPECT_TRUE(WaitFor([&] { return ran.load(); }, Millis(10'000))) << "only the wakeup can start it this soon";
+}
+
+TEST_F(JobsTest, WithRedisDownJobsStillRunByPolling) {
+  core::RedisConfig dead = redis_config_;
+  dead.port = 1;  // nothing listens there
+  auto registry = std::make_shared<JobRegistry>();
+  std::atomic<int> ran{0};
+  registry->Register("itest.polled", [&](JobContext&) {
+    ++ran;
+    return Outcome::Done();
+  });
+  auto worker = std::make_unique<Worker>(FastOptions(), registry, std::make_shared<PgJobStore>(*db_),
+                                         std::make_shared<DirectoryTenantLookup>(*directory_), metrics(), db_, client_);
+  WakeupListener listener(
+      dead, [&](const std::string& message) { worker->OnWake(message); }, [&](bool up) { worker->OnWakeupsState(up); });
+  worker->Start();
+  listener.Start();
+  JobClient no_redis(*db_, std::make_shared<cache::RedisClient>(dead, std::make_shared<core::Metrics>()));
+  for (int i = 0; i < 3; ++i) {
+    auto job = no_redis.WriteInTenant(A().Scope(), [](db::Transaction& tx, JobTx& jobs) -> Result<EnqueuedJob> {
+      auto job = jobs.Enqueue("itest.polled", nlohmann::json::object());
+      tx.Commit();
+      return job;
+    });
+    ASSERT_TRUE(job.ok()) << "a dead Redis never fails an enqueue";
+  }
+  EXPECT_TRUE(WaitFor([&] { return ran.load() == 3; }));
+  listener.Stop();
+  worker->Stop(Millis(0));
+}
+
+TEST_F(JobsTest, JobsOfASuspendedTenantWaitAndRunOnceItIsResumed) {
+  auto registry = std::make_shared<JobRegistry>();
+  std::atomic<int> ran{0};
+  registry->Register("itest.suspended", [&](JobContext&) {
+    ++ran;
+    return Outcome::Done();
+  });
+  ASSERT_TRUE(service_->Suspend(B().id, std::nullopt, {"test", "req"}).ok());
+  ASSERT_TRUE(EnqueueIn(A(), "itest.suspended").ok());
+  auto waiting = db_->Write([](db::Transaction& tx) -> Result<EnqueuedJob> {
+    auto job = Enqueue(tx, "itest.suspended", nlohmann::json::object(), {.tenant_id = tenants_[1].id});
+    tx.Commit();
+    return job;
+  });
+  ASSERT_TRUE(waiting.ok());
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, FastOptions());
+  ASSERT_TRUE(WaitFor([&] { return ran.load() == 1; }));
+  std::this_thread::sleep_for(Millis(300));  // several scans
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM queue.jobs WHERE id = " + std::to_string(waiting->id) +
+                  " AND state = 'available' AND attempt = 0"),
+            1);
+  ASSERT_TRUE(service_->Resume(B().id, {"test", "req"}).ok());
+  EXPECT_TRUE(WaitFor([&] { return ran.load() == 2; }));
+}
+
+}  // namespace
+}  // namespace clinicore::jobs
