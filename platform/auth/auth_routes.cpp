@@ -171,23 +171,20 @@ Result<Response> AuthRoutes::CurrentAdmin(RequestContext& context) {
 void RegisterAuthRoutes(http::Router& router, std::shared_ptr<AuthRoutes> routes) {
   using http::Method;
   using http::RouteScope;
-  auto bind = [routes](Result<Response> (AuthRoutes::*method)(RequestContext&)) {
-    return [routes, method](RequestContext& context) { return ((*routes).*method)(context); };
-  };
   const http::RouteOptions tenant_json{.scope = RouteScope::kTenant, .json_body = true};
   const http::RouteOptions console_json{.scope = RouteScope::kConsole, .json_body = true};
   const http::RouteOptions console{.scope = RouteScope::kConsole};
-  router.Add(Method::kGet, "/.well-known/jwks.json", bind(&AuthRoutes::Jwks));
+  router.Add(Method::kGet, "/.well-known/jwks.json", http::Bind(routes, &AuthRoutes::Jwks));
   for (const auto& [prefix, options] :
        {std::pair{"/v1/auth", tenant_json}, std::pair{"/v1/console/auth", console_json}}) {
-    router.Add(Method::kPost, std::string(prefix) + "/login", bind(&AuthRoutes::Login), options);
-    router.Add(Method::kPost, std::string(prefix) + "/refresh", bind(&AuthRoutes::Refresh), options);
-    router.Add(Method::kPost, std::string(prefix) + "/logout", bind(&AuthRoutes::Logout), options);
+    router.Add(Method::kPost, std::string(prefix) + "/login", http::Bind(routes, &AuthRoutes::Login), options);
+    router.Add(Method::kPost, std::string(prefix) + "/refresh", http::Bind(routes, &AuthRoutes::Refresh), options);
+    router.Add(Method::kPost, std::string(prefix) + "/logout", http::Bind(routes, &AuthRoutes::Logout), options);
   }
-  router.Add(Method::kGet, "/v1/console/me", bind(&AuthRoutes::CurrentAdmin), console);
-  router.Add(Method::kGet, "/v1/console/admins", bind(&AuthRoutes::ListAdmins), console);
-  router.Add(Method::kPost, "/v1/console/admins", bind(&AuthRoutes::CreateAdmin), console_json);
-  router.Add(Method::kPatch, "/v1/console/admins/{id}", bind(&AuthRoutes::UpdateAdmin), console_json);
+  router.Add(Method::kGet, "/v1/console/me", http::Bind(routes, &AuthRoutes::CurrentAdmin), console);
+  router.Add(Method::kGet, "/v1/console/admins", http::Bind(routes, &AuthRoutes::ListAdmins), console);
+  router.Add(Method::kPost, "/v1/console/admins", http::Bind(routes, &AuthRoutes::CreateAdmin), console_json);
+  router.Add(Method::kPatch, "/v1/console/admins/{id}", http::Bind(routes, &AuthRoutes::UpdateAdmin), console_json);
 }
 
 }  // namespace clinicore::auth

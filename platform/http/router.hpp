@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,13 @@ class Router {
  private:
   std::vector<Route> routes_;
 };
+
+// A Handler that calls a member function of a handler object the route keeps alive:
+//   router.Add(Method::kGet, "/v1/things", http::Bind(handler, &ThingHandler::List));
+template <typename Object>
+Handler Bind(std::shared_ptr<Object> object, core::Result<Response> (Object::*method)(RequestContext&)) {
+  return [object = std::move(object), method](RequestContext& context) { return ((*object).*method)(context); };
+}
 
 std::vector<std::string> SplitPath(std::string_view path);
 // Decodes %XX escapes; returns false for a malformed escape.

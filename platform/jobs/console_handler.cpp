@@ -300,15 +300,12 @@ void RegisterJobConsoleRoutes(http::Router& router, std::shared_ptr<JobConsoleHa
   using http::RouteScope;
   const http::RouteOptions read{.scope = RouteScope::kConsole};
   const http::RouteOptions write{.scope = RouteScope::kConsole, .json_body = true};
-  auto bind = [handler](auto method) {
-    return [handler, method](RequestContext& context) { return ((*handler).*method)(context); };
-  };
-  router.Add(Method::kGet, "/v1/console/jobs/queues", bind(&JobConsoleHandler::Queues), read);
-  router.Add(Method::kGet, "/v1/console/jobs", bind(&JobConsoleHandler::List), read);
-  router.Add(Method::kGet, "/v1/console/jobs/schedules", bind(&JobConsoleHandler::Schedules), read);
-  router.Add(Method::kGet, "/v1/console/jobs/{id}", bind(&JobConsoleHandler::Show), read);
-  router.Add(Method::kPost, "/v1/console/jobs/{id}/retry", bind(&JobConsoleHandler::Retry), write);
-  router.Add(Method::kPost, "/v1/console/jobs/{id}/discard", bind(&JobConsoleHandler::Discard), write);
+  router.Add(Method::kGet, "/v1/console/jobs/queues", http::Bind(handler, &JobConsoleHandler::Queues), read);
+  router.Add(Method::kGet, "/v1/console/jobs", http::Bind(handler, &JobConsoleHandler::List), read);
+  router.Add(Method::kGet, "/v1/console/jobs/schedules", http::Bind(handler, &JobConsoleHandler::Schedules), read);
+  router.Add(Method::kGet, "/v1/console/jobs/{id}", http::Bind(handler, &JobConsoleHandler::Show), read);
+  router.Add(Method::kPost, "/v1/console/jobs/{id}/retry", http::Bind(handler, &JobConsoleHandler::Retry), write);
+  router.Add(Method::kPost, "/v1/console/jobs/{id}/discard", http::Bind(handler, &JobConsoleHandler::Discard), write);
 }
 
 }  // namespace clinicore::jobs

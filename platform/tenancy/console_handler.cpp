@@ -147,21 +147,19 @@ void RegisterTenancyRoutes(http::Router& router, std::shared_ptr<ConsoleHandler>
   using http::RouteScope;
   const http::RouteOptions read{.scope = RouteScope::kConsole};
   const http::RouteOptions write{.scope = RouteScope::kConsole, .json_body = true};
-  auto bind = [](auto handler, auto method) {
-    return [handler, method](RequestContext& context) { return ((*handler).*method)(context); };
-  };
-  router.Add(Method::kPost, "/v1/console/tenants", bind(console, &ConsoleHandler::Onboard), write);
-  router.Add(Method::kGet, "/v1/console/tenants", bind(console, &ConsoleHandler::List), read);
-  router.Add(Method::kGet, "/v1/console/tenants/{id}", bind(console, &ConsoleHandler::Show), read);
-  router.Add(Method::kPatch, "/v1/console/tenants/{id}", bind(console, &ConsoleHandler::Update), write);
-  router.Add(Method::kPost, "/v1/console/tenants/{id}/suspend", bind(console, &ConsoleHandler::Suspend), write);
-  router.Add(Method::kPost, "/v1/console/tenants/{id}/resume", bind(console, &ConsoleHandler::Resume), write);
-  router.Add(Method::kPost, "/v1/console/tenants/{id}/offboard", bind(console, &ConsoleHandler::Offboard), write);
-  router.Add(Method::kGet, "/v1/console/tenants/{id}/migrations", bind(console, &ConsoleHandler::Migrations), read);
+  router.Add(Method::kPost, "/v1/console/tenants", http::Bind(console, &ConsoleHandler::Onboard), write);
+  router.Add(Method::kGet, "/v1/console/tenants", http::Bind(console, &ConsoleHandler::List), read);
+  router.Add(Method::kGet, "/v1/console/tenants/{id}", http::Bind(console, &ConsoleHandler::Show), read);
+  router.Add(Method::kPatch, "/v1/console/tenants/{id}", http::Bind(console, &ConsoleHandler::Update), write);
+  router.Add(Method::kPost, "/v1/console/tenants/{id}/suspend", http::Bind(console, &ConsoleHandler::Suspend), write);
+  router.Add(Method::kPost, "/v1/console/tenants/{id}/resume", http::Bind(console, &ConsoleHandler::Resume), write);
+  router.Add(Method::kPost, "/v1/console/tenants/{id}/offboard", http::Bind(console, &ConsoleHandler::Offboard), write);
+  router.Add(Method::kGet, "/v1/console/tenants/{id}/migrations", http::Bind(console, &ConsoleHandler::Migrations),
+             read);
 
   const http::RouteOptions tenant{.scope = RouteScope::kTenant};
-  router.Add(Method::kGet, "/v1/tenant", bind(self, &TenantSelfHandler::Profile), tenant);
-  router.Add(Method::kGet, "/v1/tenant/status", bind(self, &TenantSelfHandler::Status), tenant);
+  router.Add(Method::kGet, "/v1/tenant", http::Bind(self, &TenantSelfHandler::Profile), tenant);
+  router.Add(Method::kGet, "/v1/tenant/status", http::Bind(self, &TenantSelfHandler::Status), tenant);
 }
 
 }  // namespace clinicore::tenancy

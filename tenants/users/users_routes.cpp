@@ -164,20 +164,17 @@ class UsersHandler {
 void RegisterUsersRoutes(http::Router& router, std::shared_ptr<UsersService> service) {
   using http::Method;
   auto handler = std::make_shared<UsersHandler>(std::move(service));
-  auto bind = [handler](Result<Response> (UsersHandler::*method)(RequestContext&)) {
-    return [handler, method](RequestContext& context) { return ((*handler).*method)(context); };
-  };
   const http::RouteOptions tenant{.scope = http::RouteScope::kTenant};
   const http::RouteOptions tenant_json{.scope = http::RouteScope::kTenant, .json_body = true};
-  router.Add(Method::kPost, "/v1/auth/register", bind(&UsersHandler::Register), tenant_json);
-  router.Add(Method::kPost, "/v1/auth/password", bind(&UsersHandler::SetPassword), tenant_json);
-  router.Add(Method::kGet, "/v1/users/me", bind(&UsersHandler::Me), tenant);
-  router.Add(Method::kPatch, "/v1/users/me/profile", bind(&UsersHandler::UpdateProfile), tenant_json);
-  router.Add(Method::kPost, "/v1/users", bind(&UsersHandler::Invite), tenant_json);
-  router.Add(Method::kGet, "/v1/users", bind(&UsersHandler::List), tenant);
-  router.Add(Method::kGet, "/v1/users/{id}", bind(&UsersHandler::Show), tenant);
-  router.Add(Method::kPatch, "/v1/users/{id}", bind(&UsersHandler::Update), tenant_json);
-  router.Add(Method::kDelete, "/v1/users/{id}", bind(&UsersHandler::Delete), tenant);
+  router.Add(Method::kPost, "/v1/auth/register", http::Bind(handler, &UsersHandler::Register), tenant_json);
+  router.Add(Method::kPost, "/v1/auth/password", http::Bind(handler, &UsersHandler::SetPassword), tenant_json);
+  router.Add(Method::kGet, "/v1/users/me", http::Bind(handler, &UsersHandler::Me), tenant);
+  router.Add(Method::kPatch, "/v1/users/me/profile", http::Bind(handler, &UsersHandler::UpdateProfile), tenant_json);
+  router.Add(Method::kPost, "/v1/users", http::Bind(handler, &UsersHandler::Invite), tenant_json);
+  router.Add(Method::kGet, "/v1/users", http::Bind(handler, &UsersHandler::List), tenant);
+  router.Add(Method::kGet, "/v1/users/{id}", http::Bind(handler, &UsersHandler::Show), tenant);
+  router.Add(Method::kPatch, "/v1/users/{id}", http::Bind(handler, &UsersHandler::Update), tenant_json);
+  router.Add(Method::kDelete, "/v1/users/{id}", http::Bind(handler, &UsersHandler::Delete), tenant);
 }
 
 }  // namespace clinicore::users
