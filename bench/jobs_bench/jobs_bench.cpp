@@ -10,6 +10,8 @@
 // moment COMMIT returned in this process to the job's started_at (set by the claim with
 // clock_timestamp()); both run on this machine, so they read the same clock.
 // Configuration: CLINICORE_DATABASE_URL and CLINICORE_REDIS_URL, as for clinicore itself.
+// CLINICORE_BENCH_PLUGIN=<name>: enqueue and drain `plugins.channel-send` jobs for that channel
+// plugin instead of `platform.noop` (the tenants must have it enabled).
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -38,6 +40,17 @@ struct Tenant {
 [[noreturn]] void Die(const std::string& message) {
   std::cerr << "clinicore_bench_jobs: " << message << std::endl;
   std::exit(1);
+}
+
+// The kind this run enqueues and drains, and its payload.
+std::string Kind() {
+  const char* plugin = std::getenv("CLINICORE_BENCH_PLUGIN");
+  return plugin != nullptr && *plugin != '\0' ? "plugins.channel-send" : "platform.noop";
+}
+nlohmann::json Payload() {
+  const char* plugin = std::getenv("CLINICORE_BENCH_PLUGIN");
+  if (plugin == nullptr || *plugin == '\0') return nlohmann::json::object();
+  return {{"plugin", plugin}, {"message", {{"body", "bench"}}}, {"recipient", {{"to", "bench"}}}};
 }
 
 Tenant FindTenant(db::Database& database, const std::string& slug) {
@@ -69,14 +82,14 @@ long long Scalar(db::Database& database, const std::string& sql) {
 
 int Enqueue(db::Database& database, jobs::JobClient& client, const std::string& slug, int count, int sleep_ms) {
   const Tenant tenant = FindTenant(database, slug);
-  nlohmann::json payload = nlohmann::json::object();
+  nlohmann::json payload = Payload();
   if (sleep_ms > 0) payload["sleep_ms"] = sleep_ms;
   const auto start = std::chrono::steady_clock::now();
   for (int done = 0; done < count;) {
     const int batch = std::min(1'000, count - done);
     auto written = client.WriteInTenant(tenant.scope, [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
       for (int i = 0; i < batch; ++i) {
-        auto job = jobs.Enqueue("platform.noop", payload);
+        auto job = jobs.Enqueue(Kind(), payload);
         if (!job) return std::move(job).error();
       }
       tx.Commit();
@@ -109,7 +122,7 @@ int Drain(db::Database& database, long long count, int timeout_seconds) {
   long long completed = 0;
   while (std::chrono::steady_clock::now() < deadline) {
     completed =
-        Scalar(database, "SELECT count(*) FROM queue.jobs WHERE kind = 'platform.noop' AND state = 'completed'");
+        Scalar(database, "SELECT count(*) FROM queue.jobs WHERE kind = '" + Kind() + "' AND state = 'completed'");
     if (completed >= count) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -118,7 +131,8 @@ int Drain(db::Database& database, long long count, int timeout_seconds) {
   const long long span_us =
       Scalar(database,
              "SELECT (extract(epoch FROM max(finished_at) - min(started_at)) * 1e6)::bigint FROM queue.jobs "
-             "WHERE kind = 'platform.noop' AND state = 'completed'");
+             "WHERE kind = '" +
+                 Kind() + "' AND state = 'completed'");
   const double seconds = static_cast<double>(span_us) / 1e6;
   std::cout << "completed " << completed << "\ndrain_seconds " << seconds << "\njobs_per_second "
             << static_cast<double>(completed) / seconds << std::endl;

@@ -24,6 +24,7 @@
 #include "platform/jobs/worker.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/ops/ops_routes.hpp"
+#include "platform/plugins/plugin_jobs.hpp"
 #include "platform/plugins/plugin_routes.hpp"
 #include "platform/tenancy/console_handler.hpp"
 #include "platform/tenancy/tenancy_middleware.hpp"
@@ -196,6 +197,7 @@ int Work() {
   // Plugins load here, never in `serve`; their descriptors are recorded for the API. Job kinds
   // that call plugins get plugin_host (see docs/decisions/0006-plugin-boundary.md).
   auto plugin_host = MakePluginHost(context, *config, "work");
+  plugins::RegisterPluginJobs(*registry, plugin_host);
   // Tenant modules register their job kinds and schedules here, before the worker starts.
 
   jobs::WorkerOptions options;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -157,6 +158,11 @@ struct KindOptions {
   JobScope scope = JobScope::kTenant;
   // How long one attempt may run. Unset: CLINICORE_WORK_JOB_TIMEOUT_MS.
   std::optional<Millis> timeout = std::nullopt;
+  // Called by the worker that reclaimed a job of this kind from a worker that stopped renewing
+  // its lease (killed, crashed, frozen): the attempt was lost without an outcome, so a kind can
+  // blame what it ran (plugin kinds count a failure toward the plugin's quarantine). Runs on
+  // the maintenance thread, at most once per lost attempt: keep it short; exceptions are logged.
+  std::function<void(const Job& job)> on_reclaimed = nullptr;
 };
 
 // Options of one enqueue.

@@ -45,6 +45,9 @@ struct Reclaimed {
   std::vector<std::string> tenants;  // tenants with a job due again
   int available = 0;
   int dead = 0;
+  // The reclaimed jobs (id, tenant, kind, payload, the attempt that was lost), for the kinds'
+  // on_reclaimed hooks.
+  std::vector<Job> jobs;
 };
 
 struct DueSchedule {

@@ -133,6 +133,13 @@ Result<Reclaimed> PgJobStore::ReclaimExpired(const BackoffPolicy& backoff, int l
         ++reclaimed.available;
         reclaimed.tenants.push_back(row[0].as<std::string>());
       }
+      Job job;
+      job.tenant_id = row[0].as<std::string>();
+      job.id = row[2].as<long long>();
+      job.kind = row[3].as<std::string>();
+      job.attempt = row[4].as<int>();
+      job.payload = nlohmann::json::parse(row[5].as<std::string>(), nullptr, false);
+      reclaimed.jobs.push_back(std::move(job));
     }
     return reclaimed;
   });

@@ -97,7 +97,8 @@ inline constexpr const char* kReclaimExpiredSql =
     "errors = jsonb_path_query_array(jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), "
     "  'error', 'lease expired', 'worker', j.locked_by)) || j.errors, '$[0 to 9]'), "
     "locked_by = NULL, lease_expires_at = NULL "
-    "FROM expired WHERE j.id = expired.id RETURNING j.tenant_id::text, j.state";
+    "FROM expired WHERE j.id = expired.id RETURNING j.tenant_id::text, j.state, j.id, j.kind, j.attempt, "
+    "j.payload::text";
 
 // The tenants that have available jobs of the given kinds ($1), with the earliest run_at of
 // each: a loose index scan (one index probe per tenant, then one per priority), so the cost

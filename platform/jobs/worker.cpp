@@ -739,6 +739,16 @@ void Worker::ReclaimExpired() {
   if (total == 0) return;
   metrics_->AddCounter(kMetricReclaimed, {}, total);
   core::log::Warn("jobs_reclaimed", {{"available", reclaimed->available}, {"dead", reclaimed->dead}});
+  for (const auto& job : reclaimed->jobs) {
+    const JobRegistry::Entry* entry = registry_->Find(job.kind);
+    if (entry == nullptr || !entry->options.on_reclaimed) continue;
+    try {
+      entry->options.on_reclaimed(job);
+    } catch (const std::exception& error) {
+      core::log::Error("job_reclaim_hook_failed",
+                       {{"tenant_id", job.tenant_id}, {"job_id", job.id}, {"kind", job.kind}, {"what", error.what()}});
+    }
+  }
   {
     std::lock_guard lock(mutex_);
     rescan_now_ = true;  // the scan learns when each reclaimed job is due again

@@ -112,7 +112,18 @@ class FakeStore : public JobStore {
     if (lose_leases_) return std::vector<long long>{};
     return ids;
   }
-  Result<Reclaimed> ReclaimExpired(const BackoffPolicy&, int) override { return Reclaimed{}; }
+  Result<Reclaimed> ReclaimExpired(const BackoffPolicy&, int) override {
+    std::lock_guard lock(mutex_);
+    Reclaimed reclaimed;
+    reclaimed.jobs.swap(to_reclaim_);
+    reclaimed.available = static_cast<int>(reclaimed.jobs.size());
+    return reclaimed;
+  }
+  // What the next ReclaimExpired reports (once): jobs of a dead worker whose lease expired.
+  void ReclaimNext(std::vector<Job> jobs) {
+    std::lock_guard lock(mutex_);
+    to_reclaim_ = std::move(jobs);
+  }
   Result<std::vector<DueTenant>> DueTenants(const std::vector<std::string>&) override {
     std::lock_guard lock(mutex_);
     std::map<std::string, Clock::time_point> next;
@@ -167,6 +178,7 @@ class FakeStore : public JobStore {
   }
 
  private:
+  std::vector<Job> to_reclaim_;
   std::mutex mutex_;
   std::map<long long, Row> rows_;
   std::vector<Settlement> settled_;
@@ -267,6 +279,45 @@ TEST_F(WorkerTest, RunsAJobInItsTenantAndCompletesIt) {
   EXPECT_NE(
       metrics_->RenderPrometheus().find("clinicore_jobs_finished_total{kind=\"test.ok\",outcome=\"completed\"} 1"),
       std::string::npos);
+}
+
+TEST_F(WorkerTest, AReclaimedJobCallsItsKindsHookOnceAndOtherKindsAreLeftAlone) {
+  std::mutex mutex;
+  std::vector<Job> hooked;
+  KindOptions options;
+  options.on_reclaimed = [&](const Job& job) {
+    std::lock_guard lock(mutex);
+    hooked.push_back(job);
+  };
+  registry_->Register(
+      "test.hooked", [](JobContext&) { return Outcome::Done(); }, options);
+  registry_->Register("test.plain", [](JobContext&) { return Outcome::Done(); });
+  Job lost;
+  lost.id = 41;
+  lost.tenant_id = kTenantA;
+  lost.kind = "test.hooked";
+  lost.attempt = 3;
+  lost.payload = {{"plugin", "p"}};
+  Job plain = lost;
+  plain.id = 42;
+  plain.kind = "test.plain";
+  Job unknown = lost;
+  unknown.id = 43;
+  unknown.kind = "other.kind";  // registered by another worker build: no hook here
+  store_->ReclaimNext({lost, plain, unknown});
+  StopOnExit stop_on_exit{this};
+  StartWorker();
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mutex);
+    return !hooked.empty();
+  }));
+  std::this_thread::sleep_for(Millis(250));  // several reclaim rounds: the hook is not called again
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(hooked.size(), 1u);
+  EXPECT_EQ(hooked[0].id, 41);
+  EXPECT_EQ(hooked[0].tenant_id, kTenantA);
+  EXPECT_EQ(hooked[0].attempt, 3);
+  EXPECT_EQ(hooked[0].payload["plugin"], "p");
 }
 
 TEST_F(WorkerTest, AnExceptionIsARetryWithItsMessageAndABackoff) {

@@ -133,6 +133,17 @@ Result<std::shared_ptr<sdk::host::PluginInstance>> PluginHost::Instance(
   return *created;
 }
 
+void PluginHost::BookLostCall(const std::string& tenant_id, const std::string& plugin, const std::string& detail) {
+  core::log::Warn("plugin_call_lost", {{"tenant_id", tenant_id}, {"plugin", plugin}, {"detail", detail}});
+  auto quarantined = service_->RecordFailure(tenant_id, plugin, detail);
+  if (!quarantined) {
+    core::log::Error("plugin_failure_not_recorded",
+                     {{"tenant_id", tenant_id}, {"plugin", plugin}, {"detail", quarantined.error().detail}});
+  } else if (*quarantined) {
+    core::log::Error("plugin_quarantined", {{"tenant_id", tenant_id}, {"plugin", plugin}, {"detail", detail}});
+  }
+}
+
 Error PluginHost::Book(const tenancy::Tenant& tenant, const std::string& plugin, const sdk::host::Failure& failure) {
   core::log::Warn("plugin_call_failed", {{"tenant_id", tenant.id},
                                          {"plugin", plugin},

@@ -73,6 +73,10 @@ class PluginHost {
   // Runs the plugin's live config check on the tenant's current config and records the
   // outcome (check_status passed | failed | not_offered | error) for the console.
   core::Result<nlohmann::json> CheckConfig(const tenancy::Tenant& tenant, const std::string& plugin);
+  // A call whose outcome never came back because the process running it died (a job of a
+  // plugin kind reclaimed after its lease expired): counts toward quarantine like any failure
+  // that is the plugin's fault, so a plugin that always crashes its worker ends quarantined.
+  void BookLostCall(const std::string& tenant_id, const std::string& plugin, const std::string& detail);
 
   sdk::host::PluginCatalog& catalog() { return *catalog_; }
   sdk::host::DeadlineExecutor& executor() { return *executor_; }

@@ -5,6 +5,8 @@
 #include "clinicore/sdk/host/schema.hpp"
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
+#include "platform/jobs/enqueue.hpp"
+#include "platform/plugins/plugin_jobs.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 
 namespace clinicore::plugins {
@@ -78,6 +80,7 @@ PluginService::PluginService(db::Database& database, std::optional<SecretBox> se
 
 void PluginService::RegisterStatements(db::Database& database) {
   PluginRepository::RegisterStatements(database);
+  jobs::RegisterJobStatements(database);  // Enable enqueues plugins.check-config (idempotent)
 }
 
 Result<InstalledPlugin> PluginService::RecordInstall(const sdk::host::PluginInfo& info, const std::string& file_sha256,
@@ -180,6 +183,12 @@ Result<TenantPlugin> PluginService::Enable(const std::string& tenant_key, const 
     row.check_status = install->has_check_config ? "pending" : "not_offered";
     row.enabled_by = actor.name;
     PluginRepository::UpsertTenantPlugin(tx, row);
+    // The live check runs in a worker (the only process that loads plugin code), enqueued in
+    // this transaction: it exists if and only if the new config does.
+    if (install->has_check_config) {
+      auto check = jobs::Enqueue(tx, kCheckConfigKind, {{"plugin", plugin}}, {.tenant_id = tenant->id});
+      if (!check) return std::move(check).error();
+    }
     tenancy::TenantRepository::Audit(tx, actor.name, existing ? "plugin.reconfigure" : "plugin.enable", tenant->id,
                                      actor.request_id,
                                      {{"plugin", plugin},
