@@ -1,7 +1,8 @@
 // Plugins driven by jobs, against the real binaries: a `plugins.channel-send` job makes a real
 // `clinicore work` deliver one signed webhook to an HTTP receiver of the test, and a plugin that
 // segfaults takes only its worker down: `serve` keeps answering, the next worker reclaims the
-// job after its lease, and the job ends dead with its attempts on record, not lost.
+// job after its lease, and the job ends dead with its attempts on record, not lost. The SDK's
+// example plugin, built out of tree against the installed SDK alone, delivers a job too.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -48,6 +50,8 @@ bool WaitFor(Predicate predicate, Millis timeout) {
 
 // One HTTP/1.1 request as the receiver saw it.
 struct Received {
+  std::string method;
+  std::string target;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };
@@ -115,6 +119,8 @@ class Receiver {
           std::istringstream lines(data.substr(0, header_end));
           std::string line;
           std::getline(lines, line);  // request line
+          std::istringstream request_line(line);
+          request_line >> request.method >> request.target;
           while (std::getline(lines, line)) {
             if (!line.empty() && line.back() == '\r') line.pop_back();
             const auto colon = line.find(':');
@@ -211,7 +217,7 @@ class PluginJobsE2eTest : public ::testing::Test {
     server_ = new ServerProcess({"serve"}, env_);
     ASSERT_TRUE(server_->WaitUntilServing()) << server_->Output();
     console_auth_ = testing::ConsoleAuthorization(server_->BaseUrl(), database_->url());
-    for (const char* slug : {"pj-hook", "pj-crash"}) {
+    for (const char* slug : {"pj-hook", "pj-crash", "pj-sms"}) {
       ASSERT_EQ(testing::RunClinicore({"tenant", "create", slug, std::string("Clinic ") + slug, "--owner-email",
                                        std::string("owner@") + slug + ".test", "--owner-name", "Owner"},
                                       env_, std::string(kTestPassword) + "\n", &output),
@@ -275,9 +281,10 @@ class PluginJobsE2eTest : public ::testing::Test {
     return {row[0].as<std::string>(), row[1].as<int>(), row[2].as<std::string>()};
   }
   static long long EnqueueSend(const std::string& slug, const std::string& plugin, const json& message,
-                               const std::string& key, int max_attempts = 5) {
+                               const std::string& key, int max_attempts = 5,
+                               const json& recipient = {{"email", "a@b.test"}}) {
     auto job = client_->EnqueueNow("plugins.channel-send",
-                                   {{"plugin", plugin}, {"message", message}, {"recipient", {{"email", "a@b.test"}}}},
+                                   {{"plugin", plugin}, {"message", message}, {"recipient", recipient}},
                                    {.idempotency_key = key, .max_attempts = max_attempts, .tenant_id = TenantId(slug)});
     EXPECT_TRUE(job.ok()) << (job.ok() ? "" : job.error().detail);
     return job.ok() ? job->id : 0;
@@ -337,6 +344,81 @@ TEST_F(PluginJobsE2eTest, AChannelSendJobDeliversExactlyOneSignedWebhook) {
   EXPECT_EQ(Job(refused).attempt, 1);
   EXPECT_NE(Job(refused).last_error.find("not enabled"), std::string::npos) << Job(refused).last_error;
   EXPECT_EQ(receiver.Deliveries().size(), 1u);
+  worker->Signal(SIGTERM);
+  EXPECT_EQ(worker->WaitForExit(Millis(10'000)), 0);
+}
+
+// What a third party does with sdk/examples/sms_gateway: copy it out of the tree, build it with
+// only the installed SDK (find_package), run its conformance test, hand the .so to the operator.
+TEST_F(PluginJobsE2eTest, TheOutOfTreeSdkExampleBuildsAndDeliversARealSmsJob) {
+  const auto work =
+      std::filesystem::temp_directory_path() / ("clinicore-sdk-example-e2e-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(work);
+  std::filesystem::create_directories(work);
+  std::filesystem::copy(CLINICORE_SDK_EXAMPLE_DIR, work / "src", std::filesystem::copy_options::recursive);
+  const std::string log = (work / "build.log").string();
+  const std::string launcher = std::string(CLINICORE_CXX_LAUNCHER).empty()
+                                   ? ""
+                                   : std::string(" -DCMAKE_CXX_COMPILER_LAUNCHER=") + CLINICORE_CXX_LAUNCHER;
+  const std::string build =
+      std::string("'") + CLINICORE_CMAKE_COMMAND + "' -S '" + (work / "src").string() + "' -B '" +
+      (work / "build").string() + "' -G Ninja -DCMAKE_BUILD_TYPE=Release '-DCMAKE_PREFIX_PATH=" + CLINICORE_SDK_PREFIX +
+      "'" + launcher + " && '" + CLINICORE_CMAKE_COMMAND + "' --build '" + (work / "build").string() + "' && '" +
+      CLINICORE_CTEST_COMMAND + "' --test-dir '" + (work / "build").string() + "' --output-on-failure";
+  const int built = testing::RunShell("(" + build + ") > '" + log + "' 2>&1");
+  const auto read_log = [&] {
+    std::ifstream in(log);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_EQ(built, 0) << read_log();
+  std::filesystem::copy_file(work / "build" / "sms_gateway.so", plugin_dir_ / "sms_gateway.so",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove_all(work);
+  std::string output;
+  ASSERT_EQ(testing::RunClinicore({"plugin", "install", (plugin_dir_ / "sms_gateway.so").string()}, env_, "", &output),
+            0)
+      << output;
+
+  Receiver gateway;
+  const std::string api_key = "e2e-key-0123456789abcdef";
+  auto enabled = Console("PUT", "/v1/console/tenants/pj-sms/plugins/example-sms",
+                         {{"config", {{"gateway_url", gateway.Url()}, {"api_key", api_key}, {"sender", "Clinic"}}}});
+  ASSERT_EQ(enabled.status, 200) << enabled.body;
+  const long long id = EnqueueSend("pj-sms", "example-sms", {{"body", "Your appointment is tomorrow at 10:00"}},
+                                   "sms-1", 5, {{"phone", "+306912345678"}});
+  auto worker = StartWorker();
+  ASSERT_TRUE(WaitFor([&] { return Job(id).state == "completed" || !worker->Running(); }, Millis(15'000)))
+      << worker->Output();
+  ASSERT_EQ(Job(id).state, "completed") << Job(id).last_error << worker->Output();
+  EXPECT_EQ(Job(id).attempt, 1);
+  // The live check (GET <gateway_url>/ping) ran in the worker as well.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto listed = Console("GET", "/v1/console/tenants/pj-sms/plugins");
+        return json::parse(listed.body)["items"][0]["check"]["status"] == "passed";
+      },
+      Millis(10'000)))
+      << Console("GET", "/v1/console/tenants/pj-sms/plugins").body;
+  std::this_thread::sleep_for(Millis(300));  // a second send would have arrived by now
+
+  std::vector<Received> sends;
+  for (auto& request : gateway.All()) {
+    if (request.method == "POST") sends.push_back(request);
+  }
+  ASSERT_EQ(sends.size(), 1u);
+  const Received& send = sends[0];
+  EXPECT_EQ(send.target, "/hook/messages");
+  EXPECT_EQ(send.headers.at("authorization"), "Bearer " + api_key);
+  EXPECT_EQ(send.headers.at("idempotency-key"), "sms-1");  // the job's idempotency key
+  EXPECT_EQ(send.headers.at("content-type"), "application/json");
+  const json body = json::parse(send.body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << send.body;
+  EXPECT_EQ(body, json({{"to", "+306912345678"},
+                        {"from", "Clinic"},
+                        {"text", "Your appointment is tomorrow at 10:00"},
+                        {"reference", "sms-1"}}));
+  // The gateway answered no id, so the plugin reports the idempotency key as the provider's id.
+  EXPECT_NE(worker->Output().find(R"("provider_message_id":"sms-1")"), std::string::npos) << worker->Output();
   worker->Signal(SIGTERM);
   EXPECT_EQ(worker->WaitForExit(Millis(10'000)), 0);
 }
