@@ -278,8 +278,12 @@ Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const 
   if (auto valid = auth::CheckPasswordPolicy(password, email); !valid) return std::move(valid).error();
   auto hash = auth_->hasher().Hash(password);
   if (!hash) return std::move(hash).error();
-  return realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
+  // A reset by an operator ends the account's sessions: its password (and maybe its role)
+  // changed under them. Audited like every other account change.
+  bool existed = false;
+  auto ensured = realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
     auto account = AccountStore::FindByEmail(tx, TenantRealm(), email);
+    existed = account.has_value();
     if (!account) {
       account = AccountStore::Insert(tx, TenantRealm(),
                                      {email, full_name, std::nullopt, role, *hash, std::nullopt, std::nullopt});
@@ -287,10 +291,17 @@ Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const 
       AccountStore::SetPasswordHash(tx, TenantRealm(), account->id, *hash);
       account =
           AccountStore::Update(tx, TenantRealm(), account->id, {std::nullopt, std::nullopt, std::nullopt, role, true});
+      auth_->RevokeSessions(tx, realm, account->id, "reset_by_operator");
     }
+    AccountStore::Audit(
+        tx, TenantRealm(),
+        {existed ? "user.reset_by_operator" : "user.created_by_operator", std::nullopt, account->id, {{"role", role}}},
+        {});
     tx.Commit();
     return *account;
   });
+  if (ensured && existed) auth_->AfterCommitRevoke(realm, ensured->id);
+  return ensured;
 }
 
 }  // namespace clinicore::users

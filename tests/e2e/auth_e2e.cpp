@@ -16,17 +16,13 @@ namespace clinicore {
 namespace {
 
 using nlohmann::json;
+using testing::FirstErrorField;
 using testing::Http;
 using testing::HttpReply;
 using testing::kTestPassword;
 using testing::ServerProcess;
 
 const std::vector<std::string> kRoles = {"admin", "clinic_owner", "doctor", "secretariat", "salesperson", "client"};
-
-std::string FirstErrorField(const HttpReply& reply) {
-  auto body = json::parse(reply.body, nullptr, false);
-  return body.is_object() && body.contains("errors") ? body["errors"][0]["field"].get<std::string>() : "";
-}
 
 // One server (and its database) per fixture; tenants made through the CLI.
 class AuthServer {
@@ -219,6 +215,23 @@ TEST_F(AuthE2eTest, RefreshRotatesAndAReusedTokenEndsTheWholeFamily) {
   EXPECT_EQ(
       server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", std::string(500, 'x')}}).status,
       400);
+}
+
+// An operator's reset (`clinicore tenant ensure-user` on an existing account) ends its
+// sessions at once and is audited.
+TEST_F(AuthE2eTest, AnOperatorResetEndsTheAccountsSessions) {
+  server_->EnsureUser("auth-a", "reset@auth-a.test", "doctor");
+  const json session = server_->Login("auth-a", "reset@auth-a.test");
+  ASSERT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, AuthServer::Bearer(session)).status, 200);
+  server_->EnsureUser("auth-a", "reset@auth-a.test", "secretariat");
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, AuthServer::Bearer(session)).status, 401);
+  EXPECT_EQ(
+      server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", session["refresh_token"]}}).status,
+      401);
+  EXPECT_EQ(server_->AuditCount("auth-a", "user.reset_by_operator"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a token of the same second is void too
+  const json again = server_->Login("auth-a", "reset@auth-a.test");
+  EXPECT_EQ(again["user"]["role"], "secretariat");
 }
 
 TEST_F(AuthE2eTest, LogoutEndsTheSessionAndVoidsTheAccessTokenAtOnce) {

@@ -15,6 +15,7 @@ namespace clinicore {
 namespace {
 
 using nlohmann::json;
+using testing::FirstErrorField;
 using testing::Http;
 using testing::HttpReply;
 using testing::ServerProcess;
@@ -60,10 +61,6 @@ class TenancyE2eTest : public ::testing::Test {
   static json WithOwner(json body) {
     body["owner"] = {{"email", "owner@" + body.value("slug", std::string("x")) + ".test"}, {"full_name", "Owner"}};
     return body;
-  }
-  static std::string FirstErrorField(const HttpReply& reply) {
-    auto body = json::parse(reply.body);
-    return body.contains("errors") ? body["errors"][0]["field"].get<std::string>() : "";
   }
 
   static testing::TestDatabase* database_;

@@ -108,6 +108,12 @@ std::optional<std::string> HttpReply::Header(const std::string& name) const {
   return it->second;
 }
 
+std::string FirstErrorField(const HttpReply& reply) {
+  const auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (!body.is_object() || !body.contains("errors") || !body["errors"].is_array() || body["errors"].empty()) return "";
+  return body["errors"][0].value("field", "");
+}
+
 HttpReply Http(const std::string& method, const std::string& url, const std::string& body,
                const std::vector<std::string>& headers, long timeout_ms) {
   HttpReply reply;

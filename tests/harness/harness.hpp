@@ -45,6 +45,9 @@ struct HttpReply {
   std::optional<std::string> Header(const std::string& name) const;
 };
 
+// The field the first error of a problem+json answer names; "" when there is none.
+std::string FirstErrorField(const HttpReply& reply);
+
 // A small libcurl client. status 0 means the connection failed.
 HttpReply Http(const std::string& method, const std::string& url, const std::string& body = "",
                const std::vector<std::string>& headers = {}, long timeout_ms = 10'000);
