@@ -229,8 +229,7 @@ class PluginJobsE2eTest : public ::testing::Test {
     config.pool_size = 2;
     db_ = new db::Database(config, std::make_shared<core::Metrics>());
     jobs::RegisterJobStatements(*db_);
-    core::RedisConfig redis;
-    ASSERT_TRUE(core::ParseRedisUrl(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"), redis).ok());
+    core::RedisConfig redis = testing::TestRedisConfig();
     client_ = new jobs::JobClient(*db_, std::make_shared<cache::RedisClient>(redis, std::make_shared<core::Metrics>()));
   }
   static void TearDownTestSuite() {

@@ -297,6 +297,14 @@ int MigrateDatabase(const std::string& database_url, std::string* output) {
   return code;
 }
 
+core::RedisConfig TestRedisConfig() {
+  core::RedisConfig config;
+  if (auto parsed = core::ParseRedisUrl(RequireEnv("CLINICORE_TEST_REDIS_URL"), config); !parsed) {
+    throw std::runtime_error("CLINICORE_TEST_REDIS_URL: " + parsed.error().detail);
+  }
+  return config;
+}
+
 std::string TestSigningKey() {
   return "test-key:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 }

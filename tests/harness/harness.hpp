@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "platform/core/config.hpp"
+
 namespace clinicore::testing {
 
 // Reads a variable scripts/test exports. A missing one fails loudly: a test that cannot
@@ -102,6 +104,10 @@ int MigrateDatabase(const std::string& database_url, std::string* output = nullp
 // the exit code and puts stdout+stderr in `output`.
 int RunClinicore(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                  const std::string& stdin_text = "", std::string* output = nullptr);
+
+// The harness's Redis (CLINICORE_TEST_REDIS_URL) as a client configuration; throws when the
+// variable is missing or malformed.
+core::RedisConfig TestRedisConfig();
 
 // The signing key every test server shares (CLINICORE_AUTH_SIGNING_KEY in ServerEnv).
 std::string TestSigningKey();

@@ -51,7 +51,7 @@ class JobsTest : public ::testing::Test {
     ASSERT_TRUE(platform.ok());
     auto applied = migrations::MigrationRunner(*db_).Apply({"platform", ""}, *platform);
     ASSERT_TRUE(applied.ok()) << applied.error().detail;
-    ASSERT_TRUE(core::ParseRedisUrl(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"), redis_config_).ok());
+    redis_config_ = testing::TestRedisConfig();
     redis_ = new std::shared_ptr<cache::RedisClient>(
         std::make_shared<cache::RedisClient>(redis_config_, std::make_shared<core::Metrics>()));
     directory_ = new std::shared_ptr<tenancy::TenantDirectory>(

@@ -140,8 +140,7 @@ class PluginsTest : public ::testing::Test {
     auto platform = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/platform");
     ASSERT_TRUE(platform.ok());
     ASSERT_TRUE(migrations::MigrationRunner(*db_).Apply({"platform", ""}, *platform).ok());
-    core::RedisConfig redis_config;
-    ASSERT_TRUE(core::ParseRedisUrl(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"), redis_config).ok());
+    core::RedisConfig redis_config = testing::TestRedisConfig();
     auto redis = std::make_shared<cache::RedisClient>(redis_config, metrics_);
     directory_ = std::make_shared<tenancy::TenantDirectory>(*db_, redis, std::chrono::seconds(30));
     tenants_ = std::make_unique<tenancy::TenantService>(

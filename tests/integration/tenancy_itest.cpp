@@ -34,8 +34,7 @@ class TenancyTest : public ::testing::Test {
     config.pool_size = 8;
     db_ = std::make_unique<db::Database>(config, metrics_);
     TenantRepository::RegisterStatements(*db_);
-    core::RedisConfig redis_config;
-    ASSERT_TRUE(core::ParseRedisUrl(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"), redis_config).ok());
+    core::RedisConfig redis_config = testing::TestRedisConfig();
     redis_ = std::make_shared<cache::RedisClient>(redis_config, metrics_);
     auto platform = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/platform");
     ASSERT_TRUE(platform.ok());
