@@ -410,14 +410,18 @@ TEST_F(WorkerTest, ALostLeaseCancelsTheHandlerAndWritesNothing) {
 }
 
 TEST_F(WorkerTest, ShutdownLetsJobsFinishWithinTheGrace) {
-  registry_->Register("test.short", [](JobContext& context) {
+  std::atomic<bool> started{false};
+  registry_->Register("test.short", [&](JobContext& context) {
+    started = true;
     context.SleepFor(Millis(150));
     return Outcome::Done();
   });
   const long long id = store_->Add(kTenantA, "test.short");
   StopOnExit stop_on_exit{this};
   StartWorker();
-  ASSERT_TRUE(WaitFor([&] { return store_->StateOf(id) == "running"; }));
+  // Wait for the handler itself: a claimed job still waiting for an executor is given back at
+  // stop (its row already says "running"), which is the other test's subject, not this one's.
+  ASSERT_TRUE(WaitFor([&] { return started.load(); }));
   auto report = worker_->Stop(Millis(5'000));
   EXPECT_EQ(store_->StateOf(id), "completed");
   EXPECT_EQ(report.released, 0);
