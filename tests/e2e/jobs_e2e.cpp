@@ -36,15 +36,7 @@ std::string ConsoleAuth(const ServerProcess& server, const std::string& database
   return testing::ConsoleAuthorization(server.BaseUrl(), database_url);
 }
 
-template <typename Predicate>
-bool WaitFor(Predicate predicate, Millis timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(Millis(20));
-  }
-  return predicate();
-}
+using testing::WaitFor;
 
 int FreePort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -38,15 +38,7 @@ using testing::ServerProcess;
 constexpr const char* kSecretKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 constexpr const char* kWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-template <typename Predicate>
-bool WaitFor(Predicate predicate, Millis timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(Millis(20));
-  }
-  return predicate();
-}
+using testing::WaitFor;
 
 // One HTTP/1.1 request as the receiver saw it.
 struct Received {

@@ -365,4 +365,11 @@ std::string TenantAuthorization(const std::string& base_url, const std::string& 
   return "Bearer " + nlohmann::json::parse(reply.body)["access_token"].get<std::string>();
 }
 
+double MetricValue(const std::string& page, const std::string& sample) {
+  const std::string line_start = "\n" + sample + " ";
+  const std::string padded = "\n" + page;
+  const auto at = padded.find(line_start);
+  return at == std::string::npos ? -1 : std::stod(padded.substr(at + line_start.size()));
+}
+
 }  // namespace clinicore::testing

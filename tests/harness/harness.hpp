@@ -120,6 +120,22 @@ std::string ConsoleAuthorization(const std::string& base_url, const std::string&
 std::string TenantAuthorization(const std::string& base_url, const std::string& tenant, const std::string& email,
                                 const std::string& password);
 
+// Asks `predicate` every `poll` until it holds or `timeout` has passed; its last answer.
+template <typename Predicate>
+bool WaitFor(Predicate predicate, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds poll = std::chrono::milliseconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(poll);
+  }
+  return predicate();
+}
+
+// The value of one sample of a Prometheus page ("name" or "name{labels}" as printed), or -1
+// when the page has no such sample.
+double MetricValue(const std::string& page, const std::string& sample);
+
 // The password test accounts get (passes the policy).
 inline constexpr const char* kTestPassword = "correct-horse-battery-9";
 

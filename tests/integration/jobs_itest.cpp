@@ -26,14 +26,10 @@ using core::Millis;
 using core::Result;
 using SteadyClock = std::chrono::steady_clock;
 
+// Long enough for a loaded CI machine; polled often, since some tests count elapsed time.
 template <typename Predicate>
 bool WaitFor(Predicate predicate, Millis timeout = Millis(20'000)) {
-  const auto deadline = SteadyClock::now() + timeout;
-  while (SteadyClock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(Millis(5));
-  }
-  return predicate();
+  return testing::WaitFor(predicate, timeout, Millis(5));
 }
 
 class JobsTest : public ::testing::Test {
