@@ -37,7 +37,10 @@ std::optional<Identity> MakeIdentityOrExplain(AppContext& context, const core::C
   auto limiter = std::make_shared<auth::RateLimiter>(context.redis, context.metrics);
   identity.auth =
       std::make_shared<auth::AuthService>(context.database, identity.authenticator, limiter, context.hasher);
-  identity.users = std::make_shared<users::UsersService>(context.database, identity.auth, config.auth.invitation_ttl);
+  identity.accounts = std::make_shared<auth::AccountCache>(config.auth.account_cache_ttl,
+                                                           config.auth.account_cache_entries, context.metrics);
+  identity.users = std::make_shared<users::UsersService>(context.database, identity.auth, identity.accounts,
+                                                         config.auth.invitation_ttl);
   return identity;
 }
 

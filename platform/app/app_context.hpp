@@ -36,6 +36,7 @@ struct AppContext {
 struct Identity {
   std::shared_ptr<auth::Authenticator> authenticator;
   std::shared_ptr<auth::AuthService> auth;
+  std::shared_ptr<auth::AccountCache> accounts;  // live only once `serve` starts its listener
   std::shared_ptr<users::UsersService> users;
 };
 

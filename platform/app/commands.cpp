@@ -124,6 +124,7 @@ int Serve() {
     return 2;
   }
   platform.directory->StartListening(config->redis);
+  identity->accounts->StartListening(config->database);
   auto metrics = platform.metrics;
   auto dispatcher = std::make_shared<http::Dispatcher>(router, metrics, config->http.max_body_bytes);
   dispatcher->Use(tenancy::TenantResolution(platform.directory, config->tenancy.base_domain));
@@ -149,6 +150,7 @@ int Serve() {
   server.Stop();
   queue_depth.Stop();
   platform.directory->StopListening();
+  identity->accounts->StopListening();
   core::log::Info("serve_stopped");
   return 0;
 }

@@ -111,6 +111,8 @@ void ReadAuth(Reader& read, AuthConfig& auth) {
   read.Integer("CLINICORE_AUTH_PASSWORD_MEM_MIB", mem_mib, 19, 4096);
   auth.password_mem_limit = static_cast<size_t>(mem_mib) << 20;
   read.Integer("CLINICORE_AUTH_TOKEN_CACHE_ENTRIES", auth.token_cache_entries, 0, 10'000'000);
+  read.Duration("CLINICORE_AUTH_ACCOUNT_CACHE_TTL_MS", auth.account_cache_ttl, 0, 3'600'000);
+  read.Integer("CLINICORE_AUTH_ACCOUNT_CACHE_ENTRIES", auth.account_cache_entries, 1, 10'000'000);
   read.Integer("CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", auth.login_per_ip_per_minute, 1, 1'000'000);
   read.Integer("CLINICORE_RATE_LOGIN_PER_ACCOUNT_PER_MINUTE", auth.login_per_account_per_minute, 1, 1'000'000);
   read.Integer("CLINICORE_RATE_REGISTER_PER_IP_PER_HOUR", auth.register_per_ip_per_hour, 1, 1'000'000);

@@ -40,8 +40,8 @@ nlohmann::json InvitationJson(const Invitation& invitation) {
 }
 
 UsersService::UsersService(db::Database& database, std::shared_ptr<auth::AuthService> auth,
-                           std::chrono::milliseconds invitation_ttl)
-    : database_(database), auth_(std::move(auth)), invitation_ttl_(invitation_ttl) {}
+                           std::shared_ptr<auth::AccountCache> accounts, std::chrono::milliseconds invitation_ttl)
+    : database_(database), auth_(std::move(auth)), accounts_(std::move(accounts)), invitation_ttl_(invitation_ttl) {}
 
 void UsersService::RegisterStatements(db::Database& database) {
   database.RegisterStatement(kInsertToken,
@@ -105,7 +105,8 @@ Result<auth::Session> UsersService::AcceptInvitation(const auth::RealmContext& r
   }
   auto hash = auth_->hasher().Hash(password);
   if (!hash) return std::move(hash).error();
-  return realm.Write(database_, [&](db::Transaction& tx) -> Result<auth::Session> {
+  std::string account_id;
+  auto session = realm.Write(database_, [&](db::Transaction& tx) -> Result<auth::Session> {
     const auto used = tx.Exec(kUseToken, pqxx::binarystring(core::Sha256(token)));
     const Error invalid{ErrorCode::kUnauthenticated,
                         "The invitation is not valid (used, expired or unknown).",
@@ -120,14 +121,19 @@ Result<auth::Session> UsersService::AcceptInvitation(const auth::RealmContext& r
     auth::Session session = auth_->StartSession(tx, realm, *account);
     AccountStore::Audit(tx, TenantRealm(), {"user.password_set", account->id, account->id, {}}, caller);
     tx.Commit();
+    account_id = account->id;
     return session;
   });
+  if (session) ForgetCached(realm, account_id);
+  return session;
 }
 
 Result<Account> UsersService::Get(const auth::RealmContext& realm, const std::string& id) {
   if (!tenancy::IsUuid(id)) return NoSuchUser(id);
-  auto found = realm.ReadOnce(database_, [&](db::Transaction& tx) -> Result<std::optional<Account>> {
-    return AccountStore::FindById(tx, TenantRealm(), id);
+  auto found = accounts_->ReadThrough(auth::AccountCache::KeyOf(realm.scope->schema, id), [&] {
+    return realm.ReadOnce(database_, [&](db::Transaction& tx) -> Result<std::optional<Account>> {
+      return AccountStore::FindById(tx, TenantRealm(), id);
+    });
   });
   if (!found) return std::move(found).error();
   if (!*found) return NoSuchUser(id);
@@ -136,13 +142,15 @@ Result<Account> UsersService::Get(const auth::RealmContext& realm, const std::st
 
 Result<Account> UsersService::UpdateProfile(const auth::RealmContext& realm, const std::string& id,
                                             const auth::AccountPatch& patch, const auth::Caller& caller) {
-  return realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
+  auto updated = realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
     auto updated = AccountStore::Update(tx, TenantRealm(), id, patch);
     if (!updated) return NoSuchUser(id);
     AccountStore::Audit(tx, TenantRealm(), {"user.profile_updated", id, id, {}}, caller);
     tx.Commit();
     return *updated;
   });
+  if (updated) ForgetCached(realm, id);
+  return updated;
 }
 
 Result<auth::AccountPage> UsersService::List(const auth::RealmContext& realm, const auth::AccountFilter& filter) {
@@ -208,6 +216,7 @@ Result<Account> UsersService::UpdateStaff(const auth::RealmContext& realm, const
     tx.Commit();
     return *updated;
   });
+  if (result) ForgetCached(realm, id);
   if (result && revoke) auth_->AfterCommitRevoke(realm, id);
   return result;
 }
@@ -228,6 +237,7 @@ core::Status UsersService::Delete(const auth::RealmContext& realm, const Actor& 
     tx.Commit();
     return core::Ok();
   });
+  if (deleted) ForgetCached(realm, id);
   if (deleted) auth_->AfterCommitRevoke(realm, id);
   return deleted;
 }
@@ -300,8 +310,15 @@ Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const 
     tx.Commit();
     return *account;
   });
-  if (ensured && existed) auth_->AfterCommitRevoke(realm, ensured->id);
+  if (ensured && existed) {
+    ForgetCached(realm, ensured->id);
+    auth_->AfterCommitRevoke(realm, ensured->id);
+  }
   return ensured;
+}
+
+void UsersService::ForgetCached(const auth::RealmContext& realm, const std::string& id) {
+  accounts_->Forget(auth::AccountCache::KeyOf(realm.scope->schema, id));
 }
 
 }  // namespace clinicore::users

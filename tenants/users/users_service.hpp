@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "platform/auth/account_cache.hpp"
 #include "platform/auth/auth_service.hpp"
 #include "platform/tenancy/tenant.hpp"
 
@@ -54,8 +55,9 @@ struct Actor {
 
 class UsersService {
  public:
+  // `accounts` answers Get without the database while it hears PostgreSQL's change notices.
   UsersService(db::Database& database, std::shared_ptr<auth::AuthService> auth,
-               std::chrono::milliseconds invitation_ttl);
+               std::shared_ptr<auth::AccountCache> accounts, std::chrono::milliseconds invitation_ttl);
   static void RegisterStatements(db::Database& database);
 
   core::Result<auth::Session> Register(const auth::RealmContext& realm, const RegisterRequest& request,
@@ -88,9 +90,13 @@ class UsersService {
  private:
   Invitation CreateInvitation(db::Transaction& tx, const std::string& user_id);
   core::Status CheckAuthority(const Actor& actor, const std::string& target_role) const;
+  // After a committed change to an account: this process's next read must see it, before
+  // PostgreSQL's notice of the change reaches the cache (which it also will).
+  void ForgetCached(const auth::RealmContext& realm, const std::string& id);
 
   db::Database& database_;
   std::shared_ptr<auth::AuthService> auth_;
+  std::shared_ptr<auth::AccountCache> accounts_;
   std::chrono::milliseconds invitation_ttl_;
 };
 

@@ -15,12 +15,15 @@
 namespace clinicore {
 namespace {
 
+using core::Millis;
 using nlohmann::json;
 using testing::FirstErrorField;
 using testing::Http;
 using testing::HttpReply;
 using testing::kTestPassword;
+using testing::MetricValue;
 using testing::ServerProcess;
+using testing::WaitFor;
 
 const std::vector<std::string> kRoles = {"admin", "clinic_owner", "doctor", "secretariat", "salesperson", "client"};
 
@@ -232,6 +235,67 @@ TEST_F(AuthE2eTest, AnOperatorResetEndsTheAccountsSessions) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a token of the same second is void too
   const json again = server_->Login("auth-a", "reset@auth-a.test");
   EXPECT_EQ(again["user"]["role"], "secretariat");
+}
+
+// /users/me is answered from an in-process account cache (decisions/0008). Whatever changes
+// the account, and wherever, the next reads must show it: the same server at once, another
+// server or an operator's SQL within PostgreSQL's notice delay.
+TEST_F(AuthE2eTest, CachedProfilesFollowEveryChangeInEveryServer) {
+  const std::string id = server_->EnsureUser("auth-a", "cached@auth-a.test", "doctor");
+  const std::string bearer = AuthServer::Bearer(server_->Login("auth-a", "cached@auth-a.test"));
+  ServerProcess other({"serve"}, server_->env());  // a second replica on the same database
+  ASSERT_TRUE(other.WaitUntilServing()) << other.Output();
+  auto name_on = [&](const std::string& base_url) {
+    auto reply = Http("GET", base_url + "/v1/users/me", "", {"X-Tenant: auth-a", "Authorization: " + bearer});
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return json::parse(reply.body, nullptr, false).value("full_name", std::string("?"));
+  };
+  auto cache_live = [](const std::string& base_url) {
+    return MetricValue(Http("GET", base_url + "/metrics").body, "clinicore_auth_account_cache_live");
+  };
+  const Millis notice_delay(2'000);  // in fact milliseconds; generous for a loaded machine
+  ASSERT_TRUE(WaitFor([&] { return cache_live(server_->server().BaseUrl()) == 1; }, notice_delay));
+  ASSERT_TRUE(WaitFor([&] { return cache_live(other.BaseUrl()) == 1; }, notice_delay));
+  EXPECT_EQ(name_on(other.BaseUrl()), "User doctor");
+  const auto hits = [&] {
+    return MetricValue(Http("GET", other.BaseUrl() + "/metrics").body,
+                       "clinicore_auth_account_cache_total{outcome=\"hit\"}");
+  };
+  const double hits_before = hits();
+  EXPECT_EQ(name_on(other.BaseUrl()), "User doctor");
+  EXPECT_GT(hits(), std::max(0.0, hits_before)) << "the second read is answered from the cache";
+
+  // The server that made the change reads it back at once, every time.
+  for (int i = 0; i < 10; ++i) {
+    const std::string name = "Doctor " + std::to_string(i);
+    ASSERT_EQ(server_->TenantCall("auth-a", "PATCH", "/v1/users/me/profile", {{"full_name", name}}, bearer).status,
+              200);
+    EXPECT_EQ(name_on(server_->server().BaseUrl()), name);
+  }
+  // The other replica hears of it through PostgreSQL's notice.
+  EXPECT_TRUE(WaitFor([&] { return name_on(other.BaseUrl()) == "Doctor 9"; }, notice_delay));
+
+  // An operator's SQL, which no service code sees, reaches both caches through the trigger.
+  {
+    pqxx::connection connection(server_->database_url());
+    pqxx::work tx(connection);
+    tx.exec("UPDATE t_auth_a.users SET full_name = 'Set By SQL' WHERE id = " + tx.quote(id));
+    tx.commit();
+  }
+  EXPECT_TRUE(WaitFor([&] { return name_on(server_->server().BaseUrl()) == "Set By SQL"; }, notice_delay));
+  EXPECT_TRUE(WaitFor([&] { return name_on(other.BaseUrl()) == "Set By SQL"; }, notice_delay));
+
+  // A soft-deleted account is gone everywhere (its token is void too, through the deny-list).
+  {
+    pqxx::connection connection(server_->database_url());
+    pqxx::work tx(connection);
+    tx.exec("UPDATE t_auth_a.users SET deleted_at = now() WHERE id = " + tx.quote(id));
+    tx.commit();
+  }
+  auto status_on = [&](const std::string& base_url) {
+    return Http("GET", base_url + "/v1/users/me", "", {"X-Tenant: auth-a", "Authorization: " + bearer}).status;
+  };
+  EXPECT_TRUE(WaitFor([&] { return status_on(other.BaseUrl()) == 404; }, notice_delay));
 }
 
 TEST_F(AuthE2eTest, LogoutEndsTheSessionAndVoidsTheAccessTokenAtOnce) {

@@ -131,6 +131,10 @@ TEST_F(ServerE2eTest, SurvivesAPostgresRestartUnderTraffic) {
   EXPECT_EQ(other.load(), 0) << "only 200 or 503 while PostgreSQL restarts";
   EXPECT_EQ(status, 200) << "service restored without restarting the server";
   EXPECT_TRUE(server_->Running());
+  // The account cache's own PostgreSQL connection (for change notices) came back too.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return testing::MetricValue(Http("GET", Url("/metrics")).body, "clinicore_auth_account_cache_live") == 1; },
+      std::chrono::milliseconds(5'000)));
 }
 
 TEST(ServerFaultsE2eTest, RedisDownMakesReadinessFailFastButServesHealth) {
