@@ -63,7 +63,7 @@ struct AuthConfig {
   unsigned long long password_ops_limit = 2;        // Argon2id passes (OWASP minimum: 2)
   size_t password_mem_limit = 19ULL * 1024 * 1024;  // bytes (OWASP minimum: 19 MiB)
   size_t token_cache_entries = 100'000;             // verified access tokens kept until expiry
-  Millis account_cache_ttl{60'000};  // accounts read by id kept in memory; 0 turns the cache off
+  Millis account_cache_ttl{60'000};                 // accounts read by id kept in memory; 0 turns the cache off
   size_t account_cache_entries = 100'000;
   int login_per_ip_per_minute = 30;
   int login_per_account_per_minute = 10;
