@@ -34,7 +34,7 @@ std::optional<Identity> MakeIdentityOrExplain(AppContext& context, const core::C
   Identity identity;
   identity.authenticator =
       std::make_shared<auth::Authenticator>(std::move(*keys), config.auth, context.redis, context.metrics);
-  auto limiter = std::make_shared<auth::RateLimiter>(context.redis, context.metrics);
+  auto limiter = std::make_shared<cache::RateLimiter>(context.redis, context.metrics);
   identity.auth =
       std::make_shared<auth::AuthService>(context.database, identity.authenticator, limiter, context.hasher);
   identity.accounts = std::make_shared<auth::AccountCache>(config.auth.account_cache_ttl,

@@ -128,7 +128,7 @@ int Serve() {
   auto metrics = platform.metrics;
   auto dispatcher = std::make_shared<http::Dispatcher>(router, metrics, config->http.max_body_bytes);
   dispatcher->Use(tenancy::TenantResolution(platform.directory, config->tenancy.base_domain));
-  dispatcher->Use(auth::TenantRateLimit(std::make_shared<auth::BatchedBudget>(platform.redis, metrics),
+  dispatcher->Use(auth::TenantRateLimit(std::make_shared<cache::BatchedBudget>(platform.redis, metrics),
                                         config->auth.tenant_requests_per_minute));
   dispatcher->Use(auth::Authorization(policy, identity->authenticator));
   http::HttpServer server(config->http, dispatcher);

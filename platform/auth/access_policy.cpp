@@ -131,7 +131,7 @@ http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy,
   };
 }
 
-http::Middleware TenantRateLimit(std::shared_ptr<BatchedBudget> budget, int per_minute) {
+http::Middleware TenantRateLimit(std::shared_ptr<cache::BatchedBudget> budget, int per_minute) {
   return [budget, per_minute](http::RequestContext& context) -> core::Status {
     if (per_minute <= 0 || !context.tenant_id) return core::Ok();
     const auto decision =

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "platform/auth/authenticator.hpp"
-#include "platform/auth/rate_limiter.hpp"
+#include "platform/cache/rate_limiter.hpp"
 #include "platform/http/dispatcher.hpp"
 #include "platform/http/router.hpp"
 
@@ -74,7 +74,7 @@ http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy,
 
 // The whole tenant API's request budget per tenant and minute (CLINICORE_RATE_TENANT_
 // REQUESTS_PER_MINUTE; 0 turns it off). While Redis is down requests go on.
-http::Middleware TenantRateLimit(std::shared_ptr<BatchedBudget> budget, int per_minute);
+http::Middleware TenantRateLimit(std::shared_ptr<cache::BatchedBudget> budget, int per_minute);
 
 // The realm of a request: the resolved tenant for tenant routes, the console otherwise.
 RealmContext RealmOf(const http::RequestContext& context);

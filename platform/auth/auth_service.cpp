@@ -42,15 +42,16 @@ nlohmann::json SessionJson(const Session& session) {
 }
 
 AuthService::AuthService(db::Database& database, std::shared_ptr<Authenticator> authenticator,
-                         std::shared_ptr<RateLimiter> limiter, std::shared_ptr<const PasswordHasher> hasher)
+                         std::shared_ptr<cache::RateLimiter> limiter, std::shared_ptr<const PasswordHasher> hasher)
     : database_(database),
       authenticator_(std::move(authenticator)),
       limiter_(std::move(limiter)),
       hasher_(std::move(hasher)) {}
 
 core::Status AuthService::CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip,
-                                    RateLimit limit) {
-  const auto decision = limiter_->Hit(realm.Key("rate:" + what + ":ip:" + ip), limit, WhenRedisDown::kLimitLocally);
+                                    cache::RateLimit limit) {
+  const auto decision =
+      limiter_->Hit(realm.Key("rate:" + what + ":ip:" + ip), limit, cache::WhenRedisDown::kLimitLocally);
   if (decision.allowed) return core::Ok();
   return TooManyRequests("Too many requests from your address; try again later.", decision.retry_after);
 }
@@ -64,7 +65,7 @@ core::Status AuthService::CheckLoginLimits(const RealmContext& realm, const std:
   }
   const auto per_account =
       limiter_->Hit(account_key + ":rate", {config.login_per_account_per_minute, std::chrono::minutes(1)},
-                    WhenRedisDown::kLimitLocally);
+                    cache::WhenRedisDown::kLimitLocally);
   if (!per_account.allowed) {
     return TooManyRequests("Too many sign-in attempts for this account; try again later.", per_account.retry_after);
   }

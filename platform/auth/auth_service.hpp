@@ -7,7 +7,7 @@
 #include "platform/auth/account_store.hpp"
 #include "platform/auth/authenticator.hpp"
 #include "platform/auth/password.hpp"
-#include "platform/auth/rate_limiter.hpp"
+#include "platform/cache/rate_limiter.hpp"
 #include "platform/db/database.hpp"
 
 namespace clinicore::auth {
@@ -27,7 +27,7 @@ nlohmann::json SessionJson(const Session& session);
 class AuthService {
  public:
   AuthService(db::Database& database, std::shared_ptr<Authenticator> authenticator,
-              std::shared_ptr<RateLimiter> limiter, std::shared_ptr<const PasswordHasher> hasher);
+              std::shared_ptr<cache::RateLimiter> limiter, std::shared_ptr<const PasswordHasher> hasher);
 
   // One message for every failure that could tell whether an account exists.
   core::Result<Session> Login(const RealmContext& realm, const std::string& email, const std::string& password,
@@ -47,7 +47,8 @@ class AuthService {
   void AfterCommitRevoke(const RealmContext& realm, const std::string& account_id);
 
   // Per-IP limits of the public auth routes (sign-up, refresh); Login applies its own.
-  core::Status CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip, RateLimit limit);
+  core::Status CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip,
+                         cache::RateLimit limit);
 
   const PasswordHasher& hasher() const { return *hasher_; }
   db::Database& database() { return database_; }
@@ -63,7 +64,7 @@ class AuthService {
 
   db::Database& database_;
   std::shared_ptr<Authenticator> authenticator_;
-  std::shared_ptr<RateLimiter> limiter_;
+  std::shared_ptr<cache::RateLimiter> limiter_;
   std::shared_ptr<const PasswordHasher> hasher_;
 };
 

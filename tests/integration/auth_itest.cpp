@@ -5,30 +5,30 @@
 
 #include <thread>
 
-#include "platform/auth/rate_limiter.hpp"
+#include "platform/cache/rate_limiter.hpp"
 #include "platform/cache/redis_client.hpp"
 #include "tests/harness/harness.hpp"
 
-namespace clinicore::auth {
+namespace clinicore::cache {
 namespace {
 
-std::shared_ptr<cache::RedisClient> Redis(const std::string& url) {
+std::shared_ptr<RedisClient> Redis(const std::string& url) {
   core::RedisConfig config;
   EXPECT_TRUE(core::ParseRedisUrl(url, config).ok());
   config.connect_timeout = Millis(50);
-  return std::make_shared<cache::RedisClient>(config, std::make_shared<core::Metrics>());
+  return std::make_shared<RedisClient>(config, std::make_shared<core::Metrics>());
 }
 
-std::shared_ptr<cache::RedisClient> LiveRedis() {
+std::shared_ptr<RedisClient> LiveRedis() {
   return Redis(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"));
 }
-std::shared_ptr<cache::RedisClient> DeadRedis() {
+std::shared_ptr<RedisClient> DeadRedis() {
   return Redis("redis://127.0.0.1:1/0");
 }
 
 std::string UniqueKey(const std::string& what) {
   static int counter = 0;
-  return cache::TenantKey("itest-" + std::to_string(::getpid()), what + ":" + std::to_string(++counter));
+  return TenantKey("itest-" + std::to_string(::getpid()), what + ":" + std::to_string(++counter));
 }
 
 TEST(RateLimiterTest, CountsAFixedWindowInRedisSharedByEveryProcess) {
@@ -112,4 +112,4 @@ TEST(BatchedBudgetTest, WithRedisDownEachProcessEnforcesItAlone) {
 }
 
 }  // namespace
-}  // namespace clinicore::auth
+}  // namespace clinicore::cache

@@ -1,9 +1,9 @@
-#include "platform/auth/rate_limiter.hpp"
+#include "platform/cache/rate_limiter.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace clinicore::auth {
+namespace clinicore::cache {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -83,7 +83,7 @@ void LocalCounters::Erase(const std::string& key) {
   entries_.erase(key);
 }
 
-RateLimiter::RateLimiter(std::shared_ptr<cache::RedisClient> redis, std::shared_ptr<core::Metrics> metrics,
+RateLimiter::RateLimiter(std::shared_ptr<RedisClient> redis, std::shared_ptr<core::Metrics> metrics,
                          size_t local_capacity)
     : redis_(std::move(redis)), metrics_(std::move(metrics)), local_(local_capacity) {
   metrics_->DescribeCounter("clinicore_rate_limited_total", "Requests refused by a rate limit or lockout.");
@@ -96,7 +96,7 @@ RateDecision RateLimiter::Hit(const std::string& key, RateLimit limit, WhenRedis
   long long count = 0;
   Millis left = limit.window;
   auto reply = redis_->Command({"EVAL", kHitScript, "1", key, std::to_string(limit.window.count())});
-  if (reply && reply->type == cache::RedisValue::Type::kArray && reply->elements.size() == 2) {
+  if (reply && reply->type == RedisValue::Type::kArray && reply->elements.size() == 2) {
     count = reply->elements[0].integer;
     left = Millis(reply->elements[1].integer);
   } else {
@@ -111,7 +111,7 @@ RateDecision RateLimiter::Hit(const std::string& key, RateLimit limit, WhenRedis
 
 Millis RateLimiter::LockedFor(const std::string& key) {
   auto reply = redis_->Command({"PTTL", key + ":lock"});
-  if (reply && reply->type == cache::RedisValue::Type::kInteger) {
+  if (reply && reply->type == RedisValue::Type::kInteger) {
     return Millis(std::max<long long>(0, reply->integer));
   }
   return local_.Remaining(key + ":lock");
@@ -122,7 +122,7 @@ Millis RateLimiter::RecordFailure(const std::string& key, const Lockout& lockout
   auto reply = redis_->Command({"EVAL", kFailureScript, "2", key + ":failures", key + ":lock",
                                 std::to_string(memory.count()), std::to_string(lockout.threshold),
                                 std::to_string(lockout.base.count()), std::to_string(lockout.max.count())});
-  if (reply && reply->type == cache::RedisValue::Type::kInteger) return Millis(reply->integer);
+  if (reply && reply->type == RedisValue::Type::kInteger) return Millis(reply->integer);
   metrics_->AddCounter("clinicore_rate_limit_fallback_total", {});
   const auto [failures, unused] = local_.Hit(key + ":failures", memory);
   (void)unused;
@@ -145,14 +145,14 @@ return n
 )lua";
 }  // namespace
 
-BatchedBudget::BatchedBudget(std::shared_ptr<cache::RedisClient> redis, std::shared_ptr<core::Metrics> metrics,
-                             int batch, Millis sync_every)
+BatchedBudget::BatchedBudget(std::shared_ptr<RedisClient> redis, std::shared_ptr<core::Metrics> metrics, int batch,
+                             Millis sync_every)
     : redis_(std::move(redis)), metrics_(std::move(metrics)), batch_(batch), sync_every_(sync_every) {}
 
 long long BatchedBudget::Flush(const std::string& key, long long window_id, long long hits, Millis window) {
   auto reply = redis_->Command({"EVAL", kAddScript, "1", key + ":" + std::to_string(window_id), std::to_string(hits),
                                 std::to_string((window * 2).count())});
-  return reply && reply->type == cache::RedisValue::Type::kInteger ? reply->integer : -1;
+  return reply && reply->type == RedisValue::Type::kInteger ? reply->integer : -1;
 }
 
 RateDecision BatchedBudget::Hit(const std::string& key, RateLimit limit) {
@@ -193,4 +193,4 @@ RateDecision BatchedBudget::Hit(const std::string& key, RateLimit limit) {
   return {false, CeilSeconds(left)};
 }
 
-}  // namespace clinicore::auth
+}  // namespace clinicore::cache

@@ -1,10 +1,10 @@
-#include "platform/auth/rate_limiter.hpp"
+#include "platform/cache/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace clinicore::auth {
+namespace clinicore::cache {
 namespace {
 
 TEST(LocalCountersTest, CountsPerWindowAndStartsAgain) {
@@ -34,4 +34,4 @@ TEST(LocalCountersTest, SetRemainingAndErase) {
 }
 
 }  // namespace
-}  // namespace clinicore::auth
+}  // namespace clinicore::cache

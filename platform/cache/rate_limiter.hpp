@@ -9,7 +9,7 @@
 #include "platform/cache/redis_client.hpp"
 #include "platform/core/metrics.hpp"
 
-namespace clinicore::auth {
+namespace clinicore::cache {
 
 using Millis = std::chrono::milliseconds;
 
@@ -57,7 +57,7 @@ class LocalCounters {
 // with LocalCounters as the fallback. One round trip per check (a Lua script).
 class RateLimiter {
  public:
-  RateLimiter(std::shared_ptr<cache::RedisClient> redis, std::shared_ptr<core::Metrics> metrics,
+  RateLimiter(std::shared_ptr<RedisClient> redis, std::shared_ptr<core::Metrics> metrics,
               size_t local_capacity = 100'000);
 
   RateDecision Hit(const std::string& key, RateLimit limit, WhenRedisDown fallback);
@@ -76,7 +76,7 @@ class RateLimiter {
   void RecordSuccess(const std::string& key);
 
  private:
-  std::shared_ptr<cache::RedisClient> redis_;
+  std::shared_ptr<RedisClient> redis_;
   std::shared_ptr<core::Metrics> metrics_;
   LocalCounters local_;
 };
@@ -88,7 +88,7 @@ class RateLimiter {
 // is down each replica counts alone.
 class BatchedBudget {
  public:
-  BatchedBudget(std::shared_ptr<cache::RedisClient> redis, std::shared_ptr<core::Metrics> metrics, int batch = 32,
+  BatchedBudget(std::shared_ptr<RedisClient> redis, std::shared_ptr<core::Metrics> metrics, int batch = 32,
                 Millis sync_every = Millis(100));
   RateDecision Hit(const std::string& key, RateLimit limit);
 
@@ -102,7 +102,7 @@ class BatchedBudget {
   // Sends `hits` to the window's Redis counter; the new fleet-wide count, or -1.
   long long Flush(const std::string& key, long long window_id, long long hits, Millis window);
 
-  std::shared_ptr<cache::RedisClient> redis_;
+  std::shared_ptr<RedisClient> redis_;
   std::shared_ptr<core::Metrics> metrics_;
   int batch_;
   Millis sync_every_;
@@ -110,4 +110,4 @@ class BatchedBudget {
   std::unordered_map<std::string, Window> windows_;
 };
 
-}  // namespace clinicore::auth
+}  // namespace clinicore::cache
