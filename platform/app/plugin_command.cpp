@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "platform/app/app_context.hpp"
+#include "platform/cache/rate_limiter.hpp"
 #include "platform/core/log.hpp"
 #include "platform/plugins/plugin_host.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
@@ -71,7 +72,9 @@ std::shared_ptr<plugins::PluginHost> MakePluginHost(AppContext& context, const c
   options.max_stuck_calls = config.plugins.max_stuck_calls;
   options.http.allow_private_addresses = config.plugins.http_allow_private;
   options.http.max_timeout = config.plugins.http_timeout;
-  auto host = std::make_shared<plugins::PluginHost>(context.database, MakePluginService(context, config), options);
+  auto host = std::make_shared<plugins::PluginHost>(
+      context.database, MakePluginService(context, config), options, nullptr,
+      std::make_shared<cache::RateLimiter>(context.redis, context.metrics));  // channels' declared send rates
   if (!config.plugins.dir.empty()) {
     const auto problems = host->InstallDirectory(config.plugins.dir, actor);
     core::log::Info(

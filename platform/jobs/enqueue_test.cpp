@@ -44,6 +44,13 @@ TEST(EnqueueTest, OutcomeFromErrorRetriesOnlyWhatALaterAttemptMayNotMeet) {
   EXPECT_EQ(Outcome::FromError(core::Error::Internal("bug")).kind(), Outcome::Kind::kRetry);
   EXPECT_EQ(Outcome::FromError(core::Error::NotFound("gone")).kind(), Outcome::Kind::kFail);
   EXPECT_EQ(Outcome::FromError(core::Error::InvalidArgument("bad")).kind(), Outcome::Kind::kFail);
+  core::Error overloaded{core::ErrorCode::kResourceExhausted, "busy", {}, {}};
+  EXPECT_EQ(Outcome::FromError(overloaded).kind(), Outcome::Kind::kRetry);
+  core::Error rate_limited = overloaded;  // says when to come back: not a failure
+  rate_limited.retry_after_seconds = 2;
+  const Outcome snoozed = Outcome::FromError(rate_limited);
+  EXPECT_EQ(snoozed.kind(), Outcome::Kind::kSnooze);
+  EXPECT_EQ(snoozed.after(), Millis(2'000));
 }
 
 TEST(EnqueueTest, RegistryRefusesStartUpMistakes) {

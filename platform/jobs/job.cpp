@@ -5,6 +5,9 @@ namespace clinicore::jobs {
 Outcome Outcome::FromError(const core::Error& error) {
   using core::ErrorCode;
   const std::string reason = error.internal.empty() ? error.detail : error.detail + " (" + error.internal + ")";
+  if (error.code == ErrorCode::kResourceExhausted && error.retry_after_seconds > 0) {
+    return Snooze(reason, Millis(static_cast<long long>(error.retry_after_seconds) * 1000));
+  }
   switch (error.code) {
     case ErrorCode::kUnavailable:
     case ErrorCode::kAborted:

@@ -59,7 +59,7 @@ struct Job {
 // What a handler returns. An exception thrown by a handler counts as Retry with its message.
 class Outcome {
  public:
-  enum class Kind { kDone, kRetry, kFail };
+  enum class Kind { kDone, kRetry, kFail, kSnooze };
 
   // The job is finished; it never runs again.
   static Outcome Done() { return Outcome(Kind::kDone, {}, std::nullopt); }
@@ -68,10 +68,15 @@ class Outcome {
   static Outcome Retry(std::string reason, std::optional<Millis> after = std::nullopt) {
     return Outcome(Kind::kRetry, std::move(reason), after);
   }
+  // Run again after `after` WITHOUT using an attempt: for waits that are nobody's failure, such
+  // as a provider's declared rate limit. The attempt is given back, so a job can snooze any
+  // number of times; `reason` goes to the log line.
+  static Outcome Snooze(std::string reason, Millis after) { return Outcome(Kind::kSnooze, std::move(reason), after); }
   // Never run again: dead-lettered with `reason` (for failures a retry cannot fix).
   static Outcome Fail(std::string reason) { return Outcome(Kind::kFail, std::move(reason), std::nullopt); }
   // Retry for errors a later attempt may not meet (unavailable, aborted, deadline exceeded,
-  // resource exhausted, internal), Fail for the others (bad input, not found, refused).
+  // resource exhausted, internal), Fail for the others (bad input, not found, refused); a
+  // resource-exhausted error that says when to come back (a rate limit) is a Snooze.
   static Outcome FromError(const core::Error& error);
 
   Kind kind() const { return kind_; }

@@ -33,6 +33,7 @@ struct Settlement {
   State state = State::kCompleted;
   Millis delay{0};                   // kRetry: due again after this
   std::optional<std::string> error;  // kept as last_error
+  std::string snooze_reason;         // kRelease asked for by the handler (Outcome::Snooze): logged, never stored
 };
 
 struct DueTenant {

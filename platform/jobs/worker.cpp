@@ -496,6 +496,12 @@ Settlement Worker::Decide(const Active& active, const Outcome& outcome) {
       settlement.state = Settlement::State::kDead;
       settlement.error = outcome.reason().empty() ? "failed" : outcome.reason();
       break;
+    case Outcome::Kind::kSnooze:
+      settlement.state = Settlement::State::kRelease;
+      settlement.delay = std::max(Millis(0), outcome.after().value_or(Millis(0)));
+      // Not an error: the console would list the job as failing.
+      settlement.snooze_reason = outcome.reason().empty() ? "snoozed" : outcome.reason();
+      break;
   }
   return settlement;
 }
@@ -518,7 +524,8 @@ bool Worker::Settle(const std::shared_ptr<Active>& active, Settlement settlement
 
 void Worker::Observe(const Active& active, const Settlement& settlement) {
   const Job& job = active.job;
-  const std::string outcome(OutcomeName(settlement.state));
+  const bool snoozed = !settlement.snooze_reason.empty();
+  const std::string outcome(snoozed ? "snoozed" : OutcomeName(settlement.state));
   metrics_->AddCounter(kMetricFinished, {{"kind", job.kind}, {"outcome", outcome}});
   nlohmann::json fields = {{"tenant_id", job.tenant_id},
                            {"job_id", job.id},
@@ -543,7 +550,13 @@ void Worker::Observe(const Active& active, const Settlement& settlement) {
       core::log::Warn("job_discarded", fields);
       break;
     case Settlement::State::kRelease:
-      core::log::Info("job_released", fields);
+      if (snoozed) {  // can be many per second under a rate limit: not at info level
+        fields["reason"] = settlement.snooze_reason;
+        fields["retry_in_ms"] = settlement.delay.count();
+        core::log::Debug("job_snoozed", fields);
+      } else {
+        core::log::Info("job_released", fields);
+      }
       break;
   }
 }

@@ -90,6 +90,7 @@ class FakeStore : public JobStore {
           break;
         case Settlement::State::kRelease:
           row.state = "available";
+          row.job.run_at = Clock::now() + outcome.delay;
           --row.job.attempt;
           break;
         case Settlement::State::kDead:
@@ -346,6 +347,33 @@ TEST_F(WorkerTest, TheLastFailedAttemptIsDeadAndFailIsDeadAtOnce) {
   EXPECT_EQ(store_->RowOf(retried).job.attempt, 3);
   EXPECT_EQ(store_->RowOf(failed).job.attempt, 1);
   EXPECT_EQ(store_->SettlementOf(failed)->error, "bad input");
+}
+
+TEST_F(WorkerTest, ASnoozeWaitsWithoutUsingAnAttemptOrCountingAsAFailure) {
+  std::atomic<int> runs{0};
+  registry_->Register("test.throttled", [&](JobContext&) {
+    return ++runs <= 3 ? Outcome::Snooze("provider allows 5/s", Millis(20)) : Outcome::Done();
+  });
+  // Two attempts allowed, three snoozes taken: a snooze is not an attempt.
+  const long long id = store_->Add(kTenantA, "test.throttled", nlohmann::json::object(), 2);
+  StopOnExit stop_on_exit{this};
+  StartWorker();
+  ASSERT_TRUE(WaitFor([&] { return store_->StateOf(id) == "completed"; }));
+  EXPECT_EQ(runs.load(), 4);
+  EXPECT_EQ(store_->RowOf(id).job.attempt, 1);
+  const auto& settled = store_->settled();
+  ASSERT_EQ(settled.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(settled[i].state, Settlement::State::kRelease);
+    EXPECT_EQ(settled[i].delay, Millis(20));
+    EXPECT_EQ(settled[i].snooze_reason, "provider allows 5/s");
+    EXPECT_FALSE(settled[i].error.has_value()) << "a snooze leaves no error: the job is not failing";
+  }
+  const std::string metrics = metrics_->RenderPrometheus();
+  EXPECT_NE(metrics.find("clinicore_jobs_finished_total{kind=\"test.throttled\",outcome=\"snoozed\"} 3"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("clinicore_job_failures_total{kind=\"test.throttled\"}"), std::string::npos);
 }
 
 TEST_F(WorkerTest, ScopeMismatchesAndPurgedTenantsNeverRunTheHandler) {

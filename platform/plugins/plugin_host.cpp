@@ -53,7 +53,7 @@ void PlatformLogSink::Write(const sdk::host::CallIdentity& who, int level, std::
 }
 
 PluginHost::PluginHost(db::Database& database, std::shared_ptr<PluginService> service, PluginHostOptions options,
-                       std::shared_ptr<sdk::host::HttpTransport> http)
+                       std::shared_ptr<sdk::host::HttpTransport> http, std::shared_ptr<cache::RateLimiter> send_limiter)
     : database_(database),
       service_(std::move(service)),
       options_(std::move(options)),
@@ -62,7 +62,8 @@ PluginHost::PluginHost(db::Database& database, std::shared_ptr<PluginService> se
       services_(std::make_shared<sdk::host::HostServices>(
           http ? http : std::make_shared<sdk::host::CurlHttpTransport>(options_.http),
           std::make_shared<PgKeyValueStore>(database_), std::make_shared<PlatformLogSink>())),
-      invoker_(services_, executor_) {}
+      invoker_(services_, executor_),
+      send_limiter_(std::move(send_limiter)) {}
 
 Result<sdk::host::PluginInfo> PluginHost::Install(const std::string& path, const std::string& actor) {
   auto loaded = catalog_->Load(path);
@@ -193,6 +194,9 @@ Result<json> PluginHost::Call(const tenancy::Tenant& tenant, const std::string& 
                                                         sdk::host::KindName(loaded->info().kind) + ", which has no " +
                                                         sdk::host::OperationName(op) + " operation.");
   }
+  if (op == Operation::kSend) {
+    if (auto allowed = CheckSendRate(tenant, loaded->info()); !allowed) return std::move(allowed).error();
+  }
   if (op != Operation::kImportCsv) {
     if (!input.input.is_object()) return Error::InvalidArgument("A plugin's input must be a JSON object.");
     input.input["tenant"] = TenantContext(tenant);
@@ -215,6 +219,20 @@ Result<json> PluginHost::Call(const tenancy::Tenant& tenant, const std::string& 
     }
   }
   return std::move(result).value();
+}
+
+core::Status PluginHost::CheckSendRate(const tenancy::Tenant& tenant, const sdk::host::PluginInfo& info) {
+  if (!send_limiter_ || info.max_per_second == 0) return core::Ok();
+  // Per tenant and plugin (not version): the provider's limit is on the tenant's account.
+  const auto decision = send_limiter_->Hit(cache::TenantKey(tenant.id, "plugins:send-rate:" + info.name),
+                                           {static_cast<int>(info.max_per_second), std::chrono::seconds(1)},
+                                           cache::WhenRedisDown::kLimitLocally);
+  if (decision.allowed) return core::Ok();
+  Error error =
+      WithCode(ErrorCode::kResourceExhausted, "Plugin " + info.name + " allows " + std::to_string(info.max_per_second) +
+                                                  " sends per second per tenant; this send waits.");
+  error.retry_after_seconds = std::max<int>(1, static_cast<int>(decision.retry_after.count()));
+  return error;
 }
 
 Result<SendOutcome> PluginHost::Send(const tenancy::Tenant& tenant, const std::string& plugin, const json& message,

@@ -13,6 +13,7 @@
 #include "clinicore/sdk/host/invoke.hpp"
 #include "clinicore/sdk/host/loader.hpp"
 #include "clinicore/sdk/host/services.hpp"
+#include "platform/cache/rate_limiter.hpp"
 #include "platform/core/result.hpp"
 #include "platform/db/database.hpp"
 #include "platform/plugins/plugin_service.hpp"
@@ -41,8 +42,12 @@ struct SendOutcome {
 // keeps the quarantine books. A job handler is one Call (or Send) plus mapping the result.
 class PluginHost {
  public:
+  // `send_limiter` enforces each channel's declared max_per_second per tenant, across every
+  // worker sharing its Redis (each worker alone while Redis is down); without it the
+  // declaration is not enforced (the `clinicore plugin` CLI, tests of other things).
   PluginHost(db::Database& database, std::shared_ptr<PluginService> service, PluginHostOptions options,
-             std::shared_ptr<sdk::host::HttpTransport> http = nullptr);
+             std::shared_ptr<sdk::host::HttpTransport> http = nullptr,
+             std::shared_ptr<cache::RateLimiter> send_limiter = nullptr);
 
   // Loads one file and records its descriptor in platform.plugin_installs (what `serve`
   // validates configs against). The error's detail is the loader's one-line refusal.
@@ -58,6 +63,8 @@ class PluginHost {
   //   not enabled, quarantined, wrong operation for its kind   → FailedPrecondition (do not retry)
   //   the plugin refused the input                              → InvalidArgument (do not retry)
   //   deadline missed                                           → DeadlineExceeded (retry)
+  //   a channel's declared send rate reached for this tenant    → ResourceExhausted with
+  //       retry_after_seconds (a job snoozes: no attempt used; the plugin is not called)
   //   plugin error, malformed output, not loaded here, overload → Unavailable (retry)
   // `timeout` (default CLINICORE_PLUGIN_CALL_TIMEOUT_MS) lets a job pass what is left of its own
   // deadline; the shorter one applies.
@@ -87,6 +94,7 @@ class PluginHost {
       const tenancy::Tenant& tenant, const std::shared_ptr<const sdk::host::LoadedPlugin>& plugin,
       const CallConfig& config);
   core::Error Book(const tenancy::Tenant& tenant, const std::string& plugin, const sdk::host::Failure& failure);
+  core::Status CheckSendRate(const tenancy::Tenant& tenant, const sdk::host::PluginInfo& info);
 
   struct CachedInstance {
     std::string version;
@@ -102,6 +110,7 @@ class PluginHost {
   std::shared_ptr<sdk::host::DeadlineExecutor> executor_;
   std::shared_ptr<sdk::host::HostServices> services_;
   sdk::host::Invoker invoker_;
+  std::shared_ptr<cache::RateLimiter> send_limiter_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, CachedInstance> instances_;  // (tenant id, plugin)
 };

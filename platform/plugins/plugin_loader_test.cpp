@@ -117,10 +117,11 @@ TEST(PluginLoaderTest, LoadDirectoryReportsEveryRefusal) {
   std::vector<std::string> fields;
   for (const auto& refusal : refusals) fields.push_back(refusal.field);
   // In file name order: bad_abi_major, bad_magic, duplicate (accepted: it comes before its twin),
-  // misbehaving (the twin: refused), missing_symbol, newer_abi_minor, no_entry, unknown_kind.
+  // misbehaving (the twin: refused), missing_symbol, newer_abi_minor, no_entry, throttled
+  // (accepted: another name), unknown_kind.
   EXPECT_EQ(fields, (std::vector<std::string>{"abi_major", "magic", "name+version", "symbol", "abi_minor",
                                               "clinicore_plugin_entry", "kind"}));
-  EXPECT_EQ(catalog.All().size(), 1u);
+  EXPECT_EQ(catalog.All().size(), 2u);
 }
 
 }  // namespace

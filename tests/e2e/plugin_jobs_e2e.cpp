@@ -190,26 +190,29 @@ class PluginJobsE2eTest : public ::testing::Test {
     database_ = new testing::TestDatabase();
     std::string output;
     ASSERT_EQ(testing::MigrateDatabase(database_->url(), &output), 0) << output;
-    // The worker loads exactly these two plugin files.
+    // The worker loads exactly these plugin files.
     plugin_dir_ = std::filesystem::temp_directory_path() / ("clinicore-plugin-jobs-" + std::to_string(::getpid()));
     std::filesystem::create_directories(plugin_dir_);
     std::filesystem::copy_file(std::string(CLINICORE_FIRST_PARTY_PLUGIN_DIR) + "/webhook.so",
                                plugin_dir_ / "webhook.so", std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::copy_file(std::string(CLINICORE_TEST_PLUGIN_DIR) + "/misbehaving.so",
-                               plugin_dir_ / "misbehaving.so", std::filesystem::copy_options::overwrite_existing);
+    for (const char* test_plugin : {"misbehaving.so", "throttled.so"}) {
+      std::filesystem::copy_file(std::string(CLINICORE_TEST_PLUGIN_DIR) + "/" + test_plugin, plugin_dir_ / test_plugin,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
     env_ = testing::ServerEnv(database_->url());
     env_["CLINICORE_PLUGIN_SECRET_KEY"] = kSecretKey;
     env_["CLINICORE_PLUGIN_HTTP_ALLOW_PRIVATE"] = "1";  // the receiver is on loopback
     env_["CLINICORE_PLUGIN_DIR"] = plugin_dir_.string();
-    ASSERT_EQ(testing::RunClinicore({"plugin", "install", (plugin_dir_ / "webhook.so").string(),
-                                     (plugin_dir_ / "misbehaving.so").string()},
-                                    env_, "", &output),
-              0)
+    ASSERT_EQ(
+        testing::RunClinicore({"plugin", "install", (plugin_dir_ / "webhook.so").string(),
+                               (plugin_dir_ / "misbehaving.so").string(), (plugin_dir_ / "throttled.so").string()},
+                              env_, "", &output),
+        0)
         << output;
     server_ = new ServerProcess({"serve"}, env_);
     ASSERT_TRUE(server_->WaitUntilServing()) << server_->Output();
     console_auth_ = testing::ConsoleAuthorization(server_->BaseUrl(), database_->url());
-    for (const char* slug : {"pj-hook", "pj-crash", "pj-sms"}) {
+    for (const char* slug : {"pj-hook", "pj-crash", "pj-sms", "pj-rate"}) {
       ASSERT_EQ(testing::RunClinicore({"tenant", "create", slug, std::string("Clinic ") + slug, "--owner-email",
                                        std::string("owner@") + slug + ".test", "--owner-name", "Owner"},
                                       env_, std::string(kTestPassword) + "\n", &output),
@@ -335,6 +338,41 @@ TEST_F(PluginJobsE2eTest, AChannelSendJobDeliversExactlyOneSignedWebhook) {
   EXPECT_EQ(Job(refused).attempt, 1);
   EXPECT_NE(Job(refused).last_error.find("not enabled"), std::string::npos) << Job(refused).last_error;
   EXPECT_EQ(receiver.Deliveries().size(), 1u);
+  worker->Signal(SIGTERM);
+  EXPECT_EQ(worker->WaitForExit(Millis(10'000)), 0);
+}
+
+// "throttled" declares 5 sends per second: 12 sends through the worker take at least two more
+// windows, every one is delivered, and none uses more than its one attempt (a send over the
+// rate snoozes; with max_attempts = 1 a retry would have dead-lettered it).
+TEST_F(PluginJobsE2eTest, AChannelsDeclaredRateSpreadsSendsWithoutUsingAttempts) {
+  ASSERT_EQ(Console("PUT", "/v1/console/tenants/pj-rate/plugins/throttled", {{"config", {{"label", "R"}}}}).status,
+            200);
+  std::vector<long long> ids;
+  for (int i = 0; i < 12; ++i) {
+    ids.push_back(EnqueueSend("pj-rate", "throttled", {{"body", "hello"}}, "rate-" + std::to_string(i), 1));
+  }
+  auto worker = StartWorker();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return std::all_of(ids.begin(), ids.end(), [](long long id) { return Job(id).state != "available"; }) ||
+               !worker->Running();
+      },
+      Millis(30'000)))
+      << worker->Output();
+  for (long long id : ids) {
+    const JobRow row = Job(id);
+    EXPECT_EQ(row.state, "completed") << id << " " << row.last_error;
+    EXPECT_EQ(row.attempt, 1) << id;
+    EXPECT_EQ(row.last_error, "") << "waiting for the rate is not a failure";
+  }
+  pqxx::connection connection(database_->url());
+  pqxx::nontransaction work(connection);
+  const double spread = work.exec(
+                                "SELECT extract(epoch FROM max(finished_at) - min(finished_at)) FROM queue.jobs "
+                                "WHERE idempotency_key LIKE 'rate-%'")[0][0]
+                            .as<double>();
+  EXPECT_GE(spread, 1.0) << "12 sends at 5 per second need three one-second windows";
   worker->Signal(SIGTERM);
   EXPECT_EQ(worker->WaitForExit(Millis(10'000)), 0);
 }

@@ -13,8 +13,10 @@
 #include <mutex>
 #include <thread>
 
+#include "platform/cache/rate_limiter.hpp"
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
+#include "platform/jobs/job.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/plugins/plugin_host.hpp"
 #include "platform/plugins/plugin_service.hpp"
@@ -196,6 +198,48 @@ class PluginsTest : public ::testing::Test {
   tenancy::Actor actor_{"test", "req-test"};
 };
 testing::TestDatabase* PluginsTest::database_ = nullptr;
+
+// A channel that declares max_per_second gets at most that many sends per second per tenant,
+// counted in Redis across workers (in-process while Redis is down: never unlimited). A send
+// over the limit never reaches the plugin and tells its job to snooze, not to fail.
+TEST_F(PluginsTest, AChannelsDeclaredSendRateHoldsPerTenant) {
+  for (const bool redis_up : {true, false}) {
+    core::RedisConfig redis_config = testing::TestRedisConfig();
+    if (!redis_up) redis_config.port = 1;
+    redis_config.connect_timeout = 50ms;
+    auto limiter =
+        std::make_shared<cache::RateLimiter>(std::make_shared<cache::RedisClient>(redis_config, metrics_), metrics_);
+    PluginHostOptions options;
+    options.call_timeout = 2'000ms;
+    PluginHost host(*db_, service_, options, nullptr, limiter);
+    ASSERT_TRUE(host.Install(TestPlugin("throttled"), "test").ok());
+    const auto a = Onboard("rate-a");
+    const auto b = Onboard("rate-b");
+    Enable(a, "throttled", {{"label", "A"}});
+    Enable(b, "throttled", {{"label", "B"}});
+    auto send = [&](const tenancy::Tenant& tenant) {
+      return host.Call(
+          tenant, "throttled", sdk::host::Operation::kSend,
+          {{{"message", {{"body", "count"}}}, {"recipient", json::object()}, {"idempotency_key", "k"}}, ""});
+    };
+    for (int i = 1; i <= 5; ++i) {
+      auto sent = send(a);
+      ASSERT_TRUE(sent.ok()) << "redis up: " << redis_up << " " << sent.error().detail;
+      EXPECT_EQ((*sent)["provider_message_id"], "A#" + std::to_string(i));
+    }
+    auto refused = send(a);
+    ASSERT_FALSE(refused.ok()) << "redis up: " << redis_up;
+    EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+    EXPECT_GE(refused.error().retry_after_seconds, 1);
+    EXPECT_NE(refused.error().detail.find("allows 5 sends per second"), std::string::npos);
+    EXPECT_EQ(jobs::Outcome::FromError(refused.error()).kind(), jobs::Outcome::Kind::kSnooze);
+    EXPECT_EQ((*send(b))["provider_message_id"], "B#1") << "another tenant has its own budget";
+    EXPECT_EQ(service_->ConfigForCall(a.id, "throttled")->health.consecutive_failures, 0)
+        << "waiting for the rate is not the plugin's failure";
+    std::this_thread::sleep_for(1'100ms);
+    EXPECT_EQ((*send(a))["provider_message_id"], "A#6") << "the refused send never reached the plugin";
+  }
+}
 
 TEST_F(PluginsTest, InstallRecordsTheDescriptorAndAVersionIsImmutable) {
   auto installed = service_->ListInstalled();

@@ -7,7 +7,8 @@
 //   "count"   counts sends in the tenant's key-value store
 //   anything else: delivered, provider_message_id = "<label>|<token>|<tenant slug>"
 // The config {"label", "token" (secret)} is echoed back so tests can see which config a call
-// ran with. Built twice: as misbehaving.so and as duplicate.so (same name + version).
+// ran with. Built three times: as misbehaving.so and as duplicate.so (same name + version),
+// and with THROTTLED as throttled.so: named "throttled", declaring 5 sends per second.
 #include <chrono>
 #include <csignal>
 #include <nlohmann/json.hpp>
@@ -98,7 +99,15 @@ int32_t Send(void* raw, const clinicore_host* host, const char* input, size_t si
   return CLINICORE_OK;
 }
 
-const clinicore_channel_ops kOps{sizeof(clinicore_channel_ops), 0, 0, 0, &Send};
+#ifdef THROTTLED
+constexpr const char* kName = "throttled";
+constexpr uint32_t kMaxPerSecond = 5;
+#else
+constexpr const char* kName = "misbehaving";
+constexpr uint32_t kMaxPerSecond = 0;
+#endif
+
+const clinicore_channel_ops kOps{sizeof(clinicore_channel_ops), 0, kMaxPerSecond, 0, &Send};
 
 const clinicore_plugin_descriptor kDescriptor{
     CLINICORE_PLUGIN_MAGIC,
@@ -107,7 +116,7 @@ const clinicore_plugin_descriptor kDescriptor{
     CLINICORE_SDK_ABI_MINOR,
     0,
     CLINICORE_KIND_CHANNEL,
-    "misbehaving",
+    kName,
     "1.0.0",
     "a test channel that misbehaves on request",
     R"({"type":"object","additionalProperties":false,"required":["label"],

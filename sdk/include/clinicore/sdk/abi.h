@@ -151,7 +151,8 @@ typedef int32_t (*clinicore_inbound_operation)(void* instance, const clinicore_h
 typedef struct clinicore_channel_ops {
   uint32_t struct_size;
   uint32_t max_body_bytes; /* largest message body the channel takes; 0 = not declared */
-  uint32_t max_per_second; /* sends per second per tenant the provider allows; 0 = not declared */
+  uint32_t max_per_second; /* sends per second per tenant the provider allows; 0 = not declared.
+                              The host holds sends to it (they wait; no attempt is used). */
   uint32_t reserved;       /* 0 */
   clinicore_operation send;
 } clinicore_channel_ops;
