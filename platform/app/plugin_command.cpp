@@ -70,6 +70,7 @@ std::shared_ptr<plugins::PluginHost> MakePluginHost(AppContext& context, const c
   plugins::PluginHostOptions options;
   options.call_timeout = config.plugins.call_timeout;
   options.max_stuck_calls = config.plugins.max_stuck_calls;
+  options.log_lines_per_second = config.plugins.log_lines_per_second;
   options.http.allow_private_addresses = config.plugins.http_allow_private;
   options.http.max_timeout = config.plugins.http_timeout;
   auto host = std::make_shared<plugins::PluginHost>(

@@ -128,6 +128,7 @@ void ReadPlugins(Reader& read, PluginsConfig& plugins) {
   read.Duration("CLINICORE_PLUGIN_CALL_TIMEOUT_MS", plugins.call_timeout, 10, 600'000);
   read.Integer("CLINICORE_PLUGIN_QUARANTINE_AFTER", plugins.quarantine_after, 1, 1000);
   read.Integer("CLINICORE_PLUGIN_MAX_STUCK_CALLS", plugins.max_stuck_calls, 1, 1000);
+  read.Integer("CLINICORE_PLUGIN_LOG_LINES_PER_SECOND", plugins.log_lines_per_second, 1, 100'000);
   read.Secret("CLINICORE_PLUGIN_SECRET_KEY", plugins.secret_key);
   static const std::regex kKey("^[A-Za-z0-9+/]{43}=$");  // standard base64 of exactly 32 bytes
   if (!read.error() && !plugins.secret_key.empty() && !std::regex_match(plugins.secret_key, kKey)) {

@@ -82,8 +82,9 @@ struct PluginsConfig {
   std::string dir;  // empty: `work` loads no plugins
   Millis call_timeout{10'000};
   int quarantine_after = 5;
-  int max_stuck_calls = 8;  // abandoned calls still running before a worker refuses new ones
-  std::string secret_key;   // base64 of 32 random bytes; empty: secret fields cannot be stored
+  int max_stuck_calls = 8;        // abandoned calls still running before a worker refuses new ones
+  int log_lines_per_second = 50;  // a plugin's log lines per tenant and second; the rest are counted
+  std::string secret_key;         // base64 of 32 random bytes; empty: secret fields cannot be stored
   Millis http_timeout{10'000};
   bool http_allow_private = false;  // let plugins reach loopback / private addresses
 };

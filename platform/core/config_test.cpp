@@ -91,6 +91,24 @@ TEST(ConfigTest, PasswordHashingCannotGoBelowTheOwaspMinimum) {
   EXPECT_EQ(defaults->auth.password_ops_limit, 2u);
 }
 
+TEST(ConfigTest, TheAccountCacheCanBeTunedOrTurnedOff) {
+  auto tuned = LoadConfig([](const std::string& name) -> std::optional<std::string> {
+    if (name == "CLINICORE_AUTH_ACCOUNT_CACHE_TTL_MS") return "0";
+    if (name == "CLINICORE_AUTH_ACCOUNT_CACHE_ENTRIES") return "500";
+    return std::nullopt;
+  });
+  ASSERT_TRUE(tuned.ok()) << tuned.error().detail;
+  EXPECT_EQ(tuned->auth.account_cache_ttl, Millis(0));
+  EXPECT_EQ(tuned->auth.account_cache_entries, 500u);
+  auto defaults = LoadConfig([](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+  EXPECT_EQ(defaults->auth.account_cache_ttl, Millis(60'000));
+  auto none = LoadConfig([](const std::string& name) -> std::optional<std::string> {
+    if (name == "CLINICORE_AUTH_ACCOUNT_CACHE_ENTRIES") return "0";
+    return std::nullopt;
+  });
+  EXPECT_FALSE(none.ok()) << "a cache of no entries is spelt TTL 0";
+}
+
 TEST(ConfigTest, SigningKeyErrorsNeverEchoTheKey) {
   auto empty = LoadConfig([](const std::string& name) -> std::optional<std::string> {
     if (name == "CLINICORE_AUTH_SIGNING_KEY") return "";

@@ -65,4 +65,20 @@ sdk::host::Expected<sdk::host::Unit> PgKeyValueStore::Delete(const sdk::host::Ca
   return sdk::host::Unit{};
 }
 
+core::Result<long long> PgKeyValueStore::SweepExpired(db::Database& database, int batch,
+                                                      const std::function<bool()>& keep_going) {
+  long long deleted = 0;
+  while (keep_going()) {
+    auto rows = database.Write([&](db::Transaction& tx) -> core::Result<long long> {
+      const auto result = tx.Exec(queries::kKvSweep, batch);
+      tx.Commit();
+      return static_cast<long long>(result.affected_rows());
+    });
+    if (!rows) return std::move(rows).error();
+    deleted += *rows;
+    if (*rows < batch) break;
+  }
+  return deleted;
+}
+
 }  // namespace clinicore::plugins

@@ -7,6 +7,7 @@
 
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
+#include "platform/plugins/log_budget.hpp"
 #include "platform/plugins/pg_kv_store.hpp"
 
 namespace clinicore::plugins {
@@ -61,7 +62,8 @@ PluginHost::PluginHost(db::Database& database, std::shared_ptr<PluginService> se
       executor_(std::make_shared<sdk::host::DeadlineExecutor>(options_.max_stuck_calls)),
       services_(std::make_shared<sdk::host::HostServices>(
           http ? http : std::make_shared<sdk::host::CurlHttpTransport>(options_.http),
-          std::make_shared<PgKeyValueStore>(database_), std::make_shared<PlatformLogSink>())),
+          std::make_shared<PgKeyValueStore>(database_),
+          std::make_shared<LogBudget>(std::make_shared<PlatformLogSink>(), options_.log_lines_per_second))),
       invoker_(services_, executor_),
       send_limiter_(std::move(send_limiter)) {}
 

@@ -24,6 +24,7 @@ namespace clinicore::plugins {
 struct PluginHostOptions {
   std::chrono::milliseconds call_timeout{10'000};
   int max_stuck_calls = 8;
+  int log_lines_per_second = 50;  // per tenant and plugin (LogBudget)
   sdk::host::CurlOptions http;
 };
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "platform/core/log.hpp"
+#include "platform/plugins/pg_kv_store.hpp"
 
 namespace clinicore::plugins {
 namespace {
@@ -72,6 +73,14 @@ Outcome CheckConfig(PluginHost& host, JobContext& context) {
   return Outcome::Done();
 }
 
+Outcome SweepKeyValues(db::Database& database, JobContext& context) {
+  constexpr int kBatch = 5'000;
+  auto deleted = PgKeyValueStore::SweepExpired(database, kBatch, [&] { return !context.cancelled(); });
+  if (!deleted) return Outcome::FromError(deleted.error());
+  if (*deleted > 0) core::log::Info("plugin_kv_swept", {{"deleted", *deleted}});
+  return Outcome::Done();
+}
+
 }  // namespace
 
 void RegisterPluginJobs(jobs::JobRegistry& registry, std::shared_ptr<PluginHost> host) {
@@ -87,6 +96,12 @@ void RegisterPluginJobs(jobs::JobRegistry& registry, std::shared_ptr<PluginHost>
                     {.on_reclaimed = lost});
   registry.Register(kCheckConfigKind, [host](JobContext& context) { return CheckConfig(*host, context); },
                     {.on_reclaimed = lost});
+  registry.Register(kKvSweepKind, [](JobContext& context) { return SweepKeyValues(context.database(), context); },
+                    {.scope = jobs::JobScope::kPlatform});
+  registry.AddSchedule({.name = kKvSweepKind,
+                        .kind = kKvSweepKind,
+                        .spec = jobs::ScheduleSpec::Every(std::chrono::minutes(10)),
+                        .max_attempts = 3});
 }
 
 }  // namespace clinicore::plugins

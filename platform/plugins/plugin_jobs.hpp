@@ -21,8 +21,11 @@ namespace clinicore::plugins {
 //                          PluginHost::CheckConfig: runs the plugin's live check on the tenant's
 //                          current config and records the outcome for the console. Enqueued by
 //                          the console's enable/reconfigure route in the same transaction.
+//   plugins.kv-sweep       (platform, every 10 minutes) deletes expired key-value entries of
+//                          every tenant's plugins, in batches; reads already ignore them.
 inline constexpr const char* kChannelSendKind = "plugins.channel-send";
 inline constexpr const char* kCheckConfigKind = "plugins.check-config";
+inline constexpr const char* kKvSweepKind = "plugins.kv-sweep";
 
 void RegisterPluginJobs(jobs::JobRegistry& registry, std::shared_ptr<PluginHost> host);
 

@@ -159,7 +159,8 @@ void PluginRepository::RegisterStatements(db::Database& database) {
                                                                   {kRelease, kReleaseSql},
                                                                   {kKvGet, kKvGetSql},
                                                                   {kKvPut, kKvPutSql},
-                                                                  {kKvDelete, kKvDeleteSql}}) {
+                                                                  {kKvDelete, kKvDeleteSql},
+                                                                  {kKvSweep, kKvSweepSql}}) {
     database.RegisterStatement(name, sql);
   }
 }

@@ -24,6 +24,7 @@ TEST(PluginsConfigTest, DefaultsLoadNoPluginsAndStoreNoSecrets) {
   EXPECT_EQ(config->plugins.quarantine_after, 5);
   EXPECT_TRUE(config->plugins.secret_key.empty());
   EXPECT_FALSE(config->plugins.http_allow_private);
+  EXPECT_EQ(config->plugins.log_lines_per_second, 50);
 }
 
 TEST(PluginsConfigTest, ReadsEveryPluginVariable) {
@@ -31,6 +32,7 @@ TEST(PluginsConfigTest, ReadsEveryPluginVariable) {
                       {"CLINICORE_PLUGIN_CALL_TIMEOUT_MS", "2500"},
                       {"CLINICORE_PLUGIN_QUARANTINE_AFTER", "3"},
                       {"CLINICORE_PLUGIN_MAX_STUCK_CALLS", "2"},
+                      {"CLINICORE_PLUGIN_LOG_LINES_PER_SECOND", "7"},
                       {"CLINICORE_PLUGIN_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="},
                       {"CLINICORE_PLUGIN_HTTP_TIMEOUT_MS", "4000"},
                       {"CLINICORE_PLUGIN_HTTP_ALLOW_PRIVATE", "1"}});
@@ -39,6 +41,7 @@ TEST(PluginsConfigTest, ReadsEveryPluginVariable) {
   EXPECT_EQ(config->plugins.call_timeout, core::Millis(2500));
   EXPECT_EQ(config->plugins.quarantine_after, 3);
   EXPECT_EQ(config->plugins.max_stuck_calls, 2);
+  EXPECT_EQ(config->plugins.log_lines_per_second, 7);
   EXPECT_EQ(config->plugins.http_timeout, core::Millis(4000));
   EXPECT_TRUE(config->plugins.http_allow_private);
 }
@@ -50,6 +53,7 @@ TEST(PluginsConfigTest, ABadKeyStopsStartUpWithoutShowingIt) {
   EXPECT_EQ(config.error().detail.find("c2hvcnQta2V5"), std::string::npos);
   EXPECT_FALSE(Load({{"CLINICORE_PLUGIN_QUARANTINE_AFTER", "0"}}).ok());
   EXPECT_FALSE(Load({{"CLINICORE_PLUGIN_HTTP_ALLOW_PRIVATE", "yes"}}).ok());
+  EXPECT_FALSE(Load({{"CLINICORE_PLUGIN_LOG_LINES_PER_SECOND", "0"}}).ok());
 }
 
 }  // namespace

@@ -131,4 +131,10 @@ inline constexpr const char* kKvDelete = "plugins.kv_delete";
 inline constexpr const char* kKvDeleteSql =
     "DELETE FROM platform.plugin_kv WHERE tenant_id = $1::uuid AND plugin_name = $2 AND key = decode($3, 'hex')";
 
+// Expired key-value entries, a batch at a time (reads already ignore them; this frees the rows).
+inline constexpr const char* kKvSweep = "plugins.kv_sweep";
+inline constexpr const char* kKvSweepSql =
+    "DELETE FROM platform.plugin_kv WHERE ctid IN (SELECT ctid FROM platform.plugin_kv "
+    "WHERE expires_at <= now() LIMIT $1::int)";
+
 }  // namespace clinicore::plugins::queries

@@ -18,6 +18,7 @@
 #include "platform/core/log.hpp"
 #include "platform/jobs/job.hpp"
 #include "platform/migrations/migrations.hpp"
+#include "platform/plugins/pg_kv_store.hpp"
 #include "platform/plugins/plugin_host.hpp"
 #include "platform/plugins/plugin_service.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
@@ -239,6 +240,31 @@ TEST_F(PluginsTest, AChannelsDeclaredSendRateHoldsPerTenant) {
     std::this_thread::sleep_for(1'100ms);
     EXPECT_EQ((*send(a))["provider_message_id"], "A#6") << "the refused send never reached the plugin";
   }
+}
+
+// Expired key-value entries are invisible at once and deleted by the plugins.kv-sweep schedule.
+TEST_F(PluginsTest, TheSweepDeletesExpiredKeyValuesOnlyInBatches) {
+  const auto tenant = Onboard("sweep");
+  auto insert = [&](const std::string& key, const std::string& expires) {
+    Query("INSERT INTO platform.plugin_kv (tenant_id, plugin_name, key, value, expires_at) VALUES ('" + tenant.id +
+          "', 'misbehaving', convert_to('" + key + "', 'UTF8'), '\\x00', " + expires + ") RETURNING 1");
+  };
+  for (int i = 0; i < 5; ++i) insert("old-" + std::to_string(i), "now() - interval '1 second'");
+  insert("live", "now() + interval '1 hour'");
+  insert("forever", "NULL");
+  auto count = [&] { return Query("SELECT count(*) FROM platform.plugin_kv WHERE tenant_id = '" + tenant.id + "'"); };
+  ASSERT_EQ(count(), "7");
+  PgKeyValueStore store(*db_);
+  EXPECT_FALSE(store.Get({tenant.id, "misbehaving", "1.0.0"}, "old-0")->has_value()) << "expired: already invisible";
+  auto swept = PgKeyValueStore::SweepExpired(*db_, 2, [] { return true; });
+  ASSERT_TRUE(swept.ok());
+  EXPECT_GE(*swept, 5);  // other tests' expired rows may go too
+  EXPECT_EQ(count(), "2");
+  EXPECT_TRUE(store.Get({tenant.id, "misbehaving", "1.0.0"}, "live")->has_value());
+  // Told to stop (the job was cancelled), it stops before the next batch.
+  for (int i = 0; i < 3; ++i) insert("again-" + std::to_string(i), "now() - interval '1 second'");
+  EXPECT_EQ(*PgKeyValueStore::SweepExpired(*db_, 2, [] { return false; }), 0);
+  EXPECT_EQ(count(), "5");
 }
 
 TEST_F(PluginsTest, InstallRecordsTheDescriptorAndAVersionIsImmutable) {
