@@ -48,16 +48,18 @@ core::Result<AccessClaims> ReadClaims(const json& claims) {
   auto sub = StringClaim(claims, "sub", 64);
   auto role = StringClaim(claims, "role", 32);
   auto jti = StringClaim(claims, "jti", 64);
+  auto sid = StringClaim(claims, "sid", 64);
   auto iat = TimeClaim(claims, "iat");
   auto exp = TimeClaim(claims, "exp");
-  if (!iss || !aud || !sub || !role || !jti || !iat || !exp) {
-    return Refused("The access token lacks a required claim (iss, aud, sub, role, jti, iat, exp).");
+  if (!iss || !aud || !sub || !role || !jti || !sid || !iat || !exp) {
+    return Refused("The access token lacks a required claim (iss, aud, sub, role, jti, sid, iat, exp).");
   }
   out.issuer = *iss;
   out.audience = *aud;
   out.subject = *sub;
   out.role = *role;
   out.jti = *jti;
+  out.session_id = *sid;
   out.issued_at = *iat;
   out.expires_at = *exp;
   if (claims.contains("tid")) {
@@ -97,8 +99,9 @@ int JsonNestingDepth(std::string_view text) {
 
 std::string IssueAccessToken(const KeyRing& keys, const AccessClaims& claims) {
   const json header = {{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", keys.signing_kid()}};
-  json body = {{"iss", claims.issuer},    {"aud", claims.audience},   {"sub", claims.subject}, {"role", claims.role},
-               {"iat", claims.issued_at}, {"exp", claims.expires_at}, {"jti", claims.jti}};
+  json body = {{"iss", claims.issuer}, {"aud", claims.audience},  {"sub", claims.subject},
+               {"role", claims.role},  {"iat", claims.issued_at}, {"exp", claims.expires_at},
+               {"jti", claims.jti},    {"sid", claims.session_id}};
   if (!claims.tenant_id.empty()) body["tid"] = claims.tenant_id;
   const std::string signing_input = core::Base64UrlEncode(header.dump()) + "." + core::Base64UrlEncode(body.dump());
   return signing_input + "." + core::Base64UrlEncode(keys.Sign(signing_input));

@@ -19,7 +19,8 @@ struct AccessClaims {
   std::string tenant_id;  // "tid"
   std::string role;
   std::string jti;
-  int64_t issued_at = 0;  // seconds since the epoch
+  std::string session_id;  // "sid": the refresh-token family the token was issued in
+  int64_t issued_at = 0;   // seconds since the epoch
   int64_t expires_at = 0;
 };
 

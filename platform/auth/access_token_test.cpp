@@ -27,7 +27,7 @@ class AccessTokenTest : public ::testing::Test {
   }
 
   AccessClaims Claims() const {
-    return {"clinicore", "clinicore-tenant", "u-1", kTenant, "doctor", "jti-1", kNow - 10, kNow + 890};
+    return {"clinicore", "clinicore-tenant", "u-1", kTenant, "doctor", "jti-1", "session-1", kNow - 10, kNow + 890};
   }
   TokenExpectation Expect(std::optional<std::string> tenant = std::string(kTenant), int64_t now = kNow) const {
     return {"clinicore", "clinicore-tenant", std::move(tenant), now, 30};
@@ -38,8 +38,8 @@ class AccessTokenTest : public ::testing::Test {
     return input + "." + Base64UrlEncode(keys_.Sign(input));
   }
   nlohmann::json ClaimsJson() const {
-    return {{"iss", "clinicore"}, {"aud", "clinicore-tenant"}, {"sub", "u-1"},      {"tid", kTenant},
-            {"role", "doctor"},   {"iat", kNow - 10},          {"exp", kNow + 890}, {"jti", "j"}};
+    return {{"iss", "clinicore"}, {"aud", "clinicore-tenant"}, {"sub", "u-1"}, {"tid", kTenant}, {"role", "doctor"},
+            {"iat", kNow - 10},   {"exp", kNow + 890},         {"jti", "j"},   {"sid", "s"}};
   }
   void ExpectRefused(const std::string& token, const std::string& why) const {
     auto verified = VerifyAccessToken(token, keys_, Expect());
@@ -59,6 +59,7 @@ TEST_F(AccessTokenTest, IssuedTokensVerifyWithEveryClaim) {
   EXPECT_EQ(verified->tenant_id, kTenant);
   EXPECT_EQ(verified->role, "doctor");
   EXPECT_EQ(verified->jti, "jti-1");
+  EXPECT_EQ(verified->session_id, "session-1");
   EXPECT_EQ(verified->expires_at, kNow + 890);
 }
 
@@ -109,6 +110,12 @@ TEST_F(AccessTokenTest, RefusesWrongAudienceIssuerTenantAndTimes) {
   ExpectRefused(with("exp", "soon"), "exp not a number");
   ExpectRefused(with("sub", ""), "empty subject");
   ExpectRefused(with("role", nlohmann::json::object()), "role not a string");
+  ExpectRefused(with("sid", 7), "sid not a string");
+  for (const char* required : {"iss", "aud", "sub", "role", "jti", "sid", "iat", "exp"}) {
+    nlohmann::json claims = ClaimsJson();
+    claims.erase(required);
+    ExpectRefused(Forge({{"alg", "EdDSA"}, {"kid", keys_.signing_kid()}}, claims), std::string("no ") + required);
+  }
   // Within the leeway it still passes.
   nlohmann::json just_expired = ClaimsJson();
   just_expired["iat"] = kNow - 900;

@@ -1,6 +1,7 @@
 #include "platform/auth/account_store.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "platform/core/crypto.hpp"
 
@@ -91,7 +92,8 @@ const Statement kStatements[] = {
     {"revoke_sessions",
      [](const Realm& r) {
        return "UPDATE " + r.refresh_table +
-              " SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1::uuid AND revoked_at IS NULL";
+              " SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1::uuid AND revoked_at IS NULL "
+              "RETURNING family_id::text";
      }},
     {"audit",
      [](const Realm& r) {
@@ -242,9 +244,13 @@ int AccountStore::RevokeFamily(db::Transaction& tx, const Realm& realm, const st
   return static_cast<int>(tx.Exec(Name(realm, "revoke_family"), family_id, reason).affected_rows());
 }
 
-int AccountStore::RevokeSessions(db::Transaction& tx, const Realm& realm, const std::string& user_id,
-                                 const std::string& reason) {
-  return static_cast<int>(tx.Exec(Name(realm, "revoke_sessions"), user_id, reason).affected_rows());
+std::vector<std::string> AccountStore::RevokeSessions(db::Transaction& tx, const Realm& realm,
+                                                      const std::string& user_id, const std::string& reason) {
+  std::set<std::string> families;
+  for (const auto& row : tx.Exec(Name(realm, "revoke_sessions"), user_id, reason)) {
+    families.insert(row[0].as<std::string>());
+  }
+  return {families.begin(), families.end()};
 }
 
 void AccountStore::Audit(db::Transaction& tx, const Realm& realm, const AuditEvent& event, const Caller& caller) {

@@ -95,8 +95,9 @@ class AccountStore {
   static std::optional<RefreshState> Lookup(db::Transaction& tx, const Realm& realm, const std::string& token_hash);
   static int RevokeFamily(db::Transaction& tx, const Realm& realm, const std::string& family_id,
                           const std::string& reason);
-  static int RevokeSessions(db::Transaction& tx, const Realm& realm, const std::string& user_id,
-                            const std::string& reason);
+  // Revokes every live refresh token of the account; returns the families (sessions) it ended.
+  static std::vector<std::string> RevokeSessions(db::Transaction& tx, const Realm& realm, const std::string& user_id,
+                                                 const std::string& reason);
 
   static void Audit(db::Transaction& tx, const Realm& realm, const AuditEvent& event, const Caller& caller);
 };

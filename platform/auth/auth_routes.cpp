@@ -141,11 +141,12 @@ Result<Response> AuthRoutes::UpdateAdmin(RequestContext& context) {
     return Error{core::ErrorCode::kFailedPrecondition, "You cannot deactivate yourself.", {}, {{"active", "is you"}}};
   }
   const RealmContext realm{&ConsoleRealm(), std::nullopt, ""};
+  std::vector<std::string> ended;
   auto account = service_->database().Write([&](db::Transaction& tx) -> Result<Account> {
     auto updated = AccountStore::Update(tx, ConsoleRealm(), id, patch);
     if (!updated) return Error::NotFound("No platform admin '" + id + "' exists.");
     if (patch.active == false) {
-      service_->RevokeSessions(tx, realm, id, "deactivated");
+      ended = service_->RevokeSessions(tx, realm, id, "deactivated");
       AccountStore::Audit(tx, ConsoleRealm(), {"admin.deactivated", context.actor_id, id, {}}, CallerOf(context));
     } else {
       AccountStore::Audit(tx, ConsoleRealm(), {"admin.updated", context.actor_id, id, {}}, CallerOf(context));
@@ -154,7 +155,7 @@ Result<Response> AuthRoutes::UpdateAdmin(RequestContext& context) {
     return *updated;
   });
   if (!account) return std::move(account).error();
-  if (patch.active == false) service_->AfterCommitRevoke(realm, id);
+  service_->AfterCommitRevoke(realm, ended);
   return Response::Json(200, AccountJson(*account));
 }
 

@@ -144,7 +144,7 @@ Session AuthService::IssueInFamily(db::Transaction& tx, const RealmContext& real
   const auto& config = authenticator_->config();
   Session session;
   session.account = account;
-  auto [token, claims] = authenticator_->Issue(realm, account.id, account.role);
+  auto [token, claims] = authenticator_->Issue(realm, account.id, account.role, family_id);
   session.access_token = std::move(token);
   session.access_expires_in = claims.expires_at - claims.issued_at;
   session.refresh_token = core::RandomToken(32);
@@ -165,6 +165,7 @@ Result<Session> AuthService::Refresh(const RealmContext& realm, const std::strin
   const std::string token_hash = core::Sha256(refresh_token);
   bool reused = false;
   std::string reused_account;
+  std::string reused_family;
   auto result = realm.Write(database_, [&](db::Transaction& tx) -> Result<Session> {
     auto rotated = AccountStore::Rotate(tx, *realm.realm, token_hash);
     if (!rotated) {
@@ -182,6 +183,7 @@ Result<Session> AuthService::Refresh(const RealmContext& realm, const std::strin
         tx.Commit();
         reused = true;
         reused_account = state->user_id;
+        reused_family = state->family_id;
         return BadRefreshToken("This refresh token was already used; every session it started has been ended.");
       }
       return BadRefreshToken(state->expired ? "The refresh token has expired." : "The refresh token was revoked.");
@@ -197,8 +199,9 @@ Result<Session> AuthService::Refresh(const RealmContext& realm, const std::strin
     return session;
   });
   if (reused) {
-    // A copy of a refresh token is in someone else's hands: their access tokens end too.
-    authenticator_->RevokeAccount(realm, reused_account);
+    // A copy of a refresh token is in someone else's hands: the access tokens of that session
+    // end too (the account's other sessions, on other devices, were not exposed).
+    authenticator_->EndSessions(realm, {reused_family});
     core::log::Warn("auth_refresh_reuse", {{"tenant_id", realm.tenant_id}, {"account_id", reused_account}});
   }
   return result;
@@ -207,27 +210,32 @@ Result<Session> AuthService::Refresh(const RealmContext& realm, const std::strin
 core::Status AuthService::Logout(const RealmContext& realm, const std::string& refresh_token,
                                  const Principal* principal, const Caller& caller) {
   const std::string token_hash = core::Sha256(refresh_token);
+  std::vector<std::string> ended;
   auto done = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
     auto state = AccountStore::Lookup(tx, *realm.realm, token_hash);
     if (state && !state->revoked) {
       AccountStore::RevokeFamily(tx, *realm.realm, state->family_id, "logout");
       AccountStore::Audit(tx, *realm.realm, {"logout", state->user_id, state->user_id, {}}, caller);
+      ended.push_back(state->family_id);
     }
     tx.Commit();
     return core::Ok();
   });
   if (!done) return done;
+  // Every access token of the session ends (those issued before its last refresh too), and
+  // the one in hand even when it belongs to another session than the refresh token sent.
+  authenticator_->EndSessions(realm, ended);
   if (principal != nullptr) authenticator_->DenyToken(realm, principal->jti, principal->expires_at);
   return core::Ok();
 }
 
-void AuthService::RevokeSessions(db::Transaction& tx, const RealmContext& realm, const std::string& account_id,
-                                 const std::string& reason) {
-  AccountStore::RevokeSessions(tx, *realm.realm, account_id, reason);
+std::vector<std::string> AuthService::RevokeSessions(db::Transaction& tx, const RealmContext& realm,
+                                                     const std::string& account_id, const std::string& reason) {
+  return AccountStore::RevokeSessions(tx, *realm.realm, account_id, reason);
 }
 
-void AuthService::AfterCommitRevoke(const RealmContext& realm, const std::string& account_id) {
-  authenticator_->RevokeAccount(realm, account_id);
+void AuthService::AfterCommitRevoke(const RealmContext& realm, const std::vector<std::string>& sessions) {
+  authenticator_->EndSessions(realm, sessions);
 }
 
 }  // namespace clinicore::auth

@@ -41,10 +41,11 @@ class AuthService {
   // accepted): the refresh token exists only if that transaction commits.
   Session StartSession(db::Transaction& tx, const RealmContext& realm, const Account& account);
   // Ends every session of an account: refresh tokens revoked in the transaction, access
-  // tokens voided through the deny-list once it commits (call AfterCommitRevoke then).
-  void RevokeSessions(db::Transaction& tx, const RealmContext& realm, const std::string& account_id,
-                      const std::string& reason);
-  void AfterCommitRevoke(const RealmContext& realm, const std::string& account_id);
+  // tokens voided through the deny-list once it commits (pass what this returns to
+  // AfterCommitRevoke then). Sessions started afterwards are not affected.
+  [[nodiscard]] std::vector<std::string> RevokeSessions(db::Transaction& tx, const RealmContext& realm,
+                                                        const std::string& account_id, const std::string& reason);
+  void AfterCommitRevoke(const RealmContext& realm, const std::vector<std::string>& sessions);
 
   // Per-IP limits of the public auth routes (sign-up, refresh); Login applies its own.
   core::Status CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip,

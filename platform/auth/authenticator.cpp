@@ -18,8 +18,8 @@ Error Unauthenticated(std::string detail) {
 std::string DenyJtiKey(const RealmContext& realm, const std::string& jti) {
   return realm.Key("auth:deny:" + jti);
 }
-std::string RevokedKey(const RealmContext& realm, const std::string& subject) {
-  return realm.Key("auth:revoked:" + subject);
+std::string DenySessionKey(const RealmContext& realm, const std::string& session_id) {
+  return realm.Key("auth:deny-session:" + session_id);
 }
 
 }  // namespace
@@ -75,7 +75,8 @@ Authenticator::Authenticator(KeyRing keys, core::AuthConfig config, std::shared_
 }
 
 std::pair<std::string, AccessClaims> Authenticator::Issue(const RealmContext& realm, const std::string& subject,
-                                                          const std::string& role) const {
+                                                          const std::string& role,
+                                                          const std::string& session_id) const {
   AccessClaims claims;
   claims.issuer = config_.issuer;
   claims.audience = realm.realm->audience;
@@ -83,6 +84,7 @@ std::pair<std::string, AccessClaims> Authenticator::Issue(const RealmContext& re
   claims.tenant_id = realm.tenant_id;
   claims.role = role;
   claims.jti = core::RandomToken(16);
+  claims.session_id = session_id;
   claims.issued_at = UnixNow();
   claims.expires_at = claims.issued_at + std::chrono::duration_cast<std::chrono::seconds>(config_.access_ttl).count();
   return {IssueAccessToken(keys_, claims), claims};
@@ -123,21 +125,15 @@ core::Result<Principal> Authenticator::Authenticate(const http::RequestContext& 
     return Unauthenticated("The access token was revoked; sign in again.");
   }
   metrics_->AddCounter("clinicore_auth_token_checks_total", {{"outcome", cached ? "cached" : "verified"}});
-  return Principal{realm.realm->name, claims->subject, claims->role,
-                   claims->tenant_id, claims->jti,     claims->expires_at};
+  return Principal{realm.realm->name, claims->subject,    claims->role,      claims->tenant_id,
+                   claims->jti,       claims->session_id, claims->expires_at};
 }
 
 bool Authenticator::IsDenied(const RealmContext& realm, const AccessClaims& claims) {
-  auto reply = redis_->Command({"MGET", DenyJtiKey(realm, claims.jti), RevokedKey(realm, claims.subject)});
+  auto reply = redis_->Command({"MGET", DenyJtiKey(realm, claims.jti), DenySessionKey(realm, claims.session_id)});
   if (!reply || reply->type != cache::RedisValue::Type::kArray || reply->elements.size() != 2) return false;
-  if (reply->elements[0].type != cache::RedisValue::Type::kNil) return true;
-  const auto& revoked = reply->elements[1];
-  if (revoked.type != cache::RedisValue::Type::kString) return false;
-  try {
-    return claims.issued_at <= std::stoll(revoked.text);
-  } catch (const std::exception&) {
-    return true;  // a value we did not write: refuse rather than guess
-  }
+  return reply->elements[0].type != cache::RedisValue::Type::kNil ||
+         reply->elements[1].type != cache::RedisValue::Type::kNil;
 }
 
 void Authenticator::DenyToken(const RealmContext& realm, const std::string& jti, int64_t expires_at) {
@@ -147,12 +143,15 @@ void Authenticator::DenyToken(const RealmContext& realm, const std::string& jti,
     core::log::Warn("auth_deny_unavailable", {{"tenant_id", realm.tenant_id}, {"detail", reply.error().detail}});
 }
 
-void Authenticator::RevokeAccount(const RealmContext& realm, const std::string& subject) {
+void Authenticator::EndSessions(const RealmContext& realm, const std::vector<std::string>& session_ids) {
+  // Longer than any access token of these sessions can live (tokens longer than 24 h are refused).
   const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config_.access_ttl + config_.leeway).count() + 60;
-  auto reply =
-      redis_->Command({"SET", RevokedKey(realm, subject), std::to_string(UnixNow()), "EX", std::to_string(ttl)});
-  if (!reply) {
-    core::log::Warn("auth_revoke_unavailable", {{"tenant_id", realm.tenant_id}, {"detail", reply.error().detail}});
+  for (const auto& session_id : session_ids) {
+    auto reply = redis_->Command({"SET", DenySessionKey(realm, session_id), "1", "EX", std::to_string(ttl)});
+    if (!reply) {
+      core::log::Warn("auth_revoke_unavailable", {{"tenant_id", realm.tenant_id}, {"detail", reply.error().detail}});
+      return;  // the client fails fast while Redis is down: the rest would fail the same way
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "platform/auth/access_token.hpp"
 #include "platform/auth/keys.hpp"
@@ -24,6 +25,7 @@ struct Principal {
   std::string role;
   std::string tenant_id;  // empty for platform admins
   std::string jti;
+  std::string session_id;  // the refresh-token family: what sign-out and revocation end
   int64_t expires_at = 0;
 };
 
@@ -49,25 +51,28 @@ class TokenCache {
   std::array<Shard, kShards> shards_;
 };
 
-// Issues and checks access tokens of both realms, and keeps the Redis deny-list: a logged-out
-// token's jti, and per account the time before which every token is void (deactivation, role
-// change, deletion). When Redis is down the deny-list cannot be read: tokens stay valid until
+// Issues and checks access tokens of both realms, and keeps the Redis deny-list: single
+// tokens by jti, and whole sessions by sid (sign-out, a reused refresh token, deactivation, role
+// change, deletion, a password change). When Redis is down the deny-list cannot be read: tokens stay valid until
 // they expire (at most the access lifetime), which docs/security.md states.
 class Authenticator {
  public:
   Authenticator(KeyRing keys, core::AuthConfig config, std::shared_ptr<cache::RedisClient> redis,
                 std::shared_ptr<core::Metrics> metrics);
 
-  // A signed access token for the account; returns the token and its claims.
+  // A signed access token for the account in one session (refresh-token family); returns the
+  // token and its claims.
   std::pair<std::string, AccessClaims> Issue(const RealmContext& realm, const std::string& subject,
-                                             const std::string& role) const;
+                                             const std::string& role, const std::string& session_id) const;
   // Reads "Authorization: Bearer <token>" and checks it for this realm (and tenant).
   core::Result<Principal> Authenticate(const http::RequestContext& context, const RealmContext& realm);
 
-  // Voids one token (logout) until it would have expired anyway.
+  // Voids one token until it would have expired anyway.
   void DenyToken(const RealmContext& realm, const std::string& jti, int64_t expires_at);
-  // Voids every token of an account issued up to now.
-  void RevokeAccount(const RealmContext& realm, const std::string& subject);
+  // Voids every access token issued in these sessions (refresh-token families), for as long
+  // as any of them could still be valid. Sessions started later are not affected, however
+  // soon after.
+  void EndSessions(const RealmContext& realm, const std::vector<std::string>& session_ids);
 
   const KeyRing& keys() const { return keys_; }
   const core::AuthConfig& config() const { return config_; }

@@ -188,6 +188,7 @@ Result<Account> UsersService::UpdateStaff(const auth::RealmContext& realm, const
     if (auto allowed = CheckAuthority(actor, *patch.role); !allowed) return std::move(allowed).error();
   }
   bool revoke = false;
+  std::vector<std::string> ended;
   auto result = realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
     auto current = AccountStore::FindById(tx, TenantRealm(), id);
     if (!current) return NoSuchUser(id);
@@ -212,12 +213,12 @@ Result<Account> UsersService::UpdateStaff(const auth::RealmContext& realm, const
       }
     }
     // Tokens carry the role: a changed role or a deactivation ends every session.
-    if (revoke) auth_->RevokeSessions(tx, realm, id, reason);
+    if (revoke) ended = auth_->RevokeSessions(tx, realm, id, reason);
     tx.Commit();
     return *updated;
   });
   if (result) ForgetCached(realm, id);
-  if (result && revoke) auth_->AfterCommitRevoke(realm, id);
+  if (result && revoke) auth_->AfterCommitRevoke(realm, ended);
   return result;
 }
 
@@ -227,18 +228,19 @@ core::Status UsersService::Delete(const auth::RealmContext& realm, const Actor& 
   if (id == actor.id) {
     return Error{ErrorCode::kFailedPrecondition, "You cannot delete your own account here.", {}, {}};
   }
+  std::vector<std::string> ended;
   auto deleted = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
     auto current = AccountStore::FindById(tx, TenantRealm(), id);
     if (!current) return NoSuchUser(id);
     if (auto allowed = CheckAuthority(actor, current->role); !allowed) return allowed;
     AccountStore::SoftDelete(tx, TenantRealm(), id);
-    auth_->RevokeSessions(tx, realm, id, "deleted");
+    ended = auth_->RevokeSessions(tx, realm, id, "deleted");
     AccountStore::Audit(tx, TenantRealm(), {"user.deleted", actor.id, id, {{"role", current->role}}}, caller);
     tx.Commit();
     return core::Ok();
   });
   if (deleted) ForgetCached(realm, id);
-  if (deleted) auth_->AfterCommitRevoke(realm, id);
+  if (deleted) auth_->AfterCommitRevoke(realm, ended);
   return deleted;
 }
 
@@ -291,6 +293,7 @@ Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const 
   // A reset by an operator ends the account's sessions: its password (and maybe its role)
   // changed under them. Audited like every other account change.
   bool existed = false;
+  std::vector<std::string> ended;
   auto ensured = realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
     auto account = AccountStore::FindByEmail(tx, TenantRealm(), email);
     existed = account.has_value();
@@ -301,7 +304,7 @@ Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const 
       AccountStore::SetPasswordHash(tx, TenantRealm(), account->id, *hash);
       account =
           AccountStore::Update(tx, TenantRealm(), account->id, {std::nullopt, std::nullopt, std::nullopt, role, true});
-      auth_->RevokeSessions(tx, realm, account->id, "reset_by_operator");
+      ended = auth_->RevokeSessions(tx, realm, account->id, "reset_by_operator");
     }
     AccountStore::Audit(
         tx, TenantRealm(),
@@ -312,7 +315,7 @@ Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const 
   });
   if (ensured && existed) {
     ForgetCached(realm, ensured->id);
-    auth_->AfterCommitRevoke(realm, ensured->id);
+    auth_->AfterCommitRevoke(realm, ended);
   }
   return ensured;
 }

@@ -198,6 +198,7 @@ TEST_F(AuthE2eTest, SignUpSignInProfileAndBadInput) {
 TEST_F(AuthE2eTest, RefreshRotatesAndAReusedTokenEndsTheWholeFamily) {
   server_->EnsureUser("auth-a", "rotate@auth-a.test", "doctor");
   const json first = server_->Login("auth-a", "rotate@auth-a.test");
+  const json elsewhere = server_->Login("auth-a", "rotate@auth-a.test");  // another device's session
   auto second = server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
   ASSERT_EQ(second.status, 200) << second.body;
   const json rotated = json::parse(second.body);
@@ -211,6 +212,9 @@ TEST_F(AuthE2eTest, RefreshRotatesAndAReusedTokenEndsTheWholeFamily) {
   auto after = server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", rotated["refresh_token"]}});
   EXPECT_EQ(after.status, 401);
   EXPECT_EQ(server_->AuditCount("auth-a", "refresh.reused"), 1);
+  // The family's access tokens end with it; the account's other session was never exposed.
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, AuthServer::Bearer(rotated)).status, 401);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, AuthServer::Bearer(elsewhere)).status, 200);
 
   // Other tenants' refresh tokens, junk and wrong types are refused the same way.
   EXPECT_EQ(server_->TenantCall("auth-b", "POST", "/v1/auth/refresh", {{"refresh_token", "x"}}).status, 401);
@@ -232,9 +236,10 @@ TEST_F(AuthE2eTest, AnOperatorResetEndsTheAccountsSessions) {
       server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", session["refresh_token"]}}).status,
       401);
   EXPECT_EQ(server_->AuditCount("auth-a", "user.reset_by_operator"), 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a token of the same second is void too
+  // Revocation ends sessions, not a time span: a sign-in right after it (the same second) works.
   const json again = server_->Login("auth-a", "reset@auth-a.test");
   EXPECT_EQ(again["user"]["role"], "secretariat");
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, AuthServer::Bearer(again)).status, 200);
 }
 
 // /users/me is answered from an in-process account cache (decisions/0008). Whatever changes
@@ -300,13 +305,21 @@ TEST_F(AuthE2eTest, CachedProfilesFollowEveryChangeInEveryServer) {
 
 TEST_F(AuthE2eTest, LogoutEndsTheSessionAndVoidsTheAccessTokenAtOnce) {
   server_->EnsureUser("auth-a", "leaver@auth-a.test", "secretariat");
-  const json session = server_->Login("auth-a", "leaver@auth-a.test");
+  const json first = server_->Login("auth-a", "leaver@auth-a.test");
+  auto refreshed =
+      server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
+  ASSERT_EQ(refreshed.status, 200);
+  const json session = json::parse(refreshed.body);
   const std::string bearer = AuthServer::Bearer(session);
   ASSERT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, bearer).status, 200);
+  const std::string earlier = AuthServer::Bearer(first);  // same session, issued before the refresh
+  ASSERT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, earlier).status, 200);
   auto out =
       server_->TenantCall("auth-a", "POST", "/v1/auth/logout", {{"refresh_token", session["refresh_token"]}}, bearer);
   EXPECT_EQ(out.status, 204);
   EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, bearer).status, 401);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, earlier).status, 401)
+      << "sign-out ends every access token of the session";
   EXPECT_EQ(
       server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", session["refresh_token"]}}).status,
       401);
