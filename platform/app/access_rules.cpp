@@ -81,6 +81,7 @@ std::shared_ptr<const auth::AccessPolicy> BuildAccessPolicy() {
       // Tenant: users.
       Roles(Method::kGet, "/v1/users/me", kEveryone, {}, "the caller's own account"),
       Roles(Method::kPatch, "/v1/users/me/profile", kEveryone, {}, "the caller's own account"),
+      Roles(Method::kPost, "/v1/users/me/password", kEveryone, {}, "the caller's own account"),
       Roles(Method::kPost, "/v1/users", kManagers, {}, "clinic owners cannot invite admins"),
       Roles(Method::kGet, "/v1/users", {"admin", "clinic_owner", "secretariat"}),
       Roles(Method::kGet, "/v1/users/{id}", kEveryone, {"doctor", "salesperson", "client"}),

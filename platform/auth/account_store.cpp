@@ -93,7 +93,7 @@ const Statement kStatements[] = {
      [](const Realm& r) {
        return "UPDATE " + r.refresh_table +
               " SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1::uuid AND revoked_at IS NULL "
-              "RETURNING family_id::text";
+              "AND family_id IS DISTINCT FROM $3::uuid RETURNING family_id::text";
      }},
     {"audit",
      [](const Realm& r) {
@@ -245,9 +245,10 @@ int AccountStore::RevokeFamily(db::Transaction& tx, const Realm& realm, const st
 }
 
 std::vector<std::string> AccountStore::RevokeSessions(db::Transaction& tx, const Realm& realm,
-                                                      const std::string& user_id, const std::string& reason) {
+                                                      const std::string& user_id, const std::string& reason,
+                                                      const std::optional<std::string>& keep_session) {
   std::set<std::string> families;
-  for (const auto& row : tx.Exec(Name(realm, "revoke_sessions"), user_id, reason)) {
+  for (const auto& row : tx.Exec(Name(realm, "revoke_sessions"), user_id, reason, keep_session)) {
     families.insert(row[0].as<std::string>());
   }
   return {families.begin(), families.end()};

@@ -95,9 +95,11 @@ class AccountStore {
   static std::optional<RefreshState> Lookup(db::Transaction& tx, const Realm& realm, const std::string& token_hash);
   static int RevokeFamily(db::Transaction& tx, const Realm& realm, const std::string& family_id,
                           const std::string& reason);
-  // Revokes every live refresh token of the account; returns the families (sessions) it ended.
+  // Revokes every live refresh token of the account (but those of `keep_session`); returns the
+  // families (sessions) it ended.
   static std::vector<std::string> RevokeSessions(db::Transaction& tx, const Realm& realm, const std::string& user_id,
-                                                 const std::string& reason);
+                                                 const std::string& reason,
+                                                 const std::optional<std::string>& keep_session = std::nullopt);
 
   static void Audit(db::Transaction& tx, const Realm& realm, const AuditEvent& event, const Caller& caller);
 };

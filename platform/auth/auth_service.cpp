@@ -101,7 +101,7 @@ Result<Session> AuthService::FailLogin(const RealmContext& realm, const std::str
 
 Result<Session> AuthService::Login(const RealmContext& realm, const std::string& email, const std::string& password,
                                    const Caller& caller) {
-  const std::string account_key = realm.Key("login:" + core::Sha256Hex(NormalizeEmail(email)).substr(0, 32));
+  const std::string account_key = AccountKey(realm, email);
   if (auto limited = CheckLoginLimits(realm, account_key, caller); !limited) return std::move(limited).error();
 
   auto found = realm.Read(database_, [&](db::Transaction& tx) -> Result<std::optional<Account>> {
@@ -133,6 +133,63 @@ Result<Session> AuthService::Login(const RealmContext& realm, const std::string&
     tx.Commit();
     return session;
   });
+}
+
+std::string AuthService::AccountKey(const RealmContext& realm, const std::string& email) {
+  return realm.Key("login:" + core::Sha256Hex(NormalizeEmail(email)).substr(0, 32));
+}
+
+Result<int> AuthService::ChangePassword(const RealmContext& realm, const Principal& principal,
+                                        const std::string& current_password, const std::string& new_password,
+                                        const Caller& caller) {
+  auto found = realm.Read(database_, [&](db::Transaction& tx) -> Result<std::optional<Account>> {
+    return AccountStore::FindById(tx, *realm.realm, principal.subject);
+  });
+  if (!found) return std::move(found).error();
+  if (!*found || !(*found)->active) {
+    return Error{ErrorCode::kUnauthenticated, "The account of this access token is no longer active.", {}, {}};
+  }
+  const Account& account = **found;
+  const std::string account_key = AccountKey(realm, account.email);
+  if (auto limited = CheckLoginLimits(realm, account_key, caller); !limited) return std::move(limited).error();
+  if (!account.password_hash || !hasher_->Verify(*account.password_hash, current_password)) {
+    if (!account.password_hash) hasher_->VerifyNothing(current_password);
+    const auto& config = authenticator_->config();
+    const auto lock =
+        limiter_->RecordFailure(account_key, {config.lockout_threshold, config.lockout_base, config.lockout_max});
+    auto audited = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+      AccountStore::Audit(tx, *realm.realm,
+                          {"password_change.failed", account.id, account.id, {{"lock_seconds", Seconds(lock)}}},
+                          caller);
+      tx.Commit();
+      return core::Ok();
+    });
+    if (!audited) return std::move(audited).error();
+    return Error::InvalidArgument("The current password is not correct.",
+                                  {{"current_password", "is not your current password"}});
+  }
+  if (auto policy = CheckPasswordPolicy(new_password, account.email, "new_password"); !policy) {
+    return std::move(policy).error();
+  }
+  if (hasher_->Verify(*account.password_hash, new_password)) {
+    return Error::InvalidArgument("The new password is the current one.",
+                                  {{"new_password", "must differ from the current password"}});
+  }
+  auto hash = hasher_->Hash(new_password);
+  if (!hash) return std::move(hash).error();
+  limiter_->RecordSuccess(account_key);
+  std::vector<std::string> ended;
+  auto changed = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+    AccountStore::SetPasswordHash(tx, *realm.realm, account.id, *hash);
+    ended = AccountStore::RevokeSessions(tx, *realm.realm, account.id, "password_changed", principal.session_id);
+    AccountStore::Audit(tx, *realm.realm,
+                        {"password.changed", account.id, account.id, {{"sessions_ended", ended.size()}}}, caller);
+    tx.Commit();
+    return core::Ok();
+  });
+  if (!changed) return std::move(changed).error();
+  authenticator_->EndSessions(realm, ended);
+  return static_cast<int>(ended.size());
 }
 
 Session AuthService::StartSession(db::Transaction& tx, const RealmContext& realm, const Account& account) {

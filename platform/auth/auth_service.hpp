@@ -47,6 +47,14 @@ class AuthService {
                                                         const std::string& account_id, const std::string& reason);
   void AfterCommitRevoke(const RealmContext& realm, const std::vector<std::string>& sessions);
 
+  // A signed-in account changes its password: the current one must be given (wrong guesses
+  // count toward the sign-in lockout of the account), the new one passes the policy and
+  // differs. Every other session of the account ends; the caller's own goes on. Returns how
+  // many sessions ended. Audited as password.changed (or password_change.failed).
+  core::Result<int> ChangePassword(const RealmContext& realm, const Principal& principal,
+                                   const std::string& current_password, const std::string& new_password,
+                                   const Caller& caller);
+
   // Per-IP limits of the public auth routes (sign-up, refresh); Login applies its own.
   core::Status CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip,
                          cache::RateLimit limit);
@@ -59,6 +67,7 @@ class AuthService {
   Session IssueInFamily(db::Transaction& tx, const RealmContext& realm, const Account& account,
                         const std::string& family_id);
   core::Status CheckLoginLimits(const RealmContext& realm, const std::string& account_key, const Caller& caller);
+  static std::string AccountKey(const RealmContext& realm, const std::string& email);
   core::Result<Session> FailLogin(const RealmContext& realm, const std::string& account_key,
                                   const std::optional<Account>& account, const std::string& reason,
                                   const Caller& caller);

@@ -84,6 +84,17 @@ class UsersHandler {
     return Response::Json(200, AccountJson(*account));
   }
 
+  Result<Response> ChangePassword(RequestContext& context) {
+    JsonFields fields(context.body);
+    const auto current = fields.String("current_password", {.required = true, .max_length = 1024});
+    const auto next = fields.String("new_password", {.required = true, .max_length = 1024});
+    if (auto status = fields.Finish(); !status) return std::move(status).error();
+    auto ended = service_->ChangePassword(auth::RealmOf(context), auth::CurrentPrincipal(context), *current, *next,
+                                          auth::CallerOf(context));
+    if (!ended) return std::move(ended).error();
+    return Response::Json(200, {{"sessions_ended", *ended}});
+  }
+
   Result<Response> Invite(RequestContext& context) {
     JsonFields fields(context.body);
     InviteRequest request;
@@ -170,6 +181,7 @@ void RegisterUsersRoutes(http::Router& router, std::shared_ptr<UsersService> ser
   router.Add(Method::kPost, "/v1/auth/password", http::Bind(handler, &UsersHandler::SetPassword), tenant_json);
   router.Add(Method::kGet, "/v1/users/me", http::Bind(handler, &UsersHandler::Me), tenant);
   router.Add(Method::kPatch, "/v1/users/me/profile", http::Bind(handler, &UsersHandler::UpdateProfile), tenant_json);
+  router.Add(Method::kPost, "/v1/users/me/password", http::Bind(handler, &UsersHandler::ChangePassword), tenant_json);
   router.Add(Method::kPost, "/v1/users", http::Bind(handler, &UsersHandler::Invite), tenant_json);
   router.Add(Method::kGet, "/v1/users", http::Bind(handler, &UsersHandler::List), tenant);
   router.Add(Method::kGet, "/v1/users/{id}", http::Bind(handler, &UsersHandler::Show), tenant);

@@ -153,6 +153,14 @@ Result<Account> UsersService::UpdateProfile(const auth::RealmContext& realm, con
   return updated;
 }
 
+Result<int> UsersService::ChangePassword(const auth::RealmContext& realm, const auth::Principal& principal,
+                                         const std::string& current_password, const std::string& new_password,
+                                         const auth::Caller& caller) {
+  auto ended = auth_->ChangePassword(realm, principal, current_password, new_password, caller);
+  if (ended) ForgetCached(realm, principal.subject);
+  return ended;
+}
+
 Result<auth::AccountPage> UsersService::List(const auth::RealmContext& realm, const auth::AccountFilter& filter) {
   if (filter.role && !auth::IsTenantRole(*filter.role)) {
     return Error::InvalidArgument("role must be one of the tenant roles.", {{"role", "is not a role"}});

@@ -67,6 +67,10 @@ class UsersService {
   core::Result<auth::Account> Get(const auth::RealmContext& realm, const std::string& id);
   core::Result<auth::Account> UpdateProfile(const auth::RealmContext& realm, const std::string& id,
                                             const auth::AccountPatch& patch, const auth::Caller& caller);
+  // The caller's own password (see AuthService::ChangePassword); returns the sessions ended.
+  core::Result<int> ChangePassword(const auth::RealmContext& realm, const auth::Principal& principal,
+                                   const std::string& current_password, const std::string& new_password,
+                                   const auth::Caller& caller);
   core::Result<auth::AccountPage> List(const auth::RealmContext& realm, const auth::AccountFilter& filter);
   core::Result<Invited> Invite(const auth::RealmContext& realm, const Actor& actor, const InviteRequest& request,
                                const auth::Caller& caller);

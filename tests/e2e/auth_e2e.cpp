@@ -303,6 +303,61 @@ TEST_F(AuthE2eTest, CachedProfilesFollowEveryChangeInEveryServer) {
   EXPECT_TRUE(WaitFor([&] { return status_on(other.BaseUrl()) == 404; }, notice_delay));
 }
 
+// A signed-in user changes their password: the current one is required, the new one must pass
+// the policy, and every other session ends while the caller's own goes on.
+TEST_F(AuthE2eTest, ChangingThePasswordEndsTheOtherSessionsOnly) {
+  server_->EnsureUser("auth-a", "changer@auth-a.test", "client");
+  const json mine = server_->Login("auth-a", "changer@auth-a.test");
+  const json other_device = server_->Login("auth-a", "changer@auth-a.test");
+  const std::string bearer = AuthServer::Bearer(mine);
+  auto change = [&](const json& body) {
+    return server_->TenantCall("auth-a", "POST", "/v1/users/me/password", body, bearer);
+  };
+  const std::string next = "a-new-and-longer-secret-7";
+
+  auto wrong = change({{"current_password", "not-my-password-1"}, {"new_password", next}});
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(FirstErrorField(wrong), "current_password");
+  EXPECT_EQ(server_->AuditCount("auth-a", "password_change.failed"), 1);
+  auto weak = change({{"current_password", kTestPassword}, {"new_password", "short"}});
+  EXPECT_EQ(weak.status, 400);
+  EXPECT_EQ(FirstErrorField(weak), "new_password");
+  auto same = change({{"current_password", kTestPassword}, {"new_password", kTestPassword}});
+  EXPECT_EQ(same.status, 400);
+  EXPECT_EQ(FirstErrorField(same), "new_password");
+  EXPECT_EQ(change({{"current_password", kTestPassword}}).status, 400);
+  EXPECT_EQ(change({{"current_password", 5}, {"new_password", next}}).status, 400);
+  EXPECT_EQ(server_
+                ->TenantCall("auth-a", "POST", "/v1/users/me/password",
+                             {{"current_password", kTestPassword}, {"new_password", next}})
+                .status,
+            401)
+      << "no token, no change";
+
+  auto changed = change({{"current_password", kTestPassword}, {"new_password", next}});
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(json::parse(changed.body)["sessions_ended"], 1);
+  EXPECT_EQ(server_->AuditCount("auth-a", "password.changed"), 1);
+  // This session goes on, token and refresh; the other device is signed out at once.
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, bearer).status, 200);
+  EXPECT_EQ(
+      server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", mine["refresh_token"]}}).status,
+      200);
+  EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, AuthServer::Bearer(other_device)).status,
+            401);
+  EXPECT_EQ(
+      server_->TenantCall("auth-a", "POST", "/v1/auth/refresh", {{"refresh_token", other_device["refresh_token"]}})
+          .status,
+      401);
+  // Only the new password signs in.
+  EXPECT_EQ(server_
+                ->TenantCall("auth-a", "POST", "/v1/auth/login",
+                             {{"email", "changer@auth-a.test"}, {"password", kTestPassword}})
+                .status,
+            401);
+  server_->Login("auth-a", "changer@auth-a.test", next);
+}
+
 TEST_F(AuthE2eTest, LogoutEndsTheSessionAndVoidsTheAccessTokenAtOnce) {
   server_->EnsureUser("auth-a", "leaver@auth-a.test", "secretariat");
   const json first = server_->Login("auth-a", "leaver@auth-a.test");
