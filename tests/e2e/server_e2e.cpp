@@ -115,6 +115,10 @@ TEST_F(ServerE2eTest, SurvivesAPostgresRestartUnderTraffic) {
   ASSERT_EQ(testing::RunShell(testing::RequireEnv("CLINICORE_TEST_PG_STOP_CMD")), 0);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const int unavailable_while_down = unavailable.load();
+  // The account cache noticed that its listening connection is gone, and stopped serving.
+  const bool cache_stood_down = testing::WaitFor(
+      [&] { return testing::MetricValue(Http("GET", Url("/metrics")).body, "clinicore_auth_account_cache_live") == 0; },
+      std::chrono::milliseconds(3'000));
   auto ready_while_down = Http("GET", Url("/readyz"));
   ASSERT_EQ(testing::RunShell(testing::RequireEnv("CLINICORE_TEST_PG_START_CMD")), 0);
 
@@ -131,6 +135,7 @@ TEST_F(ServerE2eTest, SurvivesAPostgresRestartUnderTraffic) {
   EXPECT_EQ(other.load(), 0) << "only 200 or 503 while PostgreSQL restarts";
   EXPECT_EQ(status, 200) << "service restored without restarting the server";
   EXPECT_TRUE(server_->Running());
+  EXPECT_TRUE(cache_stood_down) << "a cache that missed notices must not serve";
   // The account cache's own PostgreSQL connection (for change notices) came back too.
   EXPECT_TRUE(testing::WaitFor(
       [&] { return testing::MetricValue(Http("GET", Url("/metrics")).body, "clinicore_auth_account_cache_live") == 1; },
