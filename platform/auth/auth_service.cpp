@@ -154,19 +154,7 @@ Result<int> AuthService::ChangePassword(const RealmContext& realm, const Princip
   if (auto limited = CheckLoginLimits(realm, account_key, caller); !limited) return std::move(limited).error();
   if (!account.password_hash || !hasher_->Verify(*account.password_hash, current_password)) {
     if (!account.password_hash) hasher_->VerifyNothing(current_password);
-    const auto& config = authenticator_->config();
-    const auto lock =
-        limiter_->RecordFailure(account_key, {config.lockout_threshold, config.lockout_base, config.lockout_max});
-    auto audited = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
-      AccountStore::Audit(tx, *realm.realm,
-                          {"password_change.failed", account.id, account.id, {{"lock_seconds", Seconds(lock)}}},
-                          caller);
-      tx.Commit();
-      return core::Ok();
-    });
-    if (!audited) return std::move(audited).error();
-    return Error::InvalidArgument("The current password is not correct.",
-                                  {{"current_password", "is not your current password"}});
+    return FailPasswordChange(realm, account, account_key, caller);
   }
   if (auto policy = CheckPasswordPolicy(new_password, account.email, "new_password"); !policy) {
     return std::move(policy).error();
@@ -183,13 +171,32 @@ Result<int> AuthService::ChangePassword(const RealmContext& realm, const Princip
     AccountStore::SetPasswordHash(tx, *realm.realm, account.id, *hash);
     ended = AccountStore::RevokeSessions(tx, *realm.realm, account.id, "password_changed", principal.session_id);
     AccountStore::Audit(tx, *realm.realm,
-                        {"password.changed", account.id, account.id, {{"sessions_ended", ended.size()}}}, caller);
+                        {"user.password_changed", account.id, account.id, {{"sessions_ended", ended.size()}}}, caller);
     tx.Commit();
     return core::Ok();
   });
   if (!changed) return std::move(changed).error();
   authenticator_->EndSessions(realm, ended);
   return static_cast<int>(ended.size());
+}
+
+// A wrong current password counts toward the account's sign-in lockout: a stolen access token
+// must not become a way to guess the password.
+Error AuthService::FailPasswordChange(const RealmContext& realm, const Account& account, const std::string& account_key,
+                                      const Caller& caller) {
+  const auto& config = authenticator_->config();
+  const auto lock =
+      limiter_->RecordFailure(account_key, {config.lockout_threshold, config.lockout_base, config.lockout_max});
+  auto audited = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+    AccountStore::Audit(tx, *realm.realm,
+                        {"user.password_change_failed", account.id, account.id, {{"lock_seconds", Seconds(lock)}}},
+                        caller);
+    tx.Commit();
+    return core::Ok();
+  });
+  if (!audited) return std::move(audited).error();
+  return Error::InvalidArgument("The current password is not correct.",
+                                {{"current_password", "is not your current password"}});
 }
 
 Session AuthService::StartSession(db::Transaction& tx, const RealmContext& realm, const Account& account) {

@@ -50,7 +50,7 @@ class AuthService {
   // A signed-in account changes its password: the current one must be given (wrong guesses
   // count toward the sign-in lockout of the account), the new one passes the policy and
   // differs. Every other session of the account ends; the caller's own goes on. Returns how
-  // many sessions ended. Audited as password.changed (or password_change.failed).
+  // many sessions ended. Audited as user.password_changed (or user.password_change_failed).
   core::Result<int> ChangePassword(const RealmContext& realm, const Principal& principal,
                                    const std::string& current_password, const std::string& new_password,
                                    const Caller& caller);
@@ -68,6 +68,8 @@ class AuthService {
                         const std::string& family_id);
   core::Status CheckLoginLimits(const RealmContext& realm, const std::string& account_key, const Caller& caller);
   static std::string AccountKey(const RealmContext& realm, const std::string& email);
+  core::Error FailPasswordChange(const RealmContext& realm, const Account& account, const std::string& account_key,
+                                 const Caller& caller);
   core::Result<Session> FailLogin(const RealmContext& realm, const std::string& account_key,
                                   const std::optional<Account>& account, const std::string& reason,
                                   const Caller& caller);

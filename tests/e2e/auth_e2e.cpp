@@ -318,7 +318,7 @@ TEST_F(AuthE2eTest, ChangingThePasswordEndsTheOtherSessionsOnly) {
   auto wrong = change({{"current_password", "not-my-password-1"}, {"new_password", next}});
   EXPECT_EQ(wrong.status, 400);
   EXPECT_EQ(FirstErrorField(wrong), "current_password");
-  EXPECT_EQ(server_->AuditCount("auth-a", "password_change.failed"), 1);
+  EXPECT_EQ(server_->AuditCount("auth-a", "user.password_change_failed"), 1);
   auto weak = change({{"current_password", kTestPassword}, {"new_password", "short"}});
   EXPECT_EQ(weak.status, 400);
   EXPECT_EQ(FirstErrorField(weak), "new_password");
@@ -337,7 +337,7 @@ TEST_F(AuthE2eTest, ChangingThePasswordEndsTheOtherSessionsOnly) {
   auto changed = change({{"current_password", kTestPassword}, {"new_password", next}});
   ASSERT_EQ(changed.status, 200) << changed.body;
   EXPECT_EQ(json::parse(changed.body)["sessions_ended"], 1);
-  EXPECT_EQ(server_->AuditCount("auth-a", "password.changed"), 1);
+  EXPECT_EQ(server_->AuditCount("auth-a", "user.password_changed"), 1);
   // This session goes on, token and refresh; the other device is signed out at once.
   EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, bearer).status, 200);
   EXPECT_EQ(
