@@ -75,8 +75,10 @@ const Statement kStatements[] = {
     {"rotate_refresh",
      [](const Realm& r) {
        return "UPDATE " + r.refresh_table +
-              " SET rotated_at = now() WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL "
-              "AND expires_at > now() RETURNING family_id::text, user_id::text";
+              " AS t SET rotated_at = now() WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL "
+              "AND expires_at > now() RETURNING t.family_id::text, t.user_id::text, "
+              "(SELECT floor(extract(epoch FROM now() - min(f.issued_at)))::bigint FROM " +
+              r.refresh_table + " f WHERE f.family_id = t.family_id)";
      }},
     {"lookup_refresh",
      [](const Realm& r) {
@@ -227,7 +229,9 @@ std::optional<RefreshState> AccountStore::Rotate(db::Transaction& tx, const Real
                                                  const std::string& token_hash) {
   const auto rows = tx.Exec(Name(realm, "rotate_refresh"), Bytes(token_hash));
   if (rows.empty()) return std::nullopt;
-  return RefreshState{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
+  RefreshState state{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
+  state.family_age_seconds = rows[0][2].as<long long>();
+  return state;
 }
 
 std::optional<RefreshState> AccountStore::Lookup(db::Transaction& tx, const Realm& realm,

@@ -63,6 +63,7 @@ struct RefreshState {
   bool rotated = false;
   bool revoked = false;
   bool expired = false;
+  long long family_age_seconds = 0;  // Rotate: how long ago the session (family) began
 };
 
 struct AuditEvent {

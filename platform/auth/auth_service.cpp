@@ -204,7 +204,7 @@ Session AuthService::StartSession(db::Transaction& tx, const RealmContext& realm
 }
 
 Session AuthService::IssueInFamily(db::Transaction& tx, const RealmContext& realm, const Account& account,
-                                   const std::string& family_id) {
+                                   const std::string& family_id, long long family_age_seconds) {
   const auto& config = authenticator_->config();
   Session session;
   session.account = account;
@@ -212,7 +212,8 @@ Session AuthService::IssueInFamily(db::Transaction& tx, const RealmContext& real
   session.access_token = std::move(token);
   session.access_expires_in = claims.expires_at - claims.issued_at;
   session.refresh_token = core::RandomToken(32);
-  session.refresh_expires_in = Seconds(config.refresh_ttl);
+  session.refresh_expires_in =
+      std::min(Seconds(config.refresh_ttl), std::max(1LL, Seconds(config.session_max) - family_age_seconds));
   AccountStore::InsertRefresh(tx, *realm.realm, core::Sha256(session.refresh_token), family_id, account.id,
                               session.refresh_expires_in);
   return session;
@@ -252,13 +253,19 @@ Result<Session> AuthService::Refresh(const RealmContext& realm, const std::strin
       }
       return BadRefreshToken(state->expired ? "The refresh token has expired." : "The refresh token was revoked.");
     }
+    if (rotated->family_age_seconds >= Seconds(config.session_max)) {
+      // Only a token issued under a longer maximum gets here (tokens are capped to it).
+      AccountStore::RevokeFamily(tx, *realm.realm, rotated->family_id, "session_max_age");
+      tx.Commit();
+      return BadRefreshToken("The session reached its maximum age; sign in again.");
+    }
     auto account = AccountStore::FindById(tx, *realm.realm, rotated->user_id);
     if (!account || !account->active) {
       AccountStore::RevokeFamily(tx, *realm.realm, rotated->family_id, "account_inactive");
       tx.Commit();
       return BadRefreshToken("The account of this refresh token is no longer active.");
     }
-    Session session = IssueInFamily(tx, realm, *account, rotated->family_id);
+    Session session = IssueInFamily(tx, realm, *account, rotated->family_id, rotated->family_age_seconds);
     tx.Commit();
     return session;
   });

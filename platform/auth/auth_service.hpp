@@ -64,8 +64,10 @@ class AuthService {
   Authenticator& authenticator() { return *authenticator_; }
 
  private:
+  // `family_age_seconds`: how old the session is; its refresh token never outlives the
+  // session's maximum age (CLINICORE_AUTH_SESSION_MAX_MS).
   Session IssueInFamily(db::Transaction& tx, const RealmContext& realm, const Account& account,
-                        const std::string& family_id);
+                        const std::string& family_id, long long family_age_seconds = 0);
   core::Status CheckLoginLimits(const RealmContext& realm, const std::string& account_key, const Caller& caller);
   static std::string AccountKey(const RealmContext& realm, const std::string& email);
   core::Error FailPasswordChange(const RealmContext& realm, const Account& account, const std::string& account_key,

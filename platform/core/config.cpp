@@ -104,6 +104,7 @@ void ReadAuth(Reader& read, AuthConfig& auth) {
   read.Secret("CLINICORE_AUTH_VERIFYING_KEYS", auth.verifying_keys);
   read.Duration("CLINICORE_AUTH_ACCESS_TTL_MS", auth.access_ttl, 60'000, 24 * 3'600'000);
   read.Duration("CLINICORE_AUTH_REFRESH_TTL_MS", auth.refresh_ttl, 60'000, 365LL * 24 * 3'600'000);
+  read.Duration("CLINICORE_AUTH_SESSION_MAX_MS", auth.session_max, 1'000, 10LL * 365 * 24 * 3'600'000);
   read.Duration("CLINICORE_AUTH_INVITATION_TTL_MS", auth.invitation_ttl, 60'000, 30LL * 24 * 3'600'000);
   read.Duration("CLINICORE_AUTH_LEEWAY_MS", auth.leeway, 0, 30'000);
   read.Integer("CLINICORE_AUTH_PASSWORD_OPS_LIMIT", auth.password_ops_limit, 2, 20);

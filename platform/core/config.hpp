@@ -58,6 +58,7 @@ struct AuthConfig {
   std::string verifying_keys;
   Millis access_ttl{15 * 60'000};
   Millis refresh_ttl{30LL * 24 * 3'600'000};
+  Millis session_max{90LL * 24 * 3'600'000};  // a session's age at most, refreshes or not
   Millis invitation_ttl{72LL * 3'600'000};
   Millis leeway{30'000};
   unsigned long long password_ops_limit = 2;        // Argon2id passes (OWASP minimum: 2)

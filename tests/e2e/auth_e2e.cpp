@@ -358,6 +358,39 @@ TEST_F(AuthE2eTest, ChangingThePasswordEndsTheOtherSessionsOnly) {
   server_->Login("auth-a", "changer@auth-a.test", next);
 }
 
+// A session has an absolute age limit however often it is refreshed: its refresh tokens never
+// outlive CLINICORE_AUTH_SESSION_MAX_MS from the sign-in.
+TEST(AuthSessionAgeE2eTest, RefreshingNeverExtendsASessionBeyondItsMaximumAge) {
+  AuthServer server(std::map<std::string, std::string>{{"CLINICORE_AUTH_SESSION_MAX_MS", "3000"}});
+  server.CreateTenant("auth-age");
+  server.EnsureUser("auth-age", "old@auth-age.test", "doctor");
+  const auto signed_in = std::chrono::steady_clock::now();
+  const json first = server.Login("auth-age", "old@auth-age.test");
+  EXPECT_LE(first["refresh_expires_in"].get<int>(), 3);
+  auto refreshed =
+      server.TenantCall("auth-age", "POST", "/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  const json second = json::parse(refreshed.body);
+  EXPECT_LE(second["refresh_expires_in"].get<int>(), 3) << "a refresh does not restart the clock";
+  std::this_thread::sleep_until(signed_in + Millis(4'100));
+  auto too_old =
+      server.TenantCall("auth-age", "POST", "/v1/auth/refresh", {{"refresh_token", second["refresh_token"]}});
+  EXPECT_EQ(too_old.status, 401) << too_old.body;
+  EXPECT_EQ(FirstErrorField(too_old), "refresh_token");
+  // Signing in again starts a new session. One that is older than the maximum (its tokens were
+  // issued under a longer setting; here its start is moved back) is refused and revoked.
+  const json again = server.Login("auth-age", "old@auth-age.test");
+  {
+    pqxx::connection connection(server.database_url());
+    pqxx::work tx(connection);
+    tx.exec("UPDATE t_auth_age.refresh_tokens SET issued_at = issued_at - interval '1 hour'");
+    tx.commit();
+  }
+  auto stale = server.TenantCall("auth-age", "POST", "/v1/auth/refresh", {{"refresh_token", again["refresh_token"]}});
+  EXPECT_EQ(stale.status, 401);
+  EXPECT_NE(stale.body.find("maximum age"), std::string::npos) << stale.body;
+}
+
 TEST_F(AuthE2eTest, LogoutEndsTheSessionAndVoidsTheAccessTokenAtOnce) {
   server_->EnsureUser("auth-a", "leaver@auth-a.test", "secretariat");
   const json first = server_->Login("auth-a", "leaver@auth-a.test");
