@@ -53,11 +53,27 @@ std::string Sha256(std::string_view bytes) {
   return digest;
 }
 
-std::string Sha256Hex(std::string_view bytes) {
-  const std::string digest = Sha256(bytes);
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+std::string HexEncode(std::string_view bytes) {
+  std::string hex(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  hex.pop_back();  // the terminating NUL
   return hex;
+}
+
+std::optional<std::string> HexDecode(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string bytes(hex.size() / 2, '\0');
+  size_t length = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), hex.data(), hex.size(), nullptr,
+                     &length, nullptr) != 0 ||
+      length != bytes.size()) {
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  return HexEncode(Sha256(bytes));
 }
 
 bool SameSecret(std::string_view given, std::string_view expected) {

@@ -18,6 +18,10 @@ std::string Base64UrlEncode(std::string_view bytes);
 // Strict: base64url alphabet only, no padding, no whitespace, canonical trailing bits.
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 
+// Lower-case hex of the bytes, and back: nullopt unless every character is hex, in pairs.
+std::string HexEncode(std::string_view bytes);
+std::optional<std::string> HexDecode(std::string_view hex);
+
 // SHA-256 of the bytes: raw 32 bytes, or 64 lower-case hex characters.
 std::string Sha256(std::string_view bytes);
 std::string Sha256Hex(std::string_view bytes);

@@ -47,6 +47,11 @@ TEST_F(CryptoTest, UuidsAndTokensAreWellFormedAndDistinct) {
 
 TEST_F(CryptoTest, DigestsAndSecretComparison) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HexEncode(std::string("\x00\xff\x10", 3)), "00ff10");
+  EXPECT_EQ(HexDecode("00ff10"), std::string("\x00\xff\x10", 3));
+  EXPECT_EQ(HexEncode(""), "");
+  EXPECT_EQ(HexDecode("0a0bzz"), std::nullopt);
+  EXPECT_EQ(HexDecode("0a0"), std::nullopt);
   EXPECT_EQ(Sha256("abc").size(), 32u);
   EXPECT_TRUE(SameSecret("same", "same"));
   EXPECT_FALSE(SameSecret("same", "sam"));

@@ -1,7 +1,5 @@
 #include "platform/migrations/migrations.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
 
 namespace clinicore::migrations {
@@ -119,14 +118,6 @@ void ApplyAllInTransaction(pqxx::transaction_base& tx, const MigrationTarget& ta
   for (const auto& file : files) ApplyWithin(tx, target, file);
 }
 
-std::string Sha256Hex(const std::string& bytes) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
-
 core::Result<std::vector<MigrationFile>> LoadMigrationDir(const std::string& dir) {
   namespace fs = std::filesystem;
   static const std::regex kName(R"(^([0-9]{4})_[a-z0-9_]+\.sql$)");
@@ -148,7 +139,7 @@ core::Result<std::vector<MigrationFile>> LoadMigrationDir(const std::string& dir
     std::ifstream in(entry.path(), std::ios::binary);
     std::stringstream content;
     content << in.rdbuf();
-    files.push_back({version, name, content.str(), Sha256Hex(content.str())});
+    files.push_back({version, name, content.str(), core::Sha256Hex(content.str())});
   }
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return files;

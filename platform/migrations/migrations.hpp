@@ -67,8 +67,6 @@ class MigrationRunner {
   db::Database& database_;
 };
 
-std::string Sha256Hex(const std::string& bytes);
-
 // Compares what a schema has applied against the files; empty when consistent.
 std::optional<core::Error> CheckConsistency(const std::vector<AppliedMigration>& applied,
                                             const std::vector<MigrationFile>& files);

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "platform/core/crypto.hpp"
+
 namespace clinicore::migrations {
 namespace {
 
@@ -32,7 +34,7 @@ TEST_F(MigrationDirTest, LoadsInVersionOrderWithChecksums) {
   ASSERT_EQ(files->size(), 2u);
   EXPECT_EQ((*files)[0].file_name, "0001_first.sql");
   EXPECT_EQ((*files)[1].version, 2);
-  EXPECT_EQ((*files)[0].checksum, Sha256Hex("SELECT 1;"));
+  EXPECT_EQ((*files)[0].checksum, core::Sha256Hex("SELECT 1;"));
   EXPECT_EQ((*files)[0].checksum.size(), 64u);
 }
 
@@ -50,8 +52,8 @@ TEST_F(MigrationDirTest, RefusesBadNamesAndDuplicateVersions) {
 }
 
 TEST(MigrationConsistencyTest, NamesAnEditedFile) {
-  std::vector<MigrationFile> files = {{1, "0001_a.sql", "SELECT 1;", Sha256Hex("SELECT 1;")}};
-  std::vector<AppliedMigration> applied = {{1, "0001_a.sql", Sha256Hex("SELECT 0;")}};
+  std::vector<MigrationFile> files = {{1, "0001_a.sql", "SELECT 1;", core::Sha256Hex("SELECT 1;")}};
+  std::vector<AppliedMigration> applied = {{1, "0001_a.sql", core::Sha256Hex("SELECT 0;")}};
   auto error = CheckConsistency(applied, files);
   ASSERT_TRUE(error);
   EXPECT_NE(error->detail.find("0001_a.sql was edited"), std::string::npos) << error->detail;

@@ -1,7 +1,6 @@
 #include "platform/plugins/pg_kv_store.hpp"
 
-#include <sodium.h>
-
+#include "platform/core/crypto.hpp"
 #include "platform/plugins/queries.hpp"
 
 namespace clinicore::plugins {
@@ -9,22 +8,6 @@ namespace {
 
 using sdk::host::Failure;
 using sdk::host::FailureKind;
-
-std::string Hex(const std::string& bytes) {
-  std::string hex(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  hex.pop_back();
-  return hex;
-}
-
-std::string Bytes(const std::string& hex) {
-  std::string bytes(hex.size() / 2, '\0');
-  size_t length = 0;
-  sodium_hex2bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), hex.data(), hex.size(), nullptr, &length,
-                 nullptr);
-  bytes.resize(length);
-  return bytes;
-}
 
 Failure StorageFailure(const core::Error& error) {
   return Failure{FailureKind::kPluginError, "plugin key-value storage failed: " + error.detail};
@@ -35,9 +18,9 @@ Failure StorageFailure(const core::Error& error) {
 sdk::host::Expected<std::optional<std::string>> PgKeyValueStore::Get(const sdk::host::CallIdentity& who,
                                                                      const std::string& key) {
   auto value = database_.ReadOnce([&](db::Transaction& tx) -> core::Result<std::optional<std::string>> {
-    auto rows = tx.Exec(queries::kKvGet, who.tenant_id, who.plugin_name, Hex(key));
+    auto rows = tx.Exec(queries::kKvGet, who.tenant_id, who.plugin_name, core::HexEncode(key));
     if (rows.empty()) return std::optional<std::string>();
-    return std::optional<std::string>(Bytes(rows[0][0].as<std::string>()));
+    return std::optional<std::string>(core::HexDecode(rows[0][0].as<std::string>()).value());
   });
   if (!value) return StorageFailure(value.error());
   return *value;
@@ -46,7 +29,7 @@ sdk::host::Expected<std::optional<std::string>> PgKeyValueStore::Get(const sdk::
 sdk::host::Expected<sdk::host::Unit> PgKeyValueStore::Put(const sdk::host::CallIdentity& who, const std::string& key,
                                                           const std::string& value, int64_t ttl_seconds) {
   auto stored = database_.Write([&](db::Transaction& tx) -> core::Status {
-    tx.Exec(queries::kKvPut, who.tenant_id, who.plugin_name, Hex(key), Hex(value), ttl_seconds);
+    tx.Exec(queries::kKvPut, who.tenant_id, who.plugin_name, core::HexEncode(key), core::HexEncode(value), ttl_seconds);
     tx.Commit();
     return core::Ok();
   });
@@ -57,7 +40,7 @@ sdk::host::Expected<sdk::host::Unit> PgKeyValueStore::Put(const sdk::host::CallI
 sdk::host::Expected<sdk::host::Unit> PgKeyValueStore::Delete(const sdk::host::CallIdentity& who,
                                                              const std::string& key) {
   auto deleted = database_.Write([&](db::Transaction& tx) -> core::Status {
-    tx.Exec(queries::kKvDelete, who.tenant_id, who.plugin_name, Hex(key));
+    tx.Exec(queries::kKvDelete, who.tenant_id, who.plugin_name, core::HexEncode(key));
     tx.Commit();
     return core::Ok();
   });

@@ -1,7 +1,6 @@
 #include "platform/plugins/plugin_repository.hpp"
 
-#include <sodium.h>
-
+#include "platform/core/crypto.hpp"
 #include "platform/plugins/queries.hpp"
 
 namespace clinicore::plugins {
@@ -17,22 +16,6 @@ std::optional<std::string> OptionalText(const pqxx::field& field) {
 json JsonField(const pqxx::field& field, json fallback) {
   if (field.is_null()) return fallback;
   return json::parse(field.as<std::string>());
-}
-
-std::string ToHex(const std::string& bytes) {
-  std::string hex(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  hex.pop_back();
-  return hex;
-}
-
-std::string FromHex(const std::string& hex) {
-  std::string bytes(hex.size() / 2, '\0');
-  size_t length = 0;
-  sodium_hex2bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), hex.data(), hex.size(), nullptr, &length,
-                 nullptr);
-  bytes.resize(length);
-  return bytes;
 }
 
 InstalledPlugin InstallFromRow(const pqxx::row& row) {
@@ -61,7 +44,7 @@ TenantPlugin TenantPluginFromRow(const pqxx::row& row) {
   plugin.name = row[1].as<std::string>();
   plugin.version = row[2].as<std::string>();
   plugin.config = JsonField(row[3], json::object());
-  if (!row[4].is_null()) plugin.sealed_secrets = FromHex(row[4].as<std::string>());
+  if (!row[4].is_null()) plugin.sealed_secrets = core::HexDecode(row[4].as<std::string>()).value();
   plugin.secret_fields = JsonField(row[5], json::array());
   plugin.config_hash = row[6].as<std::string>();
   plugin.check_status = row[7].as<std::string>();
@@ -194,7 +177,7 @@ std::vector<InstalledPlugin> PluginRepository::ListInstalls(db::Transaction& tx)
 
 void PluginRepository::UpsertTenantPlugin(db::Transaction& tx, const TenantPlugin& p) {
   const std::optional<std::string> sealed_hex =
-      p.sealed_secrets ? std::optional<std::string>(ToHex(*p.sealed_secrets)) : std::nullopt;
+      p.sealed_secrets ? std::optional<std::string>(core::HexEncode(*p.sealed_secrets)) : std::nullopt;
   tx.Exec(queries::kUpsertTenantPlugin, p.tenant_id, p.name, p.version, p.config.dump(), sealed_hex,
           p.secret_fields.dump(), p.config_hash, p.check_status, p.enabled_by);
 }

@@ -38,7 +38,7 @@ std::string RequestHash(const OnboardRequest& request) {
     canonical["owner"] = {{"email", request.owner.value("email", nlohmann::json())},
                           {"full_name", request.owner.value("full_name", nlohmann::json())}};
   }
-  return migrations::Sha256Hex(canonical.dump());
+  return core::Sha256Hex(canonical.dump());
 }
 
 // A stable row count per table of one schema, read as the tenant's own role.

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "platform/core/crypto.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "tests/harness/harness.hpp"
 
@@ -26,7 +27,7 @@ class MigrationRunnerTest : public ::testing::Test {
   }
 
   static MigrationFile File(int version, const std::string& name, const std::string& sql) {
-    return {version, name, sql, Sha256Hex(sql)};
+    return {version, name, sql, core::Sha256Hex(sql)};
   }
 
   int Count(const std::string& sql) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/tenancy/tenant_migrator.hpp"
@@ -268,7 +269,7 @@ TEST_F(TenancyTest, MigratingEveryTenantAppliesNewFilesAndReportsFailures) {
   auto files = tenant_files_;
   const int next = files.back().version + 1;
   const std::string sql = "ALTER TABLE settings ADD COLUMN note text;";
-  files.push_back({next, "9999_add_note.sql", sql, migrations::Sha256Hex(sql)});
+  files.push_back({next, "9999_add_note.sql", sql, core::Sha256Hex(sql)});
 
   std::vector<MigrationProgress> progress;
   auto report = MigrateAllTenants(*db_, files, 4, [&](const MigrationProgress& p) { progress.push_back(p); });
