@@ -274,6 +274,21 @@ class PluginJobsE2eTest : public ::testing::Test {
                          std::to_string(id))[0];
     return {row[0].as<std::string>(), row[1].as<int>(), row[2].as<std::string>()};
   }
+  // Waits for the job to complete (or the worker to die) and checks it did.
+  static void ExpectCompleted(long long id, ServerProcess& worker) {
+    ASSERT_TRUE(WaitFor([&] { return Job(id).state == "completed" || !worker.Running(); }, Millis(15'000)))
+        << worker.Output();
+    ASSERT_EQ(Job(id).state, "completed") << Job(id).last_error << worker.Output();
+  }
+  // The enable route enqueues the plugin's live check: waits for the worker to have run it.
+  static bool CheckPassed(const std::string& slug) {
+    return WaitFor(
+        [&] {
+          auto listed = Console("GET", "/v1/console/tenants/" + slug + "/plugins");
+          return json::parse(listed.body)["items"][0]["check"]["status"] == "passed";
+        },
+        Millis(10'000));
+  }
   static long long EnqueueSend(const std::string& slug, const std::string& plugin, const json& message,
                                const std::string& key, int max_attempts = 5,
                                const json& recipient = {{"email", "a@b.test"}}) {
@@ -307,17 +322,9 @@ TEST_F(PluginJobsE2eTest, AChannelSendJobDeliversExactlyOneSignedWebhook) {
   ASSERT_EQ(enabled.status, 200) << enabled.body;
   const long long id = EnqueueSend("pj-hook", "webhook", {{"subject", "Hello"}, {"body", "See you at 10"}}, "d-1");
   auto worker = StartWorker();
-  ASSERT_TRUE(WaitFor([&] { return Job(id).state == "completed" || !worker->Running(); }, Millis(15'000)))
-      << worker->Output();
-  ASSERT_EQ(Job(id).state, "completed") << Job(id).last_error << worker->Output();
+  ASSERT_NO_FATAL_FAILURE(ExpectCompleted(id, *worker));
   // The enable route enqueued the live check with the config: the worker ran it too.
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        auto listed = Console("GET", "/v1/console/tenants/pj-hook/plugins");
-        return json::parse(listed.body)["items"][0]["check"]["status"] == "passed";
-      },
-      Millis(10'000)))
-      << Console("GET", "/v1/console/tenants/pj-hook/plugins").body;
+  EXPECT_TRUE(CheckPassed("pj-hook")) << Console("GET", "/v1/console/tenants/pj-hook/plugins").body;
   std::this_thread::sleep_for(Millis(300));  // a second delivery would have arrived by now
 
   const auto deliveries = receiver.Deliveries();
@@ -416,18 +423,10 @@ TEST_F(PluginJobsE2eTest, TheOutOfTreeSdkExampleBuildsAndDeliversARealSmsJob) {
   const long long id = EnqueueSend("pj-sms", "example-sms", {{"body", "Your appointment is tomorrow at 10:00"}},
                                    "sms-1", 5, {{"phone", "+306912345678"}});
   auto worker = StartWorker();
-  ASSERT_TRUE(WaitFor([&] { return Job(id).state == "completed" || !worker->Running(); }, Millis(15'000)))
-      << worker->Output();
-  ASSERT_EQ(Job(id).state, "completed") << Job(id).last_error << worker->Output();
+  ASSERT_NO_FATAL_FAILURE(ExpectCompleted(id, *worker));
   EXPECT_EQ(Job(id).attempt, 1);
   // The live check (GET <gateway_url>/ping) ran in the worker as well.
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        auto listed = Console("GET", "/v1/console/tenants/pj-sms/plugins");
-        return json::parse(listed.body)["items"][0]["check"]["status"] == "passed";
-      },
-      Millis(10'000)))
-      << Console("GET", "/v1/console/tenants/pj-sms/plugins").body;
+  EXPECT_TRUE(CheckPassed("pj-sms")) << Console("GET", "/v1/console/tenants/pj-sms/plugins").body;
   std::this_thread::sleep_for(Millis(300));  // a second send would have arrived by now
 
   std::vector<Received> sends;
