@@ -4,8 +4,10 @@
 #include <random>
 
 #include "platform/core/log.hpp"
+#include "platform/core/utf8.hpp"
 #include "platform/http/json_body.hpp"
 #include "platform/http/problem.hpp"
+#include "platform/http/request_bytes.hpp"
 
 namespace clinicore::http {
 namespace {
@@ -49,6 +51,12 @@ std::string AllowHeader(const std::vector<Method>& allowed) {
   return out;
 }
 
+// The problem's `instance`: the path when it is printable UTF-8, else nothing of it (a
+// problem never echoes bytes the edge refused).
+std::string SafeInstance(const std::string& path) {
+  return core::IsPrintableUtf8(path) ? path : std::string();
+}
+
 class InFlight {
  public:
   explicit InFlight(std::atomic<int>& counter) : counter_(counter) { ++counter_; }
@@ -88,7 +96,9 @@ RawResponse Dispatcher::ProblemResponse(const Error& error, const std::string& i
   if (error.retry_after_seconds > 0)
     response.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
   if (error.code == core::ErrorCode::kUnauthenticated) response.headers.emplace_back("WWW-Authenticate", "Bearer");
-  response.body = ProblemBody(error, instance, request_id).dump();
+  // `replace`: a detail can never make the answer itself fail.
+  response.body = ProblemBody(error, SafeInstance(instance), request_id)
+                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return response;
 }
 
@@ -132,6 +142,9 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
     response.headers.emplace_back("Connection", "close");
     return response;
   }
+
+  // Before routing, so no step below ever sees, logs or echoes bytes that are not text.
+  if (auto bytes = CheckRequestBytes(request); !bytes) return fail(bytes.error());
 
   const RouteMatch match = router_->Match(request.method, request.path);
   if (match.kind == RouteMatch::Kind::kNotFound) {

@@ -135,5 +135,63 @@ TEST_F(DispatcherTest, CountsRequestsByRouteTemplate) {
       << text;
 }
 
+// The part a 400 for bad bytes names, and a check that nothing of the bytes is echoed.
+std::string RefusedPart(const RawResponse& response) {
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.Header("Content-Type"), "application/problem+json");
+  const auto body = nlohmann::json::parse(response.body);  // parses: the answer itself is valid UTF-8
+  EXPECT_EQ(body["code"], "invalid_argument");
+  return body["errors"][0]["field"].get<std::string>();
+}
+
+TEST_F(DispatcherTest, InvalidUtf8OrNulInThePathIsA400NamingThePath) {
+  for (const std::string path : {"/items/%FF", "/items/%ED%BF%BF", "/items/%ED%A0%80", "/items/\xff", "/items/a%00b",
+                                 "/items/%C0%AF", "/it\x01ms/1", "/items/100%"}) {
+    auto response = Send(Method::kGet, path);
+    EXPECT_EQ(RefusedPart(response), "path") << testing::PrintToString(path);
+    // The instance is the path when it is printable text, else empty: never the raw bytes.
+    const std::string instance = Json(response)["instance"];
+    EXPECT_TRUE(instance == path || instance.empty()) << instance;
+  }
+  // Well-formed UTF-8, escaped or not, still routes.
+  EXPECT_EQ(Json(Send(Method::kGet, "/items/%CE%96%CF%89%CE%AE"))["id"], "Ζωή");
+}
+
+TEST_F(DispatcherTest, InvalidUtf8InAQueryValueIsA400NamingTheParameter) {
+  RawRequest request;
+  request.path = "/items/1";
+  request.query = {{"tenant", "\xed\xa0\x80"}};
+  EXPECT_EQ(RefusedPart(dispatcher_.Handle(request)), "query.tenant");
+  request.query = {{"\xff", "x"}};
+  EXPECT_EQ(RefusedPart(dispatcher_.Handle(request)), "query");
+  request.query = {{"q", std::string("a\0b", 3)}};
+  EXPECT_EQ(RefusedPart(dispatcher_.Handle(request)), "query.q");
+}
+
+TEST_F(DispatcherTest, InvalidUtf8OrControlsInAHeaderIsA400NamingTheHeader) {
+  EXPECT_EQ(RefusedPart(Send(Method::kGet, "/items/1", "", {{"x-tenant", "d\xffmo"}})), "X-Tenant");
+  EXPECT_EQ(RefusedPart(Send(Method::kGet, "/items/1", "", {{"host", "d\xffmo.localhost"}})), "Host");
+  EXPECT_EQ(RefusedPart(Send(Method::kGet, "/items/1", "", {{"authorization", std::string("Bearer a\0b", 10)}})),
+            "Authorization");
+  EXPECT_EQ(RefusedPart(Send(Method::kGet, "/items/1", "", {{"bad\xffname", "x"}})), "headers");
+  // A tab is allowed in a header value; UTF-8 text too.
+  EXPECT_EQ(Send(Method::kGet, "/items/1", "", {{"user-agent", "curl\t8 Ζ"}}).status, 200);
+}
+
+TEST_F(DispatcherTest, ADetailNeverEchoesTheRefusedBytes) {
+  auto response = Send(Method::kGet, "/items/\xff\xfe", "", {});
+  EXPECT_EQ(response.body.find('\xff'), std::string::npos);
+  EXPECT_EQ(Json(response)["instance"], "");
+}
+
+TEST_F(DispatcherTest, NulInAJsonStringIsA400NamingTheField) {
+  const Headers json = {{"content-type", "application/json"}};
+  EXPECT_EQ(RefusedPart(Send(Method::kPost, "/items", R"({"email":"a\u0000b"})", json)), "email");
+  EXPECT_EQ(RefusedPart(Send(Method::kPost, "/items", R"({"consent":{"how":"web\u0000"}})", json)), "consent.how");
+  EXPECT_EQ(RefusedPart(Send(Method::kPost, "/items", R"({"tags":["ok","x\u0000"]})", json)), "tags[1]");
+  EXPECT_EQ(RefusedPart(Send(Method::kPost, "/items", "{\"email\":\"\xff\xfe\"}", json)), "body");
+  EXPECT_EQ(Send(Method::kPost, "/items", R"({"email":"ζ@example.com"})", json).status, 201);
+}
+
 }  // namespace
 }  // namespace clinicore::http

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <string>
 
 namespace clinicore::http {
@@ -22,9 +23,29 @@ std::string ShortReason(const std::string& what) {
   return reason;
 }
 
-}  // namespace
+// The first string (a value or a member name) holding NUL, named like "consent.how" or
+// "tags[2]"; PostgreSQL text cannot hold NUL, so such a body is refused at the edge.
+std::optional<std::string> FieldWithNul(const nlohmann::json& value, const std::string& path) {
+  auto has_nul = [](const std::string& text) { return text.find('\0') != std::string::npos; };
+  if (value.is_string()) {
+    if (has_nul(value.get_ref<const std::string&>())) return path.empty() ? "body" : path;
+  } else if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      const std::string child = path.empty() ? key : path + "." + key;
+      if (has_nul(key)) return path.empty() ? "body" : path;
+      if (auto found = FieldWithNul(member, child)) return found;
+    }
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (auto found = FieldWithNul(value[i], (path.empty() ? "body" : path) + "[" + std::to_string(i) + "]")) {
+        return found;
+      }
+    }
+  }
+  return std::nullopt;
+}
 
-core::Result<nlohmann::json> ParseJsonBody(std::string_view body) {
+core::Result<nlohmann::json> Parse(std::string_view body) {
   auto limit_depth = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
     if (depth > kMaxJsonDepth) throw TooDeep{static_cast<size_t>(depth)};
     return true;
@@ -44,6 +65,18 @@ core::Result<nlohmann::json> ParseJsonBody(std::string_view body) {
         "The request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels.",
         {{"body", "nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels"}});
   }
+}
+
+}  // namespace
+
+core::Result<nlohmann::json> ParseJsonBody(std::string_view body) {
+  auto parsed = Parse(body);
+  if (!parsed) return parsed;
+  if (auto field = FieldWithNul(*parsed, "")) {
+    return core::Error::InvalidArgument("A string in the request body holds a NUL character (\\u0000).",
+                                        {{*field, "must not contain NUL"}});
+  }
+  return parsed;
 }
 
 bool IsJsonContentType(std::string_view content_type) {
