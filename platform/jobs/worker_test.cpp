@@ -9,6 +9,7 @@
 
 #include "platform/core/log.hpp"
 #include "platform/jobs/enqueue.hpp"
+#include "tests/harness/wait.hpp"
 
 namespace clinicore::jobs {
 namespace {
@@ -18,6 +19,7 @@ using core::Result;
 
 constexpr const char* kTenantA = "aaaaaaaa-0000-0000-0000-000000000000";
 constexpr const char* kTenantB = "bbbbbbbb-0000-0000-0000-000000000000";
+constexpr const char* kPurgedTenant = "cccccccc-0000-0000-0000-000000000000";
 
 // A queue in memory with the same rules as the SQL: claims respect quota and limit, outcomes
 // only land while the attempt is still held.
@@ -115,6 +117,7 @@ class FakeStore : public JobStore {
   }
   Result<Reclaimed> ReclaimExpired(const BackoffPolicy&, int) override {
     std::lock_guard lock(mutex_);
+    ++reclaim_rounds_;
     Reclaimed reclaimed;
     reclaimed.jobs.swap(to_reclaim_);
     reclaimed.available = static_cast<int>(reclaimed.jobs.size());
@@ -177,6 +180,11 @@ class FakeStore : public JobStore {
     std::lock_guard lock(mutex_);
     return renewals_;
   }
+  // Rounds of the worker's reclaim of expired leases so far.
+  int reclaim_rounds() {
+    std::lock_guard lock(mutex_);
+    return reclaim_rounds_;
+  }
 
  private:
   std::vector<Job> to_reclaim_;
@@ -186,6 +194,7 @@ class FakeStore : public JobStore {
   long long next_id_ = 1;
   int claims_ = 0;
   int renewals_ = 0;
+  int reclaim_rounds_ = 0;
   bool lose_leases_ = false;
 };
 
@@ -204,24 +213,30 @@ class FakeTenants : public TenantLookup {
   }
   Result<std::optional<tenancy::Tenant>> Find(const std::string& id) override {
     std::lock_guard lock(mutex_);
+    ++lookups_[id];
     auto it = tenants_.find(id);
     if (it == tenants_.end()) return std::optional<tenancy::Tenant>();
     return std::optional<tenancy::Tenant>(it->second);
+  }
+  // How often the worker asked about a tenant: a test that checks what the worker did NOT do
+  // with a tenant's jobs first waits for the worker to have looked at that tenant.
+  int lookups(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto it = lookups_.find(id);
+    return it == lookups_.end() ? 0 : it->second;
   }
 
  private:
   std::mutex mutex_;
   std::map<std::string, tenancy::Tenant> tenants_;
+  std::map<std::string, int> lookups_;
 };
 
+// Long enough for a loaded machine (sanitizers, CPU burners); polled often, as the fake queue
+// is in memory.
 template <typename Predicate>
-bool WaitFor(Predicate predicate, Millis timeout = Millis(10'000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(Millis(2));
-  }
-  return predicate();
+bool WaitFor(Predicate predicate, Millis timeout = Millis(20'000)) {
+  return testing::WaitFor(predicate, timeout, Millis(2));
 }
 
 class WorkerTest : public ::testing::Test {
@@ -312,7 +327,9 @@ TEST_F(WorkerTest, AReclaimedJobCallsItsKindsHookOnceAndOtherKindsAreLeftAlone) 
     std::lock_guard lock(mutex);
     return !hooked.empty();
   }));
-  std::this_thread::sleep_for(Millis(250));  // several reclaim rounds: the hook is not called again
+  // Three more reclaim rounds (counted, not slept for): the hook is not called again.
+  const int rounds = store_->reclaim_rounds();
+  ASSERT_TRUE(WaitFor([&] { return store_->reclaim_rounds() >= rounds + 3; }));
   std::lock_guard lock(mutex);
   ASSERT_EQ(hooked.size(), 1u);
   EXPECT_EQ(hooked[0].id, 41);
@@ -391,19 +408,26 @@ TEST_F(WorkerTest, ScopeMismatchesAndPurgedTenantsNeverRunTheHandler) {
       KindOptions{JobScope::kPlatform, std::nullopt});
   const long long tenant_kind_as_platform = store_->Add(std::string(kPlatformTenant), "test.tenant");
   const long long platform_kind_for_tenant = store_->Add(kTenantA, "test.platform");
-  const long long purged = store_->Add("cccccccc-0000-0000-0000-000000000000", "test.tenant");
+  const long long purged = store_->Add(kPurgedTenant, "test.tenant");
   const long long platform_ok = store_->Add(std::string(kPlatformTenant), "test.platform");
   StopOnExit stop_on_exit{this};
   StartWorker();
+  // Each job is waited for on its own: the worker settles them in no particular order.
   ASSERT_TRUE(WaitFor([&] { return store_->StateOf(platform_ok) == "completed"; }));
-  ASSERT_TRUE(WaitFor([&] { return store_->StateOf(tenant_kind_as_platform) == "dead"; }));
-  EXPECT_EQ(store_->StateOf(platform_kind_for_tenant), "dead");
+  ASSERT_TRUE(WaitFor([&] { return store_->StateOf(tenant_kind_as_platform) == "dead"; }))
+      << store_->StateOf(tenant_kind_as_platform);
+  ASSERT_TRUE(WaitFor([&] { return store_->StateOf(platform_kind_for_tenant) == "dead"; }))
+      << store_->StateOf(platform_kind_for_tenant);
   EXPECT_EQ(runs.load(), 1);
-  // The purged tenant's job is not even claimed: the tenant leaves the rotation.
+  // The purged tenant's job is not even claimed: the tenant leaves the rotation. Asked about
+  // twice, so the claim round that first found it gone is over.
+  ASSERT_TRUE(WaitFor([&] { return tenants_->lookups(kPurgedTenant) >= 2; }));
   EXPECT_EQ(store_->StateOf(purged), "available");
 }
 
 TEST_F(WorkerTest, ADeadlineCancelsTheAttemptAndRetriesIt) {
+  // The retry comes back long after the test ends, so the one attempt is all there is to count.
+  options_.backoff = {Millis(120'000), Millis(120'000)};
   std::atomic<bool> saw_cancel{false};
   registry_->Register(
       "test.slow",
@@ -419,6 +443,8 @@ TEST_F(WorkerTest, ADeadlineCancelsTheAttemptAndRetriesIt) {
   EXPECT_EQ(store_->SettlementOf(id)->state, Settlement::State::kRetry);
   EXPECT_NE(store_->SettlementOf(id)->error->find("deadline exceeded"), std::string::npos);
   ASSERT_TRUE(WaitFor([&] { return saw_cancel.load(); }));
+  // Stopped, so the handler has returned and every outcome is written before counting them.
+  worker_->Stop(Millis(5'000));
   EXPECT_EQ(store_->settled().size(), 1u) << "the handler's late Done is ignored";
 }
 
@@ -433,8 +459,10 @@ TEST_F(WorkerTest, ALostLeaseCancelsTheHandlerAndWritesNothing) {
   StopOnExit stop_on_exit{this};
   StartWorker();
   ASSERT_TRUE(WaitFor([&] { return saw_cancel.load(); }));
+  EXPECT_EQ(worker_->active(), 0);  // given up under the lock that cancelled it
+  // Stopped, so the handler has returned and its Done went wherever it goes before looking.
+  worker_->Stop(Millis(5'000));
   EXPECT_FALSE(store_->SettlementOf(id).has_value());
-  EXPECT_EQ(worker_->active(), 0);
 }
 
 TEST_F(WorkerTest, ShutdownLetsJobsFinishWithinTheGrace) {
@@ -523,6 +551,9 @@ TEST_F(WorkerTest, ATenantNeverRunsMoreThanItsLimit) {
     int seen = peak.load();
     while (now > seen && !peak.compare_exchange_weak(seen, now)) {
     }
+    // Held until two run at once (the limit allows it), so the peak is reached whatever the
+    // machine's speed; then a little work, so a worker breaking the limit would show a third.
+    WaitFor([&] { return peak.load() >= 2; }, Millis(5'000));
     context.SleepFor(Millis(20));
     --running;
     return Outcome::Done();
@@ -554,6 +585,8 @@ TEST_F(WorkerTest, SuspendedTenantsJobsWait) {
   StopOnExit stop_on_exit{this};
   StartWorker();
   ASSERT_TRUE(WaitFor([&] { return store_->StateOf(other) == "completed"; }));
+  // Looked up twice (found suspended), so a claim round that saw it suspended is over.
+  ASSERT_TRUE(WaitFor([&] { return tenants_->lookups(kTenantA) >= 2; }));
   EXPECT_EQ(store_->StateOf(waiting), "available");
   tenants_->Add(kTenantA, "active");  // resumed: the next scan brings it back
   ASSERT_TRUE(WaitFor([&] { return store_->StateOf(waiting) == "completed"; }));

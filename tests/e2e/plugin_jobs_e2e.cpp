@@ -325,7 +325,9 @@ TEST_F(PluginJobsE2eTest, AChannelSendJobDeliversExactlyOneSignedWebhook) {
   ASSERT_NO_FATAL_FAILURE(ExpectCompleted(id, *worker));
   // The enable route enqueued the live check with the config: the worker ran it too.
   EXPECT_TRUE(CheckPassed("pj-hook")) << Console("GET", "/v1/console/tenants/pj-hook/plugins").body;
-  std::this_thread::sleep_for(Millis(300));  // a second delivery would have arrived by now
+  // No waiting for a second delivery: the receiver records a request before it answers, and the
+  // job completed only after its send was answered, in its one attempt. Whatever it sent is in.
+  EXPECT_EQ(Job(id).attempt, 1);
 
   const auto deliveries = receiver.Deliveries();
   ASSERT_EQ(deliveries.size(), 1u);
@@ -360,12 +362,13 @@ TEST_F(PluginJobsE2eTest, AChannelsDeclaredRateSpreadsSendsWithoutUsingAttempts)
     ids.push_back(EnqueueSend("pj-rate", "throttled", {{"body", "hello"}}, "rate-" + std::to_string(i), 1));
   }
   auto worker = StartWorker();
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return std::all_of(ids.begin(), ids.end(), [](long long id) { return Job(id).state != "available"; }) ||
-               !worker->Running();
-      },
-      Millis(30'000)))
+  // Settled, not merely claimed: a running job may still snooze back to available.
+  const auto settled = [](long long id) {
+    const std::string state = Job(id).state;
+    return state == "completed" || state == "dead" || state == "discarded";
+  };
+  ASSERT_TRUE(
+      WaitFor([&] { return std::all_of(ids.begin(), ids.end(), settled) || !worker->Running(); }, Millis(30'000)))
       << worker->Output();
   for (long long id : ids) {
     const JobRow row = Job(id);
@@ -427,7 +430,8 @@ TEST_F(PluginJobsE2eTest, TheOutOfTreeSdkExampleBuildsAndDeliversARealSmsJob) {
   EXPECT_EQ(Job(id).attempt, 1);
   // The live check (GET <gateway_url>/ping) ran in the worker as well.
   EXPECT_TRUE(CheckPassed("pj-sms")) << Console("GET", "/v1/console/tenants/pj-sms/plugins").body;
-  std::this_thread::sleep_for(Millis(300));  // a second send would have arrived by now
+  // No waiting for a second send: the gateway records a request before it answers, and the job
+  // completed after its send was answered, in its one attempt (above). Whatever it sent is in.
 
   std::vector<Received> sends;
   for (auto& request : gateway.All()) {
@@ -459,10 +463,11 @@ TEST_F(PluginJobsE2eTest, APluginThatSegfaultsKillsOnlyItsWorkerAndItsJobIsRecla
   int workers = 0;
   int served = 0;
   const auto started = std::chrono::steady_clock::now();
-  while (Job(id).state != "dead" && std::chrono::steady_clock::now() - started < std::chrono::seconds(20)) {
+  // A bound for a loaded machine, not a schedule: the loop ends when the job is dead.
+  while (Job(id).state != "dead" && std::chrono::steady_clock::now() - started < std::chrono::seconds(90)) {
     auto worker = StartWorker();
     ++workers;
-    ASSERT_TRUE(WaitFor([&] { return !worker->Running() || Job(id).state == "dead"; }, Millis(8'000)))
+    ASSERT_TRUE(WaitFor([&] { return !worker->Running() || Job(id).state == "dead"; }, Millis(30'000)))
         << worker->Output();
     if (Job(id).state == "dead") {
       worker->Signal(SIGTERM);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "platform/core/config.hpp"
+#include "tests/harness/wait.hpp"  // WaitFor
 
 namespace clinicore::testing {
 
@@ -119,18 +120,6 @@ std::string ConsoleAuthorization(const std::string& base_url, const std::string&
 // Signs a tenant user in over HTTP; the Authorization header value ("Bearer …"), or "" on failure.
 std::string TenantAuthorization(const std::string& base_url, const std::string& tenant, const std::string& email,
                                 const std::string& password);
-
-// Asks `predicate` every `poll` until it holds or `timeout` has passed; its last answer.
-template <typename Predicate>
-bool WaitFor(Predicate predicate, std::chrono::milliseconds timeout,
-             std::chrono::milliseconds poll = std::chrono::milliseconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(poll);
-  }
-  return predicate();
-}
 
 // The value of one sample of a Prometheus page ("name" or "name{labels}" as printed), or -1
 // when the page has no such sample.

@@ -2,7 +2,9 @@
 // graceful stop that lets an in-flight request finish.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "platform/core/log.hpp"
 #include "platform/http/server.hpp"
@@ -23,7 +25,8 @@ class HttpServerTest : public ::testing::Test {
     router_->Add(Method::kPost, "/echo",
                  [](RequestContext& context) -> core::Result<Response> { return Response::Json(200, context.body); },
                  {.json_body = true});
-    router_->Add(Method::kGet, "/slow", [](RequestContext&) -> core::Result<Response> {
+    router_->Add(Method::kGet, "/slow", [this](RequestContext&) -> core::Result<Response> {
+      slow_started_ = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(700));
       return Response::Json(200, {{"slow", true}});
     });
@@ -42,6 +45,7 @@ class HttpServerTest : public ::testing::Test {
   std::string Url(const std::string& path) { return "http://127.0.0.1:" + std::to_string(server_->port()) + path; }
   static nlohmann::json Json(const testing::HttpReply& reply) { return nlohmann::json::parse(reply.body); }
 
+  std::atomic<bool> slow_started_{false};  // a /slow request is in its handler
   std::shared_ptr<Router> router_ = std::make_shared<Router>();
   std::shared_ptr<core::Metrics> metrics_ = std::make_shared<core::Metrics>();
   std::unique_ptr<HttpServer> server_;
@@ -118,7 +122,9 @@ TEST_F(HttpServerTest, GarbageBytesDoNotHurtTheServer) {
 
 TEST_F(HttpServerTest, StopFinishesInFlightRequests) {
   auto in_flight = std::async(std::launch::async, [&] { return Http("GET", Url("/slow")); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // In flight for certain: its handler has started (and works 700 ms more) when the stop begins.
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return slow_started_.load(); }, std::chrono::seconds(10), std::chrono::milliseconds(1)));
   server_->Stop();
   auto reply = in_flight.get();
   EXPECT_EQ(reply.status, 200);

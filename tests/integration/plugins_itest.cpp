@@ -214,31 +214,50 @@ TEST_F(PluginsTest, AChannelsDeclaredSendRateHoldsPerTenant) {
     options.call_timeout = 2'000ms;
     PluginHost host(*db_, service_, options, nullptr, limiter);
     ASSERT_TRUE(host.Install(TestPlugin("throttled"), "test").ok());
-    const auto a = Onboard("rate-a");
-    const auto b = Onboard("rate-b");
-    Enable(a, "throttled", {{"label", "A"}});
-    Enable(b, "throttled", {{"label", "B"}});
     auto send = [&](const tenancy::Tenant& tenant) {
       return host.Call(
           tenant, "throttled", sdk::host::Operation::kSend,
           {{{"message", {{"body", "count"}}}, {"recipient", json::object()}, {"idempotency_key", "k"}}, ""});
     };
-    for (int i = 1; i <= 5; ++i) {
-      auto sent = send(a);
-      ASSERT_TRUE(sent.ok()) << "redis up: " << redis_up << " " << sent.error().detail;
-      EXPECT_EQ((*sent)["provider_message_id"], "A#" + std::to_string(i));
+    // The window is one second from the first send: the sixth send is refused only when all six
+    // fit in it. On a machine too loaded for that, the round proves nothing either way and starts
+    // again with fresh tenants (fresh windows), instead of failing by chance.
+    bool judged = false;
+    for (int round = 0; round < 5 && !judged; ++round) {
+      const auto a = Onboard("rate-a");
+      const auto b = Onboard("rate-b");
+      Enable(a, "throttled", {{"label", "A"}});
+      Enable(b, "throttled", {{"label", "B"}});
+      const auto window_opened = std::chrono::steady_clock::now();
+      for (int i = 1; i <= 5; ++i) {
+        auto sent = send(a);
+        ASSERT_TRUE(sent.ok()) << "redis up: " << redis_up << " " << sent.error().detail;
+        EXPECT_EQ((*sent)["provider_message_id"], "A#" + std::to_string(i));
+      }
+      auto refused = send(a);
+      if (std::chrono::steady_clock::now() - window_opened >= 900ms) continue;
+      judged = true;
+      ASSERT_FALSE(refused.ok()) << "redis up: " << redis_up;
+      EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+      EXPECT_GE(refused.error().retry_after_seconds, 1);
+      EXPECT_NE(refused.error().detail.find("allows 5 sends per second"), std::string::npos);
+      EXPECT_EQ(jobs::Outcome::FromError(refused.error()).kind(), jobs::Outcome::Kind::kSnooze);
+      EXPECT_EQ((*send(b))["provider_message_id"], "B#1") << "another tenant has its own budget";
+      EXPECT_EQ(service_->ConfigForCall(a.id, "throttled")->health.consecutive_failures, 0)
+          << "waiting for the rate is not the plugin's failure";
+      // Once the window is over (waited for: every send until then is refused without reaching
+      // the plugin), the plugin counts on from where it was.
+      core::Result<json> next = core::Error::Unavailable("not sent yet");
+      ASSERT_TRUE(testing::WaitFor(
+          [&] {
+            next = send(a);
+            return next.ok();
+          },
+          10'000ms, 50ms))
+          << "redis up: " << redis_up << " " << next.error().detail;
+      EXPECT_EQ((*next)["provider_message_id"], "A#6") << "the refused sends never reached the plugin";
     }
-    auto refused = send(a);
-    ASSERT_FALSE(refused.ok()) << "redis up: " << redis_up;
-    EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
-    EXPECT_GE(refused.error().retry_after_seconds, 1);
-    EXPECT_NE(refused.error().detail.find("allows 5 sends per second"), std::string::npos);
-    EXPECT_EQ(jobs::Outcome::FromError(refused.error()).kind(), jobs::Outcome::Kind::kSnooze);
-    EXPECT_EQ((*send(b))["provider_message_id"], "B#1") << "another tenant has its own budget";
-    EXPECT_EQ(service_->ConfigForCall(a.id, "throttled")->health.consecutive_failures, 0)
-        << "waiting for the rate is not the plugin's failure";
-    std::this_thread::sleep_for(1'100ms);
-    EXPECT_EQ((*send(a))["provider_message_id"], "A#6") << "the refused send never reached the plugin";
+    ASSERT_TRUE(judged) << "six sends never fit in one second, redis up: " << redis_up;
   }
 }
 
@@ -392,7 +411,7 @@ TEST_F(PluginsTest, QuarantineAfterNConsecutiveFailuresIsVisibleAndCanBeReleased
   const auto start = std::chrono::steady_clock::now();
   auto hung = Send(tenant, "hang");
   EXPECT_EQ(hung.error().code, ErrorCode::kDeadlineExceeded);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "the 400 ms deadline ends it, not the plugin's 30 s";
   EXPECT_EQ(Send(tenant, "shape").error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(Send(tenant, "error").error().code, ErrorCode::kUnavailable);  // the third in a row
   auto refused = Send(tenant, "hello");

@@ -11,11 +11,22 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// Deadlines of calls that are meant to finish: long enough that no stall of a loaded machine
+// turns one into a timeout. The calls meant to time out are held until the test lets them go.
+constexpr auto kAmple = 10s;
+
+// Waits (bounded) until no abandoned call is running any more.
+bool WaitUntilNoneStuck(const DeadlineExecutor& executor) {
+  const auto deadline = Clock::now() + 10s;
+  while (executor.stuck() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  return executor.stuck() == 0;
+}
+
 TEST(DeadlineExecutorTest, RunsToCompletionAndReusesThreads) {
   DeadlineExecutor executor(2);
   int value = 0;
   for (int i = 0; i < 50; ++i) {
-    EXPECT_EQ(executor.Run([&] { ++value; }, 1s), DeadlineExecutor::RunResult::kFinished);
+    EXPECT_EQ(executor.Run([&] { ++value; }, kAmple), DeadlineExecutor::RunResult::kFinished);
   }
   EXPECT_EQ(value, 50);
   EXPECT_EQ(executor.threads(), 1);
@@ -31,13 +42,12 @@ TEST(DeadlineExecutorTest, StopsWaitingAtTheDeadlineAndCountsTheStuckCall) {
       },
       50ms);
   EXPECT_EQ(result, DeadlineExecutor::RunResult::kTimedOut);
-  EXPECT_LT(Clock::now() - start, 1s);
+  EXPECT_LT(Clock::now() - start, 5s) << "the call is held until released: only the deadline ends the wait";
   EXPECT_EQ(executor.stuck(), 1);
   // Other calls still run, on another thread.
-  EXPECT_EQ(executor.Run([] {}, 1s), DeadlineExecutor::RunResult::kFinished);
+  EXPECT_EQ(executor.Run([] {}, kAmple), DeadlineExecutor::RunResult::kFinished);
   *release = true;
-  for (int i = 0; i < 200 && executor.stuck() > 0; ++i) std::this_thread::sleep_for(5ms);
-  EXPECT_EQ(executor.stuck(), 0);
+  EXPECT_TRUE(WaitUntilNoneStuck(executor));
 }
 
 TEST(DeadlineExecutorTest, RefusesNewCallsWhileTooManyAreStuck) {
@@ -49,11 +59,11 @@ TEST(DeadlineExecutorTest, RefusesNewCallsWhileTooManyAreStuck) {
   EXPECT_EQ(executor.Run(hang, 10ms), DeadlineExecutor::RunResult::kTimedOut);
   EXPECT_EQ(executor.Run(hang, 10ms), DeadlineExecutor::RunResult::kTimedOut);
   bool ran = false;
-  EXPECT_EQ(executor.Run([&] { ran = true; }, 1s), DeadlineExecutor::RunResult::kOverloaded);
+  EXPECT_EQ(executor.Run([&] { ran = true; }, kAmple), DeadlineExecutor::RunResult::kOverloaded);
   EXPECT_FALSE(ran);
   *release = true;
-  for (int i = 0; i < 200 && executor.stuck() > 0; ++i) std::this_thread::sleep_for(5ms);
-  EXPECT_EQ(executor.Run([&] { ran = true; }, 1s), DeadlineExecutor::RunResult::kFinished);
+  ASSERT_TRUE(WaitUntilNoneStuck(executor));
+  EXPECT_EQ(executor.Run([&] { ran = true; }, kAmple), DeadlineExecutor::RunResult::kFinished);
   EXPECT_TRUE(ran);
 }
 
@@ -69,7 +79,11 @@ TEST(DeadlineExecutorTest, DestroyingWithAStuckCallDoesNotHang) {
               DeadlineExecutor::RunResult::kTimedOut);
   }
   *release = true;  // the abandoned thread ends on its own and touches nothing of the executor
-  std::this_thread::sleep_for(20ms);
+  // Waited for: the thread has returned from the call once it has let go of the function (and
+  // with it, of its copy of `release`); what it does after that touches only what it owns.
+  const auto deadline = Clock::now() + 10s;
+  while (release.use_count() > 1 && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(release.use_count(), 1);
 }
 
 }  // namespace
