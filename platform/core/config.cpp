@@ -51,6 +51,14 @@ class Reader {
     target = Millis(ms);
   }
 
+  // A port that may be left unset; 0 lets the system pick one (tests).
+  void OptionalPort(const char* name, std::optional<uint16_t>& target) {
+    if (error_ || !env_(name)) return;
+    long long port = 0;
+    Integer(name, port, 0, 65535);
+    if (!error_) target = static_cast<uint16_t>(port);
+  }
+
   void Text(const char* name, std::string& target) {
     if (!error_ && (value_ = env_(name))) {
       if (value_->empty()) {
@@ -115,6 +123,7 @@ void ReadAuth(Reader& read, AuthConfig& auth) {
   read.Duration("CLINICORE_AUTH_ACCOUNT_CACHE_TTL_MS", auth.account_cache_ttl, 0, 3'600'000);
   read.Integer("CLINICORE_AUTH_ACCOUNT_CACHE_ENTRIES", auth.account_cache_entries, 1, 10'000'000);
   read.Integer("CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", auth.login_per_ip_per_minute, 1, 1'000'000);
+  read.Integer("CLINICORE_RATE_LOGIN_PER_IP_GLOBAL_PER_MINUTE", auth.login_per_ip_global_per_minute, 1, 1'000'000);
   read.Integer("CLINICORE_RATE_LOGIN_PER_ACCOUNT_PER_MINUTE", auth.login_per_account_per_minute, 1, 1'000'000);
   read.Integer("CLINICORE_RATE_REGISTER_PER_IP_PER_HOUR", auth.register_per_ip_per_hour, 1, 1'000'000);
   read.Integer("CLINICORE_RATE_REFRESH_PER_IP_PER_MINUTE", auth.refresh_per_ip_per_minute, 1, 1'000'000);
@@ -200,6 +209,14 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Integer("CLINICORE_HTTP_MAX_BODY_BYTES", config.http.max_body_bytes, 1024, 64LL << 20);
   read.Duration("CLINICORE_HTTP_READ_TIMEOUT_MS", config.http.read_timeout, 100, 600'000);
   read.Duration("CLINICORE_SHUTDOWN_GRACE_MS", config.http.shutdown_grace, 0, 600'000);
+  read.Duration("CLINICORE_HTTP_KEEPALIVE_TIMEOUT_MS", config.http.keepalive_timeout, 100, 3'600'000);
+  read.Integer("CLINICORE_HTTP_MAX_REQUESTS_PER_CONNECTION", config.http.max_requests_per_connection, 0, 100'000'000);
+  read.Integer("CLINICORE_HTTP_HASH_THREADS", config.http.hash_threads, 1, 64);
+  read.Integer("CLINICORE_HTTP_HASH_QUEUE", config.http.hash_queue, 1, 100'000);
+  read.Integer("CLINICORE_RATE_ANONYMOUS_PER_IP_PER_MINUTE", config.http.anonymous_per_ip_per_minute, 0, 1'000'000'000);
+  read.Text("CLINICORE_INTERNAL_ADDRESS", config.http.internal_address);
+  read.OptionalPort("CLINICORE_OPS_PORT", config.http.ops_port);
+  read.OptionalPort("CLINICORE_CONSOLE_PORT", config.http.console_port);
 
   read.Text("CLINICORE_DATABASE_URL", config.database.url);
   if (!read.error() && config.database.url.rfind("postgresql://", 0) != 0 &&

@@ -19,6 +19,23 @@ struct HttpConfig {
   size_t max_body_bytes = 1 << 20;
   Millis read_timeout{10'000};
   Millis shutdown_grace{10'000};
+  // HTTP/1.1 persistent connections (RFC 9112 §9.3): an idle connection is closed after
+  // keepalive_timeout; one connection serves at most max_requests_per_connection requests
+  // (0: unlimited), then the answer says Connection: close.
+  Millis keepalive_timeout{60'000};
+  int max_requests_per_connection = 10'000;
+  // Routes that hash passwords (Argon2id) run on this many threads off the I/O threads; at
+  // most hash_queue requests wait for one, the rest get 503 with Retry-After.
+  int hash_threads = 1;
+  int hash_queue = 32;
+  // Per client address (IPv6 by /64) and minute, for anonymous routes that do database work
+  // (/readyz, /v1/status, /v1/tenant/status, logout); 0 turns the limit off.
+  int anonymous_per_ip_per_minute = 1'200;
+  // Separate listeners for operations (/metrics, /readyz) and the console (/v1/console/…);
+  // unset (nullopt) keeps them on the main listener.
+  std::optional<uint16_t> ops_port;
+  std::optional<uint16_t> console_port;
+  std::string internal_address = "127.0.0.1";  // where the ops and console listeners bind
 };
 
 struct DatabaseConfig {
@@ -66,7 +83,8 @@ struct AuthConfig {
   size_t token_cache_entries = 100'000;             // verified access tokens kept until expiry
   Millis account_cache_ttl{60'000};                 // accounts read by id kept in memory; 0 turns the cache off
   size_t account_cache_entries = 100'000;
-  int login_per_ip_per_minute = 30;
+  int login_per_ip_per_minute = 30;          // per tenant (or the console) and address
+  int login_per_ip_global_per_minute = 100;  // per address over every tenant and the console
   int login_per_account_per_minute = 10;
   int register_per_ip_per_hour = 20;
   int refresh_per_ip_per_minute = 60;

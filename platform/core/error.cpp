@@ -22,6 +22,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "failed_precondition";
     case ErrorCode::kPayloadTooLarge:
       return "payload_too_large";
+    case ErrorCode::kLengthRequired:
+      return "length_required";
+    case ErrorCode::kHeadersTooLarge:
+      return "headers_too_large";
     case ErrorCode::kUnsupportedMediaType:
       return "unsupported_media_type";
     case ErrorCode::kResourceExhausted:

@@ -18,6 +18,8 @@ enum class ErrorCode {
   kConflict,              // state conflict; re-read and retry with new state
   kFailedPrecondition,    // the system is not in a state for this; fix state first
   kPayloadTooLarge,       // request body above the configured limit
+  kLengthRequired,        // a body without Content-Length (chunked transfer coding is not read)
+  kHeadersTooLarge,       // the request line and headers above the limit
   kUnsupportedMediaType,  // body sent with a content type we do not read
   kResourceExhausted,     // rate limit or quota; retry later
   kAborted,               // concurrency conflict; retry the whole transaction

@@ -1,5 +1,6 @@
 #include "platform/http/dispatcher.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -103,14 +104,29 @@ RawResponse Dispatcher::ProblemResponse(const Error& error, const std::string& i
 }
 
 RawResponse Dispatcher::Handle(const RawRequest& request) {
+  return Answer(request, [&](RequestContext& context) {
+    // The outer barrier: whatever escapes the steps still becomes a problem response.
+    auto guarded = Guard(context, [&]() -> core::Result<RawResponse> { return Dispatch(request, context); });
+    return guarded.ok() ? std::move(guarded).value()
+                        : ProblemResponse(guarded.error(), request.path, context.request_id);
+  });
+}
+
+bool Dispatcher::RunsOffIoThreads(const RawRequest& request) const {
+  const RouteMatch match = router_->Match(request.method, request.path);
+  return match.route != nullptr && match.route->options.cpu_heavy;
+}
+
+RawResponse Dispatcher::Reject(const core::Error& error, const RawRequest& request) {
+  return Answer(request, [&](RequestContext& context) { return ProblemResponse(error, "", context.request_id); });
+}
+
+template <typename Step>
+RawResponse Dispatcher::Answer(const RawRequest& request, Step&& step) {
   const auto started = std::chrono::steady_clock::now();
   InFlight in_flight(in_flight_);
   RequestContext context{request, RequestIdFor(request)};
-
-  // The outer barrier: whatever escapes the steps still becomes a problem response.
-  auto guarded = Guard(context, [&]() -> core::Result<RawResponse> { return Dispatch(request, context); });
-  RawResponse response =
-      guarded.ok() ? std::move(guarded).value() : ProblemResponse(guarded.error(), request.path, context.request_id);
+  RawResponse response = step(context);
   response.headers.emplace_back("X-Request-Id", context.request_id);
   if (request.method == Method::kHead) response.body.clear();
 
@@ -147,7 +163,7 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
   if (auto bytes = CheckRequestBytes(request); !bytes) return fail(bytes.error());
 
   const RouteMatch match = router_->Match(request.method, request.path);
-  if (match.kind == RouteMatch::Kind::kNotFound) {
+  if (match.kind == RouteMatch::Kind::kNotFound || (match.route != nullptr && !Serves(*match.route))) {
     return fail(
         Error::NotFound("No route matches " + std::string(MethodName(request.method)) + " " + request.path + "."));
   }
@@ -204,6 +220,11 @@ RawResponse Dispatcher::Dispatch(const RawRequest& request, RequestContext& cont
   for (auto& header : ok.headers) response.headers.push_back(std::move(header));
   response.body = std::move(ok.body);
   return response;
+}
+
+bool Dispatcher::Serves(const Route& route) const {
+  return std::any_of(listeners_.begin(), listeners_.end(),
+                     [&](Listener listener) { return ServedOn(route, listener); });
 }
 
 template <typename Fn>

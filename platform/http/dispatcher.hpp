@@ -23,7 +23,16 @@ class Dispatcher {
   Dispatcher(std::shared_ptr<const Router> router, std::shared_ptr<core::Metrics> metrics, size_t max_body_bytes);
 
   void Use(Middleware middleware);
+  // The listeners this dispatcher answers for (all three by default); a route served on
+  // none of them is a 404, as if it did not exist.
+  void ServeListeners(std::vector<Listener> listeners) { listeners_ = std::move(listeners); }
   RawResponse Handle(const RawRequest& request);
+  // True when the request's route is marked cpu_heavy (it hashes passwords): the server
+  // runs it on its hashing pool.
+  bool RunsOffIoThreads(const RawRequest& request) const;
+  // A problem answer for a request that never reached routing (a framing refusal, a full
+  // hashing pool): request id, metrics and access log like any other answer.
+  RawResponse Reject(const core::Error& error, const RawRequest& request);
 
   // After this, new requests get 503 and Connection: close; in-flight ones finish.
   void BeginDrain() { draining_ = true; }
@@ -34,6 +43,10 @@ class Dispatcher {
   RawResponse ProblemResponse(const core::Error& error, const std::string& instance,
                               const std::string& request_id) const;
   RawResponse Dispatch(const RawRequest& request, RequestContext& context);
+  // Request id, metrics and the access-log line around one step that makes the answer.
+  template <typename Step>
+  RawResponse Answer(const RawRequest& request, Step&& step);
+  bool Serves(const Route& route) const;
   // The exception barrier: anything thrown becomes a 500 that names the request id.
   template <typename Fn>
   auto Guard(const RequestContext& context, Fn&& fn) -> decltype(fn());
@@ -42,6 +55,7 @@ class Dispatcher {
   std::shared_ptr<core::Metrics> metrics_;
   size_t max_body_bytes_;
   std::vector<Middleware> middleware_;
+  std::vector<Listener> listeners_ = {Listener::kApi, Listener::kOps, Listener::kConsole};
   std::atomic<bool> draining_{false};
   std::atomic<int> in_flight_{0};
 };

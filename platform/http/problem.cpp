@@ -26,6 +26,10 @@ int ProblemStatus(ErrorCode code) {
       return 412;
     case ErrorCode::kPayloadTooLarge:
       return 413;
+    case ErrorCode::kLengthRequired:
+      return 411;
+    case ErrorCode::kHeadersTooLarge:
+      return 431;
     case ErrorCode::kUnsupportedMediaType:
       return 415;
     case ErrorCode::kResourceExhausted:
@@ -40,9 +44,12 @@ int ProblemStatus(ErrorCode code) {
   return 500;
 }
 
-namespace {
-const char* Title(int status) {
+const char* ReasonPhrase(int status) {
   switch (status) {
+    case 200:
+      return "OK";
+    case 100:
+      return "Continue";
     case 400:
       return "Bad Request";
     case 401:
@@ -55,12 +62,16 @@ const char* Title(int status) {
       return "Method Not Allowed";
     case 409:
       return "Conflict";
+    case 411:
+      return "Length Required";
     case 412:
       return "Precondition Failed";
     case 413:
       return "Content Too Large";
     case 415:
       return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
     case 429:
       return "Too Many Requests";
     case 503:
@@ -68,19 +79,18 @@ const char* Title(int status) {
     case 504:
       return "Gateway Timeout";
     default:
-      return "Internal Server Error";
+      return status >= 500 ? "Internal Server Error" : status >= 400 ? "Bad Request" : "OK";
   }
 }
-}  // namespace
 
 nlohmann::json ProblemBody(const core::Error& error, const std::string& instance, const std::string& request_id) {
   const int status = ProblemStatus(error.code);
   const std::string code(core::ErrorCodeName(error.code));
   nlohmann::json body = {
       {"type", "https://clinicore.dev/problems/" + code},
-      {"title", Title(status)},
+      {"title", ReasonPhrase(status)},
       {"status", status},
-      {"detail", error.detail.empty() ? Title(status) : error.detail},
+      {"detail", error.detail.empty() ? ReasonPhrase(status) : error.detail},
       {"instance", instance},
       {"code", code},
       {"request_id", request_id},

@@ -16,6 +16,8 @@ TEST(ProblemTest, MapsEveryCodeToItsStatus) {
   EXPECT_EQ(ProblemStatus(ErrorCode::kAlreadyExists), 409);
   EXPECT_EQ(ProblemStatus(ErrorCode::kConflict), 409);
   EXPECT_EQ(ProblemStatus(ErrorCode::kPayloadTooLarge), 413);
+  EXPECT_EQ(ProblemStatus(ErrorCode::kLengthRequired), 411);
+  EXPECT_EQ(ProblemStatus(ErrorCode::kHeadersTooLarge), 431);
   EXPECT_EQ(ProblemStatus(ErrorCode::kUnsupportedMediaType), 415);
   EXPECT_EQ(ProblemStatus(ErrorCode::kResourceExhausted), 429);
   EXPECT_EQ(ProblemStatus(ErrorCode::kUnavailable), 503);

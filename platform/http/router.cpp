@@ -73,6 +73,12 @@ bool PercentDecode(std::string_view in, std::string& out) {
   return true;
 }
 
+bool ServedOn(const Route& route, Listener listener) {
+  if (route.options.plane == Plane::kEvery) return true;
+  if (route.options.scope == RouteScope::kConsole) return listener == Listener::kConsole;
+  return listener == (route.options.plane == Plane::kOps ? Listener::kOps : Listener::kApi);
+}
+
 void Router::Add(Method method, std::string path_template, Handler handler, RouteOptions options) {
   if (path_template.empty() || path_template.front() != '/') {
     throw std::invalid_argument("route template must start with '/': " + path_template);

@@ -21,12 +21,25 @@ enum class RouteScope {
   kConsole,  // platform console: platform-admin credentials
 };
 
+// The listeners a server may have once operators split them (CLINICORE_OPS_PORT,
+// CLINICORE_CONSOLE_PORT); with one listener it serves all three.
+enum class Listener { kApi, kOps, kConsole };
+
+// Where a route is served: the API listener, the operations one (/metrics, /readyz), or
+// every listener (/healthz). Console-scope routes always go with the console listener.
+enum class Plane { kApi, kOps, kEvery };
+
 struct RouteOptions {
   RouteScope scope = RouteScope::kPublic;
   // The route reads a JSON body: the dispatcher checks Content-Type and parses it first.
   bool json_body = false;
   // Left out of the access log (e.g. /metrics scrapes) when false.
   bool access_log = true;
+  // Runs on the hashing pool, off the I/O threads (routes that run Argon2id).
+  bool cpu_heavy = false;
+  // Anonymous and does database work: counted against the per-address budget.
+  bool limit_per_address = false;
+  Plane plane = Plane::kApi;
 };
 
 struct Route {
@@ -36,6 +49,9 @@ struct Route {
   RouteOptions options;
   std::vector<std::string> segments;  // "{id}" marks a parameter
 };
+
+// True when a server listening as `listener` answers `route`.
+bool ServedOn(const Route& route, Listener listener);
 
 struct RouteMatch {
   enum class Kind { kFound, kNotFound, kMethodNotAllowed };

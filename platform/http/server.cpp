@@ -4,122 +4,27 @@
 #include <pistache/http.h>
 
 #include <algorithm>
-#include <cctype>
 #include <thread>
 
 #include "platform/core/log.hpp"
+#include "platform/http/pistache_handler.hpp"
 
 namespace clinicore::http {
-namespace {
-
 namespace P = Pistache;
 
-Method FromPistache(P::Http::Method method) {
-  switch (method) {
-    case P::Http::Method::Get:
-      return Method::kGet;
-    case P::Http::Method::Head:
-      return Method::kHead;
-    case P::Http::Method::Post:
-      return Method::kPost;
-    case P::Http::Method::Put:
-      return Method::kPut;
-    case P::Http::Method::Patch:
-      return Method::kPatch;
-    case P::Http::Method::Delete:
-      return Method::kDelete;
-    case P::Http::Method::Options:
-      return Method::kOptions;
-    default:
-      return Method::kOther;
-  }
-}
-
-RawRequest ToRaw(const P::Http::Request& request) {
-  RawRequest raw;
-  raw.method = FromPistache(request.method());
-  raw.path = request.resource();
-  const auto& query = request.query();
-  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-    std::string key;
-    std::string value;
-    // Query text arrives still percent-encoded; an undecodable value is kept as sent and
-    // left for the handler's validation to refuse.
-    if (!PercentDecode(it->first, key)) key = it->first;
-    if (!PercentDecode(it->second, value)) value = it->second;
-    raw.query[key] = value;
-  }
-  for (const auto& [name, header] : request.headers().rawList()) {
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    raw.headers[lower] = header.value();
-  }
-  raw.body = request.body();
-  raw.peer_address = request.address().host();
-  return raw;
-}
-
-// Pistache writes only typed headers (Collection::list()), never raw ones, so every header
-// we send goes through this one pass-through type.
-class PassThroughHeader : public P::Http::Header::Header {
- public:
-  PassThroughHeader(std::string name, std::string value)
-      : name_(std::move(name)), value_(std::move(value)), hash_(P::Http::Header::detail::hash(name_.c_str())) {}
-  const char* name() const override { return name_.c_str(); }
-  uint64_t hash() const override { return hash_; }
-  void parse(const std::string& data) override { value_ = data; }
-  void write(std::ostream& stream) const override { stream << value_; }
-
- private:
-  std::string name_;
-  std::string value_;
-  uint64_t hash_;
-};
-
-void Send(const RawResponse& raw, P::Http::ResponseWriter& writer) {
-  for (const auto& [name, value] : raw.headers) {
-    if (name == "Connection") {
-      // Pistache reads its typed Connection header to decide whether to close the socket.
-      writer.headers().add(std::make_shared<P::Http::Header::Connection>(P::Http::ConnectionControl::Close));
-      continue;
-    }
-    writer.headers().add(std::make_shared<PassThroughHeader>(name, value));
-  }
-  writer.send(static_cast<P::Http::Code>(raw.status), raw.body);
-}
-
-class PistacheHandler : public P::Http::Handler {
- public:
-  HTTP_PROTOTYPE(PistacheHandler)
-
-  explicit PistacheHandler(std::shared_ptr<Dispatcher> dispatcher) : dispatcher_(std::move(dispatcher)) {}
-
-  void onRequest(const P::Http::Request& request, P::Http::ResponseWriter writer) override {
-    try {
-      Send(dispatcher_->Handle(ToRaw(request)), writer);
-    } catch (const std::exception& e) {
-      // The dispatcher never throws; this guards the conversion and the socket write.
-      core::log::Error("http_transport_error", {{"what", e.what()}});
-    }
-  }
-
- private:
-  std::shared_ptr<Dispatcher> dispatcher_;
-};
-
-}  // namespace
-
-HttpServer::HttpServer(core::HttpConfig config, std::shared_ptr<Dispatcher> dispatcher)
-    : config_(std::move(config)), dispatcher_(std::move(dispatcher)) {}
+HttpServer::HttpServer(core::HttpConfig config, std::shared_ptr<Dispatcher> dispatcher,
+                       std::shared_ptr<core::BoundedPool> hash_pool)
+    : config_(std::move(config)), dispatcher_(std::move(dispatcher)), hash_pool_(std::move(hash_pool)) {}
 
 HttpServer::~HttpServer() {
   if (running_) endpoint_->shutdown();
 }
 
 size_t HttpServer::TransportLimit(size_t max_body_bytes) {
-  constexpr size_t kHeadroom = 64 * 1024;      // request line and headers
-  constexpr size_t kFloor = 32 * 1024 * 1024;  // so oversized uploads still get problem+json
-  return std::max(max_body_bytes + kHeadroom, kFloor);
+  // Pistache parses only the framer's canonical request (request line, Content-Length,
+  // body); the framer refuses bigger bodies from their Content-Length before reading them.
+  constexpr size_t kHeadroom = 64 * 1024;
+  return max_body_bytes + kHeadroom;
 }
 
 core::Status HttpServer::Start() {
@@ -132,9 +37,15 @@ core::Status HttpServer::Start() {
                        .maxRequestSize(TransportLimit(config_.max_body_bytes))
                        .maxResponseSize(64 * 1024 * 1024)
                        .headerTimeout(config_.read_timeout)
-                       .bodyTimeout(config_.read_timeout);
+                       .bodyTimeout(config_.read_timeout)
+                       .keepaliveTimeout(config_.keepalive_timeout);
     endpoint_->init(options);
-    endpoint_->setHandler(P::Http::make_handler<PistacheHandler>(dispatcher_));
+    auto settings = std::make_shared<detail::HandlerSettings>();
+    settings->dispatcher = dispatcher_;
+    settings->hash_pool = hash_pool_;
+    settings->limits.max_body_bytes = config_.max_body_bytes;
+    settings->max_requests_per_connection = config_.max_requests_per_connection;
+    endpoint_->setHandler(P::Http::make_handler<detail::ConnectionHandler>(std::move(settings)));
     endpoint_->serveThreaded();
     running_ = true;
   } catch (const std::exception& e) {
@@ -152,7 +63,8 @@ void HttpServer::Stop() {
   if (!running_) return;
   dispatcher_->BeginDrain();
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
-  while (dispatcher_->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+  auto busy = [&] { return dispatcher_->in_flight() > 0 || (hash_pool_ && hash_pool_->pending() > 0); };
+  while (busy() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (dispatcher_->in_flight() > 0) {

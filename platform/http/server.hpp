@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "platform/core/bounded_pool.hpp"
 #include "platform/core/config.hpp"
 #include "platform/core/result.hpp"
 #include "platform/http/dispatcher.hpp"
@@ -17,7 +18,10 @@ namespace clinicore::http {
 // Dispatcher so it is the same in tests and in production.
 class HttpServer {
  public:
-  HttpServer(core::HttpConfig config, std::shared_ptr<Dispatcher> dispatcher);
+  // `hash_pool` (optional, may be shared by several servers) runs the routes marked
+  // cpu_heavy off the I/O threads.
+  HttpServer(core::HttpConfig config, std::shared_ptr<Dispatcher> dispatcher,
+             std::shared_ptr<core::BoundedPool> hash_pool = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -30,13 +34,13 @@ class HttpServer {
   // in-flight requests, then closes the endpoint.
   void Stop();
 
-  // Pistache's own transport limit: above the app's body limit so that the app answers
-  // 413 as problem+json for any body up to this size.
+  // Pistache's own buffer limit: the app's body limit plus 64 KiB.
   static size_t TransportLimit(size_t max_body_bytes);
 
  private:
   core::HttpConfig config_;
   std::shared_ptr<Dispatcher> dispatcher_;
+  std::shared_ptr<core::BoundedPool> hash_pool_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
   bool running_ = false;
 };
