@@ -13,7 +13,9 @@
 #include "platform/app/access_rules.hpp"
 #include "platform/app/app_context.hpp"
 #include "platform/auth/auth_routes.hpp"
+#include "platform/cache/rate_limiter.hpp"
 #include "platform/cache/redis_client.hpp"
+#include "platform/core/bounded_pool.hpp"
 #include "platform/core/config.hpp"
 #include "platform/core/log.hpp"
 #include "platform/db/database.hpp"
@@ -86,6 +88,59 @@ int WaitForShutdownSignal(const sigset_t& signals) {
   return received;
 }
 
+// The API listener, and the operations and console listeners when operators split them off
+// (CLINICORE_OPS_PORT, CLINICORE_CONSOLE_PORT, bound on CLINICORE_INTERNAL_ADDRESS). All
+// share one router, one middleware chain and one hashing pool.
+struct ApiServers {
+  std::unique_ptr<http::HttpServer> api;
+  std::unique_ptr<http::HttpServer> ops;
+  std::unique_ptr<http::HttpServer> console;
+  void Stop() {
+    for (auto* server : {api.get(), ops.get(), console.get()}) {
+      if (server) server->Stop();
+    }
+  }
+};
+
+std::optional<ApiServers> StartApiServers(const core::Config& config, std::shared_ptr<http::Router> router,
+                                          std::shared_ptr<const auth::AccessPolicy> policy,
+                                          std::shared_ptr<auth::Authenticator> authenticator, AppContext& platform) {
+  auto metrics = platform.metrics;
+  auto budget = std::make_shared<cache::BatchedBudget>(platform.redis, metrics);
+  auto hash_pool = std::make_shared<core::BoundedPool>(config.http.hash_threads, config.http.hash_queue);
+  auto make = [&](std::vector<http::Listener> listeners, std::optional<uint16_t> port) {
+    auto dispatcher = std::make_shared<http::Dispatcher>(router, metrics, config.http.max_body_bytes);
+    dispatcher->ServeListeners(std::move(listeners));
+    // Per-address limits first: an unknown tenant or a bad token must not cost a lookup each.
+    dispatcher->Use(auth::AddressRateLimit(budget, config.http.anonymous_per_ip_per_minute));
+    dispatcher->Use(tenancy::TenantResolution(platform.directory, config.tenancy.base_domain));
+    dispatcher->Use(auth::TenantRateLimit(budget, config.auth.tenant_requests_per_minute));
+    dispatcher->Use(auth::Authorization(policy, authenticator));
+    core::HttpConfig http_config = config.http;
+    if (port) {
+      http_config.port = *port;
+      http_config.address = config.http.internal_address;
+    }
+    return std::make_unique<http::HttpServer>(http_config, dispatcher, hash_pool);
+  };
+  std::vector<http::Listener> api_listeners = {http::Listener::kApi};
+  if (!config.http.ops_port) api_listeners.push_back(http::Listener::kOps);
+  if (!config.http.console_port) api_listeners.push_back(http::Listener::kConsole);
+  ApiServers servers;
+  servers.api = make(api_listeners, std::nullopt);
+  if (config.http.ops_port) servers.ops = make({http::Listener::kOps}, config.http.ops_port);
+  if (config.http.console_port) servers.console = make({http::Listener::kConsole}, config.http.console_port);
+  for (auto* server : {servers.api.get(), servers.ops.get(), servers.console.get()}) {
+    if (!server) continue;
+    if (auto started = server->Start(); !started) {
+      core::log::Error("serve_failed", {{"detail", started.error().detail}, {"what", started.error().internal}});
+      servers.Stop();
+      return std::nullopt;
+    }
+  }
+  return servers;
+}
+
 int Serve() {
   const sigset_t signals = BlockShutdownSignals();
   auto config = LoadConfigOrExplain();
@@ -125,29 +180,23 @@ int Serve() {
   }
   platform.directory->StartListening(config->redis);
   identity->accounts->StartListening(config->database);
-  auto metrics = platform.metrics;
-  auto dispatcher = std::make_shared<http::Dispatcher>(router, metrics, config->http.max_body_bytes);
-  dispatcher->Use(tenancy::TenantResolution(platform.directory, config->tenancy.base_domain));
-  dispatcher->Use(auth::TenantRateLimit(std::make_shared<cache::BatchedBudget>(platform.redis, metrics),
-                                        config->auth.tenant_requests_per_minute));
-  dispatcher->Use(auth::Authorization(policy, identity->authenticator));
-  http::HttpServer server(config->http, dispatcher);
-  if (auto started = server.Start(); !started) {
-    core::log::Error("serve_failed", {{"detail", started.error().detail}, {"what", started.error().internal}});
-    return 1;
-  }
+  auto servers = StartApiServers(*config, router, policy, identity->authenticator, platform);
+  if (!servers) return 1;
   // Queue depth on /metrics (the workers' own /metrics add latency, run time and failures).
-  jobs::DepthSampler queue_depth(std::make_shared<jobs::PgJobStore>(platform.database), metrics,
+  jobs::DepthSampler queue_depth(std::make_shared<jobs::PgJobStore>(platform.database), platform.metrics,
                                  config->jobs.depth_sample_interval);
   queue_depth.Start();
-  core::log::Info("serve_started", {{"port", server.port()},
-                                    {"threads", config->http.threads},
-                                    {"db_pool_size", config->database.pool_size},
-                                    {"version", CLINICORE_VERSION}});
+  core::log::Info("serve_started",
+                  {{"port", servers->api->port()},
+                   {"ops_port", servers->ops ? servers->ops->port() : servers->api->port()},
+                   {"console_port", servers->console ? servers->console->port() : servers->api->port()},
+                   {"threads", config->http.threads},
+                   {"db_pool_size", config->database.pool_size},
+                   {"version", CLINICORE_VERSION}});
 
   const int signal = WaitForShutdownSignal(signals);
   core::log::Info("serve_stopping", {{"signal", signal}, {"grace_ms", config->http.shutdown_grace.count()}});
-  server.Stop();
+  servers->Stop();
   queue_depth.Stop();
   platform.directory->StopListening();
   identity->accounts->StopListening();

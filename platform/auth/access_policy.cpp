@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "platform/cache/address_bucket.hpp"
 #include "platform/tenancy/tenancy_middleware.hpp"
 
 namespace clinicore::auth {
@@ -138,6 +139,18 @@ http::Middleware TenantRateLimit(std::shared_ptr<cache::BatchedBudget> budget, i
         budget->Hit(cache::TenantKey(*context.tenant_id, "rate:api"), {per_minute, std::chrono::minutes(1)});
     if (decision.allowed) return core::Ok();
     Error error{ErrorCode::kResourceExhausted, "This tenant has used its request budget for this minute.", {}, {}};
+    error.retry_after_seconds = static_cast<int>(decision.retry_after.count());
+    return error;
+  };
+}
+
+http::Middleware AddressRateLimit(std::shared_ptr<cache::BatchedBudget> budget, int per_minute) {
+  return [budget, per_minute](http::RequestContext& context) -> core::Status {
+    if (per_minute <= 0 || context.route == nullptr || !context.route->options.limit_per_address) return core::Ok();
+    const auto decision = budget->Hit("{platform}:rate:anonymous:ip:" + cache::AddressBucket(context.raw.peer_address),
+                                      {per_minute, std::chrono::minutes(1)});
+    if (decision.allowed) return core::Ok();
+    Error error{ErrorCode::kResourceExhausted, "Too many requests from your address; try again later.", {}, {}};
     error.retry_after_seconds = static_cast<int>(decision.retry_after.count());
     return error;
   };

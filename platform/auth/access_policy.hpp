@@ -76,6 +76,11 @@ http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy,
 // REQUESTS_PER_MINUTE; 0 turns it off). While Redis is down requests go on.
 http::Middleware TenantRateLimit(std::shared_ptr<cache::BatchedBudget> budget, int per_minute);
 
+// Anonymous routes that do database work (RouteOptions::limit_per_address: /readyz,
+// /v1/status, /v1/tenant/status, logout) count against a budget per client address (IPv6 by
+// /64) and minute (CLINICORE_RATE_ANONYMOUS_PER_IP_PER_MINUTE; 0 turns it off).
+http::Middleware AddressRateLimit(std::shared_ptr<cache::BatchedBudget> budget, int per_minute);
+
 // The realm of a request: the resolved tenant for tenant routes, the console otherwise.
 RealmContext RealmOf(const http::RequestContext& context);
 

@@ -178,13 +178,19 @@ void RegisterAuthRoutes(http::Router& router, std::shared_ptr<AuthRoutes> routes
   router.Add(Method::kGet, "/.well-known/jwks.json", http::Bind(routes, &AuthRoutes::Jwks));
   for (const auto& [prefix, options] :
        {std::pair{"/v1/auth", tenant_json}, std::pair{"/v1/console/auth", console_json}}) {
-    router.Add(Method::kPost, std::string(prefix) + "/login", http::Bind(routes, &AuthRoutes::Login), options);
+    auto hashing = options;  // Argon2id: off the I/O threads
+    hashing.cpu_heavy = true;
+    auto anonymous_lookup = options;  // anyone may send one; each costs a database write
+    anonymous_lookup.limit_per_address = true;
+    router.Add(Method::kPost, std::string(prefix) + "/login", http::Bind(routes, &AuthRoutes::Login), hashing);
     router.Add(Method::kPost, std::string(prefix) + "/refresh", http::Bind(routes, &AuthRoutes::Refresh), options);
-    router.Add(Method::kPost, std::string(prefix) + "/logout", http::Bind(routes, &AuthRoutes::Logout), options);
+    router.Add(Method::kPost, std::string(prefix) + "/logout", http::Bind(routes, &AuthRoutes::Logout),
+               anonymous_lookup);
   }
   router.Add(Method::kGet, "/v1/console/me", http::Bind(routes, &AuthRoutes::CurrentAdmin), console);
   router.Add(Method::kGet, "/v1/console/admins", http::Bind(routes, &AuthRoutes::ListAdmins), console);
-  router.Add(Method::kPost, "/v1/console/admins", http::Bind(routes, &AuthRoutes::CreateAdmin), console_json);
+  const http::RouteOptions console_hashing{.scope = RouteScope::kConsole, .json_body = true, .cpu_heavy = true};
+  router.Add(Method::kPost, "/v1/console/admins", http::Bind(routes, &AuthRoutes::CreateAdmin), console_hashing);
   router.Add(Method::kPatch, "/v1/console/admins/{id}", http::Bind(routes, &AuthRoutes::UpdateAdmin), console_json);
 }
 

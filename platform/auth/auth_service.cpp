@@ -1,5 +1,6 @@
 #include "platform/auth/auth_service.hpp"
 
+#include "platform/cache/address_bucket.hpp"
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
 
@@ -50,8 +51,8 @@ AuthService::AuthService(db::Database& database, std::shared_ptr<Authenticator> 
 
 core::Status AuthService::CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip,
                                     cache::RateLimit limit) {
-  const auto decision =
-      limiter_->Hit(realm.Key("rate:" + what + ":ip:" + ip), limit, cache::WhenRedisDown::kLimitLocally);
+  const auto decision = limiter_->Hit(realm.Key("rate:" + what + ":ip:" + cache::AddressBucket(ip)), limit,
+                                      cache::WhenRedisDown::kLimitLocally);
   if (decision.allowed) return core::Ok();
   return TooManyRequests("Too many requests from your address; try again later.", decision.retry_after);
 }
@@ -59,6 +60,14 @@ core::Status AuthService::CheckRate(const RealmContext& realm, const std::string
 core::Status AuthService::CheckLoginLimits(const RealmContext& realm, const std::string& account_key,
                                            const Caller& caller) {
   const auto& config = authenticator_->config();
+  // One address's sign-ins over every tenant and the console: a per-tenant limit alone lets
+  // one source spray a password across thousands of tenants.
+  const auto global = limiter_->Hit("{platform}:rate:login-any:ip:" + cache::AddressBucket(caller.ip),
+                                    {config.login_per_ip_global_per_minute, std::chrono::minutes(1)},
+                                    cache::WhenRedisDown::kLimitLocally);
+  if (!global.allowed) {
+    return TooManyRequests("Too many sign-ins from your address; try again later.", global.retry_after);
+  }
   if (auto per_ip = CheckRate(realm, "login", caller.ip, {config.login_per_ip_per_minute, std::chrono::minutes(1)});
       !per_ip) {
     return per_ip;

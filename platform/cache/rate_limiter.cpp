@@ -155,6 +155,12 @@ long long BatchedBudget::Flush(const std::string& key, long long window_id, long
   return reply && reply->type == RedisValue::Type::kInteger ? reply->integer : -1;
 }
 
+void BatchedBudget::ForgetEndedWindows(long long current_window) {
+  for (auto it = windows_.begin(); it != windows_.end();) {
+    it = it->second.id < current_window ? windows_.erase(it) : std::next(it);
+  }
+}
+
 RateDecision BatchedBudget::Hit(const std::string& key, RateLimit limit) {
   if (limit.limit <= 0) return {};
   const auto wall = std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch());
@@ -165,6 +171,7 @@ RateDecision BatchedBudget::Hit(const std::string& key, RateLimit limit) {
   long long known = 0;
   {
     std::lock_guard lock(mutex_);
+    if (windows_.size() >= kMaxWindows) ForgetEndedWindows(window_id);
     Window& window = windows_[key];
     if (window.id != window_id) window = Window{window_id, 0, 0, now};
     ++window.pending;

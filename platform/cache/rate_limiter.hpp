@@ -99,6 +99,10 @@ class BatchedBudget {
     long long pending = 0;  // hits of this process not yet sent
     std::chrono::steady_clock::time_point synced;
   };
+  // Keys are many when they name client addresses: past this many, windows that have ended
+  // are dropped (a window that ended never counts again).
+  static constexpr size_t kMaxWindows = 50'000;
+  void ForgetEndedWindows(long long current_window);
   // Sends `hits` to the window's Redis counter; the new fleet-wide count, or -1.
   long long Flush(const std::string& key, long long window_id, long long hits, Millis window);
 

@@ -145,30 +145,38 @@ void RegisterOpsRoutes(http::Router& router, std::shared_ptr<OpsDependencies> de
   using http::Method;
   auto files = std::make_shared<StaticFiles>();
 
-  router.Add(Method::kGet, "/healthz", [](RequestContext&) -> Result<Response> {
-    return Response::Json(200, {{"status", "alive"}});
-  });
+  // Liveness: every listener answers it, so a probe may use any port.
+  router.Add(Method::kGet, "/healthz",
+             [](RequestContext&) -> Result<Response> {
+               return Response::Json(200, {{"status", "alive"}});
+             },
+             {.plane = http::Plane::kEvery});
 
-  router.Add(Method::kGet, "/readyz", [deps](RequestContext& context) { return Ready(*deps, context); });
+  // Probes and scrapes: on the operations listener when CLINICORE_OPS_PORT is set. /readyz
+  // and /v1/status read the database for anyone who asks, so they count per address.
+  router.Add(Method::kGet, "/readyz", [deps](RequestContext& context) { return Ready(*deps, context); },
+             {.limit_per_address = true, .plane = http::Plane::kOps});
 
   router.Add(Method::kGet, "/metrics",
              [deps](RequestContext&) -> Result<Response> {
                return Response::Text(200, "text/plain; version=0.0.4; charset=utf-8",
                                      deps->metrics->RenderPrometheus());
              },
-             {.json_body = false, .access_log = false});
+             {.access_log = false, .plane = http::Plane::kOps});
 
-  router.Add(Method::kGet, "/v1/status", [deps](RequestContext&) -> Result<Response> {
-    auto status = deps->database.ReadOnce([](db::Transaction& tx) -> Result<std::pair<int, std::string>> {
-      auto row = tx.Exec(kPlatformStatus)[0];
-      return std::make_pair(row[0].as<int>(), row[1].as<std::string>());
-    });
-    if (!status) return std::move(status).error();
-    return Response::Json(200, {{"service", "clinicore"},
-                                {"version", deps->version},
-                                {"schema_version", status->first},
-                                {"database_time", status->second}});
-  });
+  router.Add(Method::kGet, "/v1/status",
+             [deps](RequestContext&) -> Result<Response> {
+               auto status = deps->database.ReadOnce([](db::Transaction& tx) -> Result<std::pair<int, std::string>> {
+                 auto row = tx.Exec(kPlatformStatus)[0];
+                 return std::make_pair(row[0].as<int>(), row[1].as<std::string>());
+               });
+               if (!status) return std::move(status).error();
+               return Response::Json(200, {{"service", "clinicore"},
+                                           {"version", deps->version},
+                                           {"schema_version", status->first},
+                                           {"database_time", status->second}});
+             },
+             {.limit_per_address = true});
 
   router.Add(Method::kGet, "/openapi.yaml", [deps, files](RequestContext&) -> Result<Response> {
     auto spec = files->Get(deps->docs_dir + "/openapi.yaml");

@@ -147,7 +147,9 @@ void RegisterTenancyRoutes(http::Router& router, std::shared_ptr<ConsoleHandler>
   using http::RouteScope;
   const http::RouteOptions read{.scope = RouteScope::kConsole};
   const http::RouteOptions write{.scope = RouteScope::kConsole, .json_body = true};
-  router.Add(Method::kPost, "/v1/console/tenants", http::Bind(console, &ConsoleHandler::Onboard), write);
+  // Onboarding may hash the owner's password (Argon2id): off the I/O threads.
+  const http::RouteOptions onboard{.scope = RouteScope::kConsole, .json_body = true, .cpu_heavy = true};
+  router.Add(Method::kPost, "/v1/console/tenants", http::Bind(console, &ConsoleHandler::Onboard), onboard);
   router.Add(Method::kGet, "/v1/console/tenants", http::Bind(console, &ConsoleHandler::List), read);
   router.Add(Method::kGet, "/v1/console/tenants/{id}", http::Bind(console, &ConsoleHandler::Show), read);
   router.Add(Method::kPatch, "/v1/console/tenants/{id}", http::Bind(console, &ConsoleHandler::Update), write);
@@ -159,7 +161,9 @@ void RegisterTenancyRoutes(http::Router& router, std::shared_ptr<ConsoleHandler>
 
   const http::RouteOptions tenant{.scope = RouteScope::kTenant};
   router.Add(Method::kGet, "/v1/tenant", http::Bind(self, &TenantSelfHandler::Profile), tenant);
-  router.Add(Method::kGet, "/v1/tenant/status", http::Bind(self, &TenantSelfHandler::Status), tenant);
+  // Anonymous and a database read each: counted per client address.
+  const http::RouteOptions tenant_lookup{.scope = RouteScope::kTenant, .limit_per_address = true};
+  router.Add(Method::kGet, "/v1/tenant/status", http::Bind(self, &TenantSelfHandler::Status), tenant_lookup);
 }
 
 }  // namespace clinicore::tenancy

@@ -177,11 +177,13 @@ void RegisterUsersRoutes(http::Router& router, std::shared_ptr<UsersService> ser
   auto handler = std::make_shared<UsersHandler>(std::move(service));
   const http::RouteOptions tenant{.scope = http::RouteScope::kTenant};
   const http::RouteOptions tenant_json{.scope = http::RouteScope::kTenant, .json_body = true};
-  router.Add(Method::kPost, "/v1/auth/register", http::Bind(handler, &UsersHandler::Register), tenant_json);
-  router.Add(Method::kPost, "/v1/auth/password", http::Bind(handler, &UsersHandler::SetPassword), tenant_json);
+  // Routes that hash a password (Argon2id) run off the I/O threads.
+  const http::RouteOptions hashing{.scope = http::RouteScope::kTenant, .json_body = true, .cpu_heavy = true};
+  router.Add(Method::kPost, "/v1/auth/register", http::Bind(handler, &UsersHandler::Register), hashing);
+  router.Add(Method::kPost, "/v1/auth/password", http::Bind(handler, &UsersHandler::SetPassword), hashing);
   router.Add(Method::kGet, "/v1/users/me", http::Bind(handler, &UsersHandler::Me), tenant);
   router.Add(Method::kPatch, "/v1/users/me/profile", http::Bind(handler, &UsersHandler::UpdateProfile), tenant_json);
-  router.Add(Method::kPost, "/v1/users/me/password", http::Bind(handler, &UsersHandler::ChangePassword), tenant_json);
+  router.Add(Method::kPost, "/v1/users/me/password", http::Bind(handler, &UsersHandler::ChangePassword), hashing);
   router.Add(Method::kPost, "/v1/users", http::Bind(handler, &UsersHandler::Invite), tenant_json);
   router.Add(Method::kGet, "/v1/users", http::Bind(handler, &UsersHandler::List), tenant);
   router.Add(Method::kGet, "/v1/users/{id}", http::Bind(handler, &UsersHandler::Show), tenant);
