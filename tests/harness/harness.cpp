@@ -285,7 +285,13 @@ std::map<std::string, std::string> ServerEnv(const std::string& database_url) {
                                             {"CLINICORE_HTTP_ADDRESS", "127.0.0.1"},
                                             {"CLINICORE_MIGRATIONS_DIR", SourceRoot() + "/migrations"},
                                             {"CLINICORE_DOCS_DIR", SourceRoot() + "/docs"},
-                                            {"CLINICORE_AUTH_SIGNING_KEY", TestSigningKey()}};
+                                            {"CLINICORE_AUTH_SIGNING_KEY", TestSigningKey()},
+                                            // Every test server signs in and polls from
+                                            // 127.0.0.1 into one Redis: the address-wide
+                                            // limits would couple unrelated tests. The tests of
+                                            // those limits set their own.
+                                            {"CLINICORE_RATE_LOGIN_PER_IP_GLOBAL_PER_MINUTE", "1000000"},
+                                            {"CLINICORE_RATE_ANONYMOUS_PER_IP_PER_MINUTE", "0"}};
   if (const char* swagger = std::getenv("CLINICORE_SWAGGER_UI_DIR")) env["CLINICORE_SWAGGER_UI_DIR"] = swagger;
   return env;
 }
