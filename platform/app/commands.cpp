@@ -107,7 +107,9 @@ std::optional<ApiServers> StartApiServers(const core::Config& config, std::share
                                           std::shared_ptr<auth::Authenticator> authenticator, AppContext& platform) {
   auto metrics = platform.metrics;
   auto budget = std::make_shared<cache::BatchedBudget>(platform.redis, metrics);
-  auto hash_pool = std::make_shared<core::BoundedPool>(config.http.hash_threads, config.http.hash_queue);
+  // Niced: under a flood of sign-ins the I/O threads still get the cores first.
+  constexpr int kHashNiceness = 10;
+  auto hash_pool = std::make_shared<core::BoundedPool>(config.http.hash_threads, config.http.hash_queue, kHashNiceness);
   auto make = [&](std::vector<http::Listener> listeners, std::optional<uint16_t> port) {
     auto dispatcher = std::make_shared<http::Dispatcher>(router, metrics, config.http.max_body_bytes);
     dispatcher->ServeListeners(std::move(listeners));

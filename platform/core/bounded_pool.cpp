@@ -1,11 +1,14 @@
 #include "platform/core/bounded_pool.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace clinicore::core {
 
-BoundedPool::BoundedPool(int threads, size_t queue_capacity) : capacity_(queue_capacity) {
-  for (int i = 0; i < std::max(threads, 1); ++i) threads_.emplace_back([this] { Run(); });
+BoundedPool::BoundedPool(int threads, size_t queue_capacity, int niceness) : capacity_(queue_capacity) {
+  for (int i = 0; i < std::max(threads, 1); ++i) threads_.emplace_back([this, niceness] { Run(niceness); });
 }
 
 BoundedPool::~BoundedPool() {
@@ -32,7 +35,10 @@ size_t BoundedPool::pending() const {
   return queue_.size() + running_;
 }
 
-void BoundedPool::Run() {
+void BoundedPool::Run(int niceness) {
+  // On Linux a thread's nice value is its own (the tid names it); failing to lower it only
+  // loses the preference, never work.
+  if (niceness > 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), niceness);
   std::unique_lock lock(mutex_);
   while (true) {
     ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

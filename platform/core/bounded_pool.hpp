@@ -15,7 +15,9 @@ namespace clinicore::core {
 // queueing without bound, so a flood costs the caller a fast refusal, never memory or time.
 class BoundedPool {
  public:
-  BoundedPool(int threads, size_t queue_capacity);
+  // `niceness` > 0 lowers the threads' scheduling priority (Linux nice, per thread), so the
+  // threads they must not stall are scheduled first whenever both want a core.
+  BoundedPool(int threads, size_t queue_capacity, int niceness = 0);
   ~BoundedPool();  // runs what is queued, then joins
   BoundedPool(const BoundedPool&) = delete;
   BoundedPool& operator=(const BoundedPool&) = delete;
@@ -26,7 +28,7 @@ class BoundedPool {
   size_t pending() const;
 
  private:
-  void Run();
+  void Run(int niceness);
 
   size_t capacity_;
   mutable std::mutex mutex_;

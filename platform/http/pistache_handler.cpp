@@ -152,18 +152,17 @@ void RequestHandler::onRequest(const P::Http::Request& request, P::Http::Respons
     Answer(*settings_, raw, writer, close_after_);
     return;
   }
-  deferred_ = true;
-  const bool close = true;
   // Password hashing would stall this I/O thread and every connection on it: the pool runs
   // it, and a full pool is a quick 503 instead of a queue without bound.
   auto deferred = std::make_shared<Deferred>(Deferred{std::move(raw), std::move(writer)});
   auto settings = settings_;
   const bool queued = settings_->hash_pool->TrySubmit(
-      [settings, deferred, close] { Answer(*settings, deferred->raw, deferred->writer, close); });
-  if (!queued) {
+      [settings, deferred] { Answer(*settings, deferred->raw, deferred->writer, /*close=*/true); });
+  deferred_ = queued;
+  if (!queued) {  // answered here, in order: the connection may go on
     core::Error busy = core::Error::Unavailable("The server is busy signing people in; retry in a moment.");
     busy.retry_after_seconds = 1;
-    SendResponse(settings_->dispatcher->Reject(busy, deferred->raw), deferred->writer, close);
+    SendResponse(settings_->dispatcher->Reject(busy, deferred->raw), deferred->writer, close_after_);
   }
 }
 

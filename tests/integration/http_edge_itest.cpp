@@ -302,6 +302,7 @@ TEST_F(HttpEdgeTest, HashingRoutesRunOffTheIoThreadsAndAFullQueueIsA503WithRetry
   EXPECT_EQ(StatusOf(refused), 503);
   EXPECT_EQ(HeaderOf(refused, "retry-after"), "1");
   EXPECT_EQ(HeaderOf(refused, "content-type"), "application/problem+json");
+  EXPECT_EQ(HeaderOf(refused, "connection"), "keep-alive") << "a refusal answered at once keeps its connection";
   Client ping(server_->port());
   ping.Send(kPing);
   EXPECT_EQ(StatusOf(ping.ReadResponse(milliseconds(5'000))), 200);
