@@ -41,13 +41,11 @@ clinicore::http::Dispatcher& App() {
       if (!limit) return std::move(limit).error();
       return Response::Json(200, echo);
     });
-    r->Add(
-        Method::kPost, "/v1/items",
-        [](RequestContext& context) -> Result<Response> { return Response::Json(201, context.body); },
-        {.json_body = true});
-    r->Add(Method::kDelete, "/v1/items/{id}", [](RequestContext&) -> Result<Response> {
-      return Error::NotFound("No such item.");
-    });
+    r->Add(Method::kPost, "/v1/items",
+           [](RequestContext& context) -> Result<Response> { return Response::Json(201, context.body); },
+           {.json_body = true});
+    r->Add(Method::kDelete, "/v1/items/{id}",
+           [](RequestContext&) -> Result<Response> { return Error::NotFound("No such item."); });
     return r;
   }();
   static auto metrics = std::make_shared<clinicore::core::Metrics>();
