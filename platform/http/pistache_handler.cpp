@@ -67,12 +67,21 @@ class PassThroughHeader : public P::Http::Header::Header {
   uint64_t hash_;
 };
 
-// Closes the connection once what was queued before is written. The continuation runs on
-// the connection's I/O thread right after the write, so the descriptor is still this peer's.
-void CloseAfterWrite(P::Async::Promise<ssize_t>& written, std::shared_ptr<P::Tcp::Peer> peer) {
+// How an answer that says Connection: close ends its connection.
+enum class Closing {
+  kShutDown,     // shut the socket down once the answer is written (on the I/O thread only)
+  kClientCloses  // leave it to the client; the framer reads nothing more, the idle scan reaps it
+};
+
+// Shuts the connection down once what was queued before is written. Only for answers sent
+// from the connection's own I/O thread: the transport always queues writes, so the
+// continuation is attached before the write and runs on that thread right after it, while
+// the descriptor is still this peer's. From another thread the write may already be done when
+// the continuation is attached, which would then run at once on that thread, possibly after
+// the client closed and its descriptor number went to a new connection.
+void ShutDownAfterWrite(P::Async::Promise<ssize_t>& written, std::shared_ptr<P::Tcp::Peer> peer) {
   if (!peer) return;
-  written.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_RDWR); },
-               [peer](std::exception_ptr) { ::shutdown(peer->fd(), SHUT_RDWR); });
+  written.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_RDWR); }, [](std::exception_ptr) {});
 }
 
 bool SaysClose(const RawResponse& response) {
@@ -83,9 +92,26 @@ bool SaysClose(const RawResponse& response) {
   return lower == "close";
 }
 
-void Answer(const HandlerSettings& settings, const RawRequest& raw, P::Http::ResponseWriter& writer, bool close) {
+// Sends a response with the Connection header this server decided; when `close` (or the
+// response says Connection: close) the connection ends as `closing` says.
+void SendResponse(const RawResponse& response, P::Http::ResponseWriter& writer, bool close, Closing closing) {
+  close = close || SaysClose(response);
+  // Pistache put a Connection header of its own (copied from the request); ours replaces it.
+  writer.headers().remove<P::Http::Header::Connection>();
+  writer.headers().add<P::Http::Header::Connection>(close ? P::Http::ConnectionControl::Close
+                                                          : P::Http::ConnectionControl::KeepAlive);
+  for (const auto& [name, value] : response.headers) {
+    if (name != "Connection") writer.headers().add(std::make_shared<PassThroughHeader>(name, value));
+  }
+  auto peer = close ? writer.getPeer() : nullptr;
+  auto written = writer.send(static_cast<P::Http::Code>(response.status), response.body);
+  if (close && closing == Closing::kShutDown) ShutDownAfterWrite(written, std::move(peer));
+}
+
+void Answer(const HandlerSettings& settings, const RawRequest& raw, P::Http::ResponseWriter& writer, bool close,
+            Closing closing) {
   try {
-    SendResponse(settings.dispatcher->Handle(raw), writer, close);
+    SendResponse(settings.dispatcher->Handle(raw), writer, close, closing);
   } catch (const std::exception& e) {
     // The dispatcher never throws; this guards the conversion and the socket write.
     core::log::Error("http_transport_error", {{"what", e.what()}});
@@ -130,39 +156,27 @@ std::string SerializeClosingResponse(const RawResponse& response) {
   return out;
 }
 
-void SendResponse(const RawResponse& response, P::Http::ResponseWriter& writer, bool close) {
-  close = close || SaysClose(response);
-  // Pistache put a Connection header of its own (copied from the request); ours replaces it.
-  writer.headers().remove<P::Http::Header::Connection>();
-  writer.headers().add<P::Http::Header::Connection>(close ? P::Http::ConnectionControl::Close
-                                                          : P::Http::ConnectionControl::KeepAlive);
-  for (const auto& [name, value] : response.headers) {
-    if (name != "Connection") writer.headers().add(std::make_shared<PassThroughHeader>(name, value));
-  }
-  auto peer = close ? writer.getPeer() : nullptr;
-  auto written = writer.send(static_cast<P::Http::Code>(response.status), response.body);
-  if (close) CloseAfterWrite(written, std::move(peer));
-}
-
 void RequestHandler::onRequest(const P::Http::Request& request, P::Http::ResponseWriter writer) {
   deferred_ = false;
   if (head_ == nullptr) return;  // cannot happen: only ConnectionHandler feeds the parser
   RawRequest raw = ToRawRequest(request, *head_);
   if (!settings_->hash_pool || !settings_->dispatcher->RunsOffIoThreads(raw)) {
-    Answer(*settings_, raw, writer, close_after_);
+    Answer(*settings_, raw, writer, close_after_, Closing::kShutDown);
     return;
   }
   // Password hashing would stall this I/O thread and every connection on it: the pool runs
   // it, and a full pool is a quick 503 instead of a queue without bound.
   auto deferred = std::make_shared<Deferred>(Deferred{std::move(raw), std::move(writer)});
   auto settings = settings_;
-  const bool queued = settings_->hash_pool->TrySubmit(
-      [settings, deferred] { Answer(*settings, deferred->raw, deferred->writer, /*close=*/true); });
+  const bool queued = settings_->hash_pool->TrySubmit([settings, deferred] {
+    Answer(*settings, deferred->raw, deferred->writer, /*close=*/true, Closing::kClientCloses);
+  });
   deferred_ = queued;
   if (!queued) {  // answered here, in order: the connection may go on
     core::Error busy = core::Error::Unavailable("The server is busy signing people in; retry in a moment.");
     busy.retry_after_seconds = 1;
-    SendResponse(settings_->dispatcher->Reject(busy, deferred->raw), deferred->writer, close_after_);
+    SendResponse(settings_->dispatcher->Reject(busy, deferred->raw), deferred->writer, close_after_,
+                 Closing::kShutDown);
   }
 }
 
@@ -218,6 +232,10 @@ void ConnectionHandler::onInput(const char* buffer, size_t length, const std::sh
         return;
     }
   }
+  // A request under way that Pistache has not seen a byte of yet (a partial request line)
+  // would look idle to its timeout scan, which closes idle connections only after the long
+  // keep-alive timeout: mark it busy so the read timeout (408, then close) applies.
+  if (framer->mid_request()) peer->setIdle(false);
 }
 
 void ConnectionHandler::Refuse(const core::Error& error, const std::shared_ptr<P::Tcp::Peer>& peer) {
@@ -225,7 +243,7 @@ void ConnectionHandler::Refuse(const core::Error& error, const std::shared_ptr<P
   unparsed.peer_address = peer->address().host();
   const std::string bytes = SerializeClosingResponse(settings_->dispatcher->Reject(error, unparsed));
   auto written = peer->send(P::RawBuffer(bytes, bytes.size()));
-  CloseAfterWrite(written, peer);
+  ShutDownAfterWrite(written, peer);  // on the I/O thread: see ShutDownAfterWrite
 }
 
 }  // namespace clinicore::http::detail

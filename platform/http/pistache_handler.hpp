@@ -77,8 +77,5 @@ class ConnectionHandler : public Pistache::Http::Handler {
   bool requests_attached_ = false;
 };
 
-// Sends a response with the Connection header this server decided, and closes the
-// connection once it is written when `close` (or the response says Connection: close).
-void SendResponse(const RawResponse& response, Pistache::Http::ResponseWriter& writer, bool close);
 
 }  // namespace clinicore::http::detail

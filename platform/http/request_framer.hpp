@@ -57,6 +57,8 @@ class RequestFramer {
   bool stopped() const { return phase_ == Phase::kStopped; }
   // The connection closes after the answer in progress: what follows is never read.
   void Stop() { phase_ = Phase::kStopped; }
+  // True while part of a request has arrived and the rest has not.
+  bool mid_request() const { return phase_ == Phase::kHeaders || phase_ == Phase::kBody || !line_.empty(); }
   // Requests completed on this connection so far.
   long long completed() const { return completed_; }
 

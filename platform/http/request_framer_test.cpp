@@ -121,6 +121,16 @@ TEST_F(RequestFramerTest, WellFormedOdditiesAreAccepted) {
   EXPECT_EQ(RefusedField("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc"), "");
 }
 
+TEST_F(RequestFramerTest, KnowsWhenARequestIsUnderWay) {
+  EXPECT_FALSE(framer_.mid_request());
+  (void)Feed("GE");
+  EXPECT_TRUE(framer_.mid_request()) << "a partial request line";
+  (void)Feed("T / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{");
+  EXPECT_TRUE(framer_.mid_request()) << "a partial body";
+  (void)Feed("}");
+  EXPECT_FALSE(framer_.mid_request());
+}
+
 TEST_F(RequestFramerTest, HeadsOverTheLimitAreRefusedWith431) {
   auto events = Feed("GET / HTTP/1.1\r\nA: " + std::string(2000, 'a'));
   ASSERT_EQ(events.back().kind, Kind::kRefused);
