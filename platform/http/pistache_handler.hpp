@@ -77,5 +77,4 @@ class ConnectionHandler : public Pistache::Http::Handler {
   bool requests_attached_ = false;
 };
 
-
 }  // namespace clinicore::http::detail
