@@ -69,7 +69,8 @@ Millis LocalCounters::Remaining(const std::string& key) {
   auto it = entries_.find(key);
   const auto now = Clock::now();
   if (it == entries_.end() || it->second.ends <= now) return Millis(0);
-  return std::chrono::duration_cast<Millis>(it->second.ends - now);
+  // Rounded up: a window with less than a millisecond left is still live, never "0 left".
+  return std::chrono::ceil<Millis>(it->second.ends - now);
 }
 
 void LocalCounters::Set(const std::string& key, long long count, Millis ttl) {
