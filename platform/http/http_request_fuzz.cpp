@@ -53,13 +53,16 @@ clinicore::http::Dispatcher& App() {
   return dispatcher;
 }
 
-void CheckAnswer(const clinicore::http::RawResponse& response) {
+void CheckAnswer(const clinicore::http::RawResponse& response, bool head = false) {
   if (response.status >= 500 || response.status < 100) __builtin_trap();
+  // An answer to HEAD carries no body (RFC 9110 section 9.3.2), problems included.
+  if (head && !response.body.empty()) __builtin_trap();
   if (response.status < 400) return;
+  if (response.Header("Content-Type") != "application/problem+json") __builtin_trap();
+  if (head) return;
   // A problem body: JSON whose status matches and whose request id is set.
   auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || body["status"] != response.status || !body["request_id"].is_string()) __builtin_trap();
-  if (response.Header("Content-Type") != "application/problem+json") __builtin_trap();
 }
 
 void Run(const clinicore::http::FramerEvent& started, const clinicore::http::FramerEvent& complete) {
@@ -74,7 +77,9 @@ void Run(const clinicore::http::FramerEvent& started, const clinicore::http::Fra
     __builtin_trap();  // the framer handed Pistache something it refuses
   }
   if (state != Pistache::Http::Private::State::Done) __builtin_trap();
-  CheckAnswer(App().Handle(clinicore::http::detail::ToRawRequest(parser.request, complete.head)));
+  auto request = clinicore::http::detail::ToRawRequest(parser.request, complete.head);
+  const bool head = request.method == Method::kHead;
+  CheckAnswer(App().Handle(request), head);
 }
 
 }  // namespace
