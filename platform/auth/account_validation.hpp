@@ -6,6 +6,9 @@
 
 namespace clinicore::auth {
 
+// ValidateEmail and ValidatePhone keep their auth names and delegate to the request kit
+// (platform/kit/validators.hpp), the one implementation of both rules.
+//
 // An address a person can receive mail at: 3–254 bytes, one '@', a local part of at most
 // 64 bytes, a dotted domain, no spaces or control characters. Errors name `field`.
 core::Status ValidateEmail(const std::string& email, const std::string& field = "email");

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "platform/core/result.hpp"
+#include "platform/http/request.hpp"
+
+// Pagination, one way for every list: `?limit=` (1-100, default 20) and `?cursor=`, answered
+// as {items, next_cursor}. A cursor is opaque and tamper-evident: base64url of the position
+// (the sort keys of the last row) and of a MAC over it and the list's name, so a cursor the
+// API did not mint, or one minted for another list, is a 400 naming `cursor` and never
+// reaches SQL. Keyset positions only: no OFFSET.
+namespace clinicore::kit {
+
+// `serve` derives the MAC key from its signing key, so every replica accepts the cursors of
+// the others; until then a random per-process key is used. Call before serving.
+void SetCursorSecret(std::string_view secret);
+
+// `list` names the list ("clinics", "services:<clinic id>"); `position` is a JSON array.
+std::string EncodeCursor(std::string_view list, const nlohmann::json& position);
+core::Result<nlohmann::json> DecodeCursor(std::string_view list, std::string_view cursor);
+
+struct PageRequest {
+  int limit = 20;
+  std::optional<nlohmann::json> after;  // the decoded position, when a cursor was given
+};
+core::Result<PageRequest> ParsePageRequest(const http::RequestContext& context, std::string_view list);
+
+// Keyset pagination of rows fetched with LIMIT limit + 1: drops the extra row and returns
+// the cursor of the last row kept, or nullopt on the last page.
+template <typename Row, typename PositionOf>
+std::optional<std::string> TrimPage(std::vector<Row>& rows, int limit, std::string_view list, PositionOf position_of) {
+  if (rows.size() <= static_cast<size_t>(limit)) return std::nullopt;
+  rows.resize(static_cast<size_t>(limit));
+  return EncodeCursor(list, position_of(rows.back()));
+}
+
+nlohmann::json PageJson(nlohmann::json items, const std::optional<std::string>& next_cursor);
+
+}  // namespace clinicore::kit
