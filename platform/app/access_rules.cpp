@@ -4,30 +4,21 @@ namespace clinicore::app {
 namespace {
 
 using auth::AccessRule;
-using auth::Audience;
+using auth::ManagerRoles;
 using http::Method;
 
 AccessRule Anyone(Method method, std::string path, std::string note = {}) {
-  return {method, std::move(path), Audience::kAnyone, {}, {}, "id", std::move(note)};
+  return auth::OpenTo(method, std::move(path), std::move(note));
 }
 
 AccessRule Admins(Method method, std::string path) {
-  return {method, std::move(path), Audience::kPlatformAdmins, {}, {}, "id", {}};
+  return auth::PlatformAdminsOnly(method, std::move(path));
 }
-
-AccessRule Roles(Method method, std::string path, std::vector<std::string> roles,
-                 std::vector<std::string> own_only = {}, std::string note = {}) {
-  return {method, std::move(path), Audience::kTenantUsers, std::move(roles), std::move(own_only),
-          "id",   std::move(note)};
-}
-
-const std::vector<std::string> kEveryone = {"admin", "clinic_owner", "doctor", "secretariat", "salesperson", "client"};
-const std::vector<std::string> kManagers = {"admin", "clinic_owner"};
 
 }  // namespace
 
-std::shared_ptr<const auth::AccessPolicy> BuildAccessPolicy() {
-  return std::make_shared<const auth::AccessPolicy>(std::vector<AccessRule>{
+std::shared_ptr<const auth::AccessPolicy> BuildAccessPolicy(std::vector<AccessRule> module_rules) {
+  std::vector<AccessRule> rules{
       // Operations and documentation.
       Anyone(Method::kGet, "/healthz"),
       Anyone(Method::kGet, "/readyz"),
@@ -69,25 +60,16 @@ std::shared_ptr<const auth::AccessPolicy> BuildAccessPolicy() {
       // Tenant: public pieces of a tenant.
       Anyone(Method::kGet, "/v1/tenant", "the tenant's public profile (sign-in pages)"),
       Anyone(Method::kGet, "/v1/tenant/status"),
-      Anyone(Method::kPost, "/v1/auth/register", "client self sign-up; rate-limited per IP"),
       Anyone(Method::kPost, "/v1/auth/login", "rate-limited per IP and account; progressive lockout"),
       Anyone(Method::kPost, "/v1/auth/refresh", "needs a refresh token of this tenant"),
       Anyone(Method::kPost, "/v1/auth/logout", "needs a refresh token of this tenant"),
-      Anyone(Method::kPost, "/v1/auth/password", "needs a one-time invitation token"),
 
       // Tenant: plugins enabled for the tenant (no secrets in the answer).
-      Roles(Method::kGet, "/v1/tenant/plugins", kManagers, {}, "tenant admins and clinic owners"),
+      auth::RolesMay(Method::kGet, "/v1/tenant/plugins", ManagerRoles(), {}, "tenant admins and clinic owners"),
 
-      // Tenant: users.
-      Roles(Method::kGet, "/v1/users/me", kEveryone, {}, "the caller's own account"),
-      Roles(Method::kPatch, "/v1/users/me/profile", kEveryone, {}, "the caller's own account"),
-      Roles(Method::kPost, "/v1/users/me/password", kEveryone, {}, "the caller's own account"),
-      Roles(Method::kPost, "/v1/users", kManagers, {}, "clinic owners cannot invite admins"),
-      Roles(Method::kGet, "/v1/users", {"admin", "clinic_owner", "secretariat"}),
-      Roles(Method::kGet, "/v1/users/{id}", kEveryone, {"doctor", "salesperson", "client"}),
-      Roles(Method::kPatch, "/v1/users/{id}", kManagers, {}, "clinic owners cannot manage admins; not yourself"),
-      Roles(Method::kDelete, "/v1/users/{id}", kManagers, {}, "soft delete; clinic owners cannot delete admins"),
-  });
+  };
+  for (auto& rule : module_rules) rules.push_back(std::move(rule));
+  return std::make_shared<const auth::AccessPolicy>(std::move(rules));
 }
 
 }  // namespace clinicore::app

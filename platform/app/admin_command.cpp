@@ -41,7 +41,9 @@ nlohmann::json RuleJson(const auth::AccessRule& rule) {
           {"audience", audience},
           {"roles", rule.roles},
           {"own_record_only", rule.own_record_only},
-          {"own_param", rule.own_param}};
+          {"own_param", rule.own_param},
+          {"clinic_scoped", rule.clinic_scoped},
+          {"clinic_param", rule.clinic_param}};
 }
 
 }  // namespace
@@ -93,7 +95,16 @@ int AuthCommand(int argc, char** argv) {
     return 0;
   }
   if (action == "policy" && (argc == 2 || (argc == 3 && std::string(argv[2]) == "--json"))) {
-    const auto policy = BuildAccessPolicy();
+    // The modules' rows come with their routes: build them as `serve` would, without serving.
+    auto config = LoadConfigOrExplain();
+    if (!config) return 2;
+    AppContext context(*config);
+    auto identity = MakeIdentityOrExplain(context, *config, true);
+    if (!identity) return 2;
+    const auto modules = MakeModuleSet(context, *config, *identity);
+    http::Router router;
+    const modules::IdempotencyKeys idempotency(context.database);
+    const auto policy = BuildAccessPolicy(modules->RegisterRoutes(router, idempotency));
     if (argc == 2) {
       std::cout << policy->MarkdownMatrix();
       return 0;

@@ -20,7 +20,6 @@ AppContext::AppContext(const core::Config& config)
   tenancy::TenantRepository::RegisterStatements(database);
   plugins::PluginService::RegisterStatements(database);
   auth::AccountStore::RegisterStatements(database);
-  users::UsersService::RegisterStatements(database);
 }
 
 std::optional<Identity> MakeIdentityOrExplain(AppContext& context, const core::Config& config, bool for_cli) {
@@ -39,17 +38,16 @@ std::optional<Identity> MakeIdentityOrExplain(AppContext& context, const core::C
       std::make_shared<auth::AuthService>(context.database, identity.authenticator, limiter, context.hasher);
   identity.accounts = std::make_shared<auth::AccountCache>(config.auth.account_cache_ttl,
                                                            config.auth.account_cache_entries, context.metrics);
-  identity.users = std::make_shared<users::UsersService>(context.database, identity.auth, identity.accounts,
-                                                         config.auth.invitation_ttl);
   return identity;
 }
 
-void JoinOnboarding(tenancy::TenantService& tenants, std::shared_ptr<users::UsersService> users) {
-  tenants.SetOnboardExtension(
-      {[users](const nlohmann::json& owner) { return users->ValidateOwner(owner); },
-       [users](db::Transaction& tx, const tenancy::Tenant& tenant, const nlohmann::json& owner) {
-         return users->ProvisionOwner(tx, tenant, owner);
-       }});
+std::unique_ptr<modules::ModuleSet> MakeModuleSet(AppContext& context, const core::Config& config,
+                                                  const Identity& identity) {
+  const modules::ModuleServices services{
+      config, context.database, context.redis, context.metrics, context.job_client, identity.auth, identity.accounts};
+  auto set = std::make_unique<modules::ModuleSet>(modules::MakeModules(services));
+  set->RegisterStatements(context.database);
+  return set;
 }
 
 std::optional<core::Config> LoadConfigOrExplain() {

@@ -11,11 +11,11 @@
 #include "platform/db/database.hpp"
 #include "platform/jobs/enqueue.hpp"
 #include "platform/migrations/migrations.hpp"
+#include "platform/modules/module_set.hpp"
 #include "platform/plugins/plugin_host.hpp"
 #include "platform/plugins/plugin_service.hpp"
 #include "platform/tenancy/tenant_directory.hpp"
 #include "platform/tenancy/tenant_service.hpp"
-#include "tenants/users/users_service.hpp"
 
 namespace clinicore::app {
 
@@ -37,14 +37,15 @@ struct Identity {
   std::shared_ptr<auth::Authenticator> authenticator;
   std::shared_ptr<auth::AuthService> auth;
   std::shared_ptr<auth::AccountCache> accounts;  // live only once `serve` starts its listener
-  std::shared_ptr<users::UsersService> users;
 };
 
 // `serve` requires CLINICORE_AUTH_SIGNING_KEY. The CLI never issues a token, so without a
 // configured key it gets a throwaway one (`for_cli`). Prints the problem and returns nullopt.
 std::optional<Identity> MakeIdentityOrExplain(AppContext& context, const core::Config& config, bool for_cli);
-// Onboarding creates the tenant's owner account through the users module.
-void JoinOnboarding(tenancy::TenantService& tenants, std::shared_ptr<users::UsersService> users);
+// The clinic modules (tenants/modules.cpp), their statements registered: every process that
+// serves, works or onboards builds the same list. Call before the pool's first connection.
+std::unique_ptr<modules::ModuleSet> MakeModuleSet(AppContext& context, const core::Config& config,
+                                                  const Identity& identity);
 
 // Loads the configuration and sets up logging; prints the problem and returns nullopt.
 std::optional<core::Config> LoadConfigOrExplain();

@@ -24,6 +24,7 @@
 #include "platform/jobs/console_handler.hpp"
 #include "platform/jobs/wakeups.hpp"
 #include "platform/jobs/worker.hpp"
+#include "platform/kit/page.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/ops/ops_routes.hpp"
 #include "platform/plugins/plugin_jobs.hpp"
@@ -33,7 +34,6 @@
 #include "platform/tenancy/tenant_migrator.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 #include "platform/tenancy/tenant_service.hpp"
-#include "tenants/users/users_routes.hpp"
 
 #ifndef CLINICORE_VERSION
 #define CLINICORE_VERSION "0.0.0"
@@ -104,7 +104,8 @@ struct ApiServers {
 
 std::optional<ApiServers> StartApiServers(const core::Config& config, std::shared_ptr<http::Router> router,
                                           std::shared_ptr<const auth::AccessPolicy> policy,
-                                          std::shared_ptr<auth::Authenticator> authenticator, AppContext& platform) {
+                                          std::shared_ptr<auth::Authenticator> authenticator,
+                                          std::shared_ptr<auth::ClinicScopeSource> clinic_scope, AppContext& platform) {
   auto metrics = platform.metrics;
   auto budget = std::make_shared<cache::BatchedBudget>(platform.redis, metrics);
   // Niced: under a flood of sign-ins the I/O threads still get the cores first.
@@ -117,7 +118,7 @@ std::optional<ApiServers> StartApiServers(const core::Config& config, std::share
     dispatcher->Use(auth::AddressRateLimit(budget, config.http.anonymous_per_ip_per_minute));
     dispatcher->Use(tenancy::TenantResolution(platform.directory, config.tenancy.base_domain));
     dispatcher->Use(auth::TenantRateLimit(budget, config.auth.tenant_requests_per_minute));
-    dispatcher->Use(auth::Authorization(policy, authenticator));
+    dispatcher->Use(auth::Authorization(policy, authenticator, clinic_scope));
     core::HttpConfig http_config = config.http;
     if (port) {
       http_config.port = *port;
@@ -155,8 +156,9 @@ int Serve() {
   AppContext platform(*config);
   auto identity = MakeIdentityOrExplain(platform, *config, false);
   if (!identity) return 2;
+  auto modules = MakeModuleSet(platform, *config, *identity);
   auto tenants = MakeTenantService(platform, *config, std::move(*tenant_files));
-  JoinOnboarding(*tenants, identity->users);
+  modules->JoinOnboarding(*tenants);
 
   auto router = std::make_shared<http::Router>();
   ops::RegisterOpsRoutes(*router, std::make_shared<ops::OpsDependencies>(ops::OpsDependencies{
@@ -167,22 +169,28 @@ int Serve() {
   jobs::RegisterJobConsoleRoutes(*router, std::make_shared<jobs::JobConsoleHandler>(std::make_shared<jobs::JobConsole>(
                                               platform.database, platform.directory, platform.job_client)));
   auth::RegisterAuthRoutes(*router, std::make_shared<auth::AuthRoutes>(identity->auth));
-  users::RegisterUsersRoutes(*router, identity->users);
   // Plugin enablement validates configs against recorded descriptors: no plugin code runs here.
   plugins::RegisterPluginRoutes(*router,
                                 std::make_shared<plugins::PluginHandler>(MakePluginService(platform, *config)));
 
-  auto policy = BuildAccessPolicy();
+  const modules::IdempotencyKeys idempotency(platform.database);
+  auto policy = BuildAccessPolicy(modules->RegisterRoutes(*router, idempotency));
   try {
     policy->RequireEveryRoute(*router);  // fail closed: a route nobody wrote a rule for never serves
+    if (policy->DeclaresClinicScope() && !modules->ClinicScope()) {
+      throw std::logic_error("refusing to start: routes declare a per-clinic scope and no module answers it");
+    }
   } catch (const std::logic_error& e) {
     core::log::Error("serve_failed", {{"detail", e.what()}});
     std::cerr << "clinicore serve: " << e.what() << std::endl;
     return 2;
   }
+  // Every replica signs list cursors with a key derived from the shared signing key.
+  kit::SetCursorSecret(config->auth.signing_key);
   platform.directory->StartListening(config->redis);
   identity->accounts->StartListening(config->database);
-  auto servers = StartApiServers(*config, router, policy, identity->authenticator, platform);
+  modules->StartServing();
+  auto servers = StartApiServers(*config, router, policy, identity->authenticator, modules->ClinicScope(), platform);
   if (!servers) return 1;
   // Queue depth on /metrics (the workers' own /metrics add latency, run time and failures).
   jobs::DepthSampler queue_depth(std::make_shared<jobs::PgJobStore>(platform.database), platform.metrics,
@@ -202,6 +210,7 @@ int Serve() {
   queue_depth.Stop();
   platform.directory->StopListening();
   identity->accounts->StopListening();
+  modules->StopServing();
   core::log::Info("serve_stopped");
   return 0;
 }
@@ -239,7 +248,11 @@ int Work() {
   // keeper and the maintenance thread: the worker never waits on its own pool.
   config->database.pool_size = std::max(config->database.pool_size, config->jobs.concurrency + 4);
   AppContext context(*config);
+  auto identity = MakeIdentityOrExplain(context, *config, true);  // the worker issues no token
+  if (!identity) return 2;
+  auto modules = MakeModuleSet(context, *config, *identity);
   auto tenants = MakeTenantService(context, *config, std::move(*tenant_files));
+  modules->JoinOnboarding(*tenants);
 
   auto registry = std::make_shared<jobs::JobRegistry>();
   jobs::RegisterPlatformJobs(*registry, tenants, config->tenancy.purge_interval);
@@ -251,7 +264,7 @@ int Work() {
   // that call plugins get plugin_host (see docs/decisions/0006-plugin-boundary.md).
   auto plugin_host = MakePluginHost(context, *config, "work");
   plugins::RegisterPluginJobs(*registry, plugin_host);
-  // Tenant modules register their job kinds and schedules here, before the worker starts.
+  modules->RegisterJobs(*registry);  // their kinds, schedules and event subscriptions
 
   jobs::WorkerOptions options;
   options.concurrency = config->jobs.concurrency;

@@ -8,6 +8,7 @@
 
 #include "platform/app/app_context.hpp"
 #include "platform/auth/access_policy.hpp"
+#include "platform/auth/account_provisioning.hpp"
 #include "platform/core/crypto.hpp"
 
 namespace clinicore::app {
@@ -108,7 +109,7 @@ int List(tenancy::TenantService& service, const Arguments& args) {
 
 // The demo tenant scripts/run offers a new user: created once, reused afterwards, with one
 // user per role (<role>@demo.clinicore.test) whose password is set to the given one.
-int EnsureDemo(tenancy::TenantService& service, users::UsersService& users, const Arguments& args) {
+int EnsureDemo(tenancy::TenantService& service, AppContext& context, const Identity& identity, const Arguments& args) {
   const auto password_option = args.options.find("password");
   const std::string password = password_option != args.options.end() ? password_option->second : core::RandomToken(12);
   auto existing = service.Get("demo");
@@ -130,7 +131,8 @@ int EnsureDemo(tenancy::TenantService& service, users::UsersService& users, cons
   const auth::RealmContext realm{&auth::TenantRealm(), tenant->Scope(), tenant->id};
   for (const auto& role : auth::TenantRoles()) {
     const std::string email = role + "@demo.clinicore.test";
-    auto user = users.EnsureUser(realm, email, "Demo " + role, role, password);
+    auto user = auth::EnsureAccount(context.database, *identity.auth, *identity.accounts, realm, email, "Demo " + role,
+                                    role, password);
     if (!user) return Fail(user.error());
     std::cout << "demo login: " << email << " / " << password << " (" << role << ")" << std::endl;
   }
@@ -139,7 +141,7 @@ int EnsureDemo(tenancy::TenantService& service, users::UsersService& users, cons
 
 // Creates a tenant user with a known password, or resets an existing one (an operator
 // letting a locked-out admin back in; tests).
-int EnsureUser(tenancy::TenantService& service, users::UsersService& users, const Arguments& args) {
+int EnsureUser(tenancy::TenantService& service, AppContext& context, const Identity& identity, const Arguments& args) {
   if (args.positional.size() != 3) {
     std::cerr << kTenantUsage;
     return 2;
@@ -157,8 +159,9 @@ int EnsureUser(tenancy::TenantService& service, users::UsersService& users, cons
   if (!auth::IsTenantRole(role)) {
     return Fail(core::Error::InvalidArgument("role must be one of the tenant roles.", {{"role", "is not a role"}}));
   }
-  auto user = users.EnsureUser({&auth::TenantRealm(), tenant.Scope(), tenant.id}, args.positional[1],
-                               name != args.options.end() ? name->second : args.positional[1], role, password);
+  auto user = auth::EnsureAccount(context.database, *identity.auth, *identity.accounts,
+                                  {&auth::TenantRealm(), tenant.Scope(), tenant.id}, args.positional[1],
+                                  name != args.options.end() ? name->second : args.positional[1], role, password);
   if (!user) return Fail(user.error());
   std::cout << auth::AccountJson(*user).dump(2) << std::endl;
   return 0;
@@ -191,13 +194,14 @@ int TenantCommand(int argc, char** argv) {
   AppContext context(*config);
   auto identity = MakeIdentityOrExplain(context, *config, true);
   if (!identity) return 2;
+  auto modules = MakeModuleSet(context, *config, *identity);
   auto service = MakeTenantService(context, *config, std::move(*tenant_files));
-  JoinOnboarding(*service, identity->users);
+  modules->JoinOnboarding(*service);
 
   if (action == "create") return Create(*service, args);
   if (action == "list") return List(*service, args);
-  if (action == "ensure-demo") return EnsureDemo(*service, *identity->users, args);
-  if (action == "ensure-user") return EnsureUser(*service, *identity->users, args);
+  if (action == "ensure-demo") return EnsureDemo(*service, context, *identity, args);
+  if (action == "ensure-user") return EnsureUser(*service, context, *identity, args);
   if (action == "purge-due") return PurgeDue(*service);
   if (args.positional.size() != 1) {
     std::cerr << kTenantUsage;

@@ -18,7 +18,7 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
 }
 
 Error Forbidden(std::string detail) {
-  return Error{ErrorCode::kPermissionDenied, std::move(detail), {}, {}};
+  return Error::PermissionDenied(std::move(detail));
 }
 
 std::string Describe(const http::Route& route) {
@@ -97,6 +97,55 @@ std::string AccessPolicy::MarkdownMatrix() const {
   return out.str();
 }
 
+namespace {
+std::string LowerAscii(std::string text) {
+  for (auto& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+}  // namespace
+
+AccessRule OpenTo(http::Method method, std::string path, std::string note) {
+  return {method, std::move(path), Audience::kAnyone, {}, {}, "id", std::move(note)};
+}
+
+AccessRule PlatformAdminsOnly(http::Method method, std::string path) {
+  return {method, std::move(path), Audience::kPlatformAdmins, {}, {}, "id", {}};
+}
+
+AccessRule RolesMay(http::Method method, std::string path, std::vector<std::string> roles,
+                    std::vector<std::string> own_only, std::string note) {
+  return {method, std::move(path), Audience::kTenantUsers, std::move(roles), std::move(own_only),
+          "id",   std::move(note)};
+}
+
+AccessRule ScopedToClinics(AccessRule rule, std::vector<std::string> roles, std::string clinic_param) {
+  rule.clinic_scoped = std::move(roles);
+  rule.clinic_param = std::move(clinic_param);
+  return rule;
+}
+
+const std::vector<std::string>& EveryRole() {
+  return TenantRoles();
+}
+const std::vector<std::string>& ManagerRoles() {
+  static const std::vector<std::string> roles = {"admin", "clinic_owner"};
+  return roles;
+}
+const std::vector<std::string>& StaffRoles() {
+  static const std::vector<std::string> roles = {"admin", "clinic_owner", "doctor", "secretariat", "salesperson"};
+  return roles;
+}
+const std::vector<std::string>& ScopedRoles() {
+  static const std::vector<std::string> roles = {"clinic_owner", "doctor", "secretariat", "salesperson"};
+  return roles;
+}
+
+bool AccessPolicy::DeclaresClinicScope() const {
+  return std::any_of(rules_.begin(), rules_.end(), [](const AccessRule& rule) { return !rule.clinic_scoped.empty(); });
+}
+
 RealmContext RealmOf(const http::RequestContext& context) {
   if (context.route != nullptr && context.route->options.scope == http::RouteScope::kTenant) {
     const auto& tenant = tenancy::CurrentTenant(context);
@@ -105,9 +154,13 @@ RealmContext RealmOf(const http::RequestContext& context) {
   return {&ConsoleRealm(), std::nullopt, ""};
 }
 
-http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy,
-                               std::shared_ptr<Authenticator> authenticator) {
-  return [policy, authenticator](http::RequestContext& context) -> core::Status {
+http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy, std::shared_ptr<Authenticator> authenticator,
+                               std::shared_ptr<ClinicScopeSource> clinics) {
+  if (!clinics && policy->DeclaresClinicScope()) {
+    throw std::logic_error(
+        "refusing to start: the access policy declares per-clinic scopes but no module answers them");
+  }
+  return [policy, authenticator, clinics](http::RequestContext& context) -> core::Status {
     if (context.route == nullptr) return core::Ok();
     const AccessRule* rule = policy->Find(context.route->method, context.route->path_template);
     if (rule == nullptr) return Forbidden("This route has no access rule.");  // unreachable: checked at start-up
@@ -125,6 +178,19 @@ http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy,
       if (param == context.path_params.end() || param->second != principal->subject) {
         return Forbidden("Your role (" + principal->role + ") may only do this for your own account.");
       }
+    }
+    if (Contains(rule->clinic_scoped, principal->role)) {
+      auto scope = clinics->ClinicsOf(RealmOf(context), principal->subject, principal->role);
+      if (!scope) return std::move(scope).error();
+      if (!rule->clinic_param.empty()) {
+        const auto param = context.path_params.find(rule->clinic_param);
+        const std::string wanted = param == context.path_params.end() ? "" : LowerAscii(param->second);
+        if (std::find(scope->begin(), scope->end(), wanted) == scope->end()) {
+          // Not "forbidden": a clinic outside the caller's scope does not exist for them.
+          return core::Error::NotFound("No such clinic.");
+        }
+      }
+      context.clinic_scope = std::move(scope).value();
     }
     context.actor_id = principal->subject;
     context.principal = std::move(principal).value();

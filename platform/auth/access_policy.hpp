@@ -42,6 +42,36 @@ struct AccessRule {
   // Row scoping the handler applies for these roles (e.g. a salesperson sees only the leads
   // assigned to them unless the tenant allows all); shown in the matrix.
   std::string note = {};
+  // Per-clinic row scope: these roles see only the records of their own clinics (a clinic
+  // owner the clinics they own, staff the clinics they belong to; everyone else all). The
+  // middleware resolves the caller's clinics once (ClinicScopeSource) into the request
+  // context; when `clinic_param` names a path parameter, a clinic outside them is a 404
+  // before the handler runs, otherwise the handler filters by the scope.
+  std::vector<std::string> clinic_scoped = {};
+  std::string clinic_param = {};
+};
+
+// Builders for the rows of the table, used by the platform's own rows and by every module.
+AccessRule OpenTo(http::Method method, std::string path, std::string note = {});
+AccessRule PlatformAdminsOnly(http::Method method, std::string path);
+AccessRule RolesMay(http::Method method, std::string path, std::vector<std::string> roles,
+                    std::vector<std::string> own_only = {}, std::string note = {});
+// The same row with a per-clinic scope for `roles` (see AccessRule::clinic_scoped).
+AccessRule ScopedToClinics(AccessRule rule, std::vector<std::string> roles, std::string clinic_param = {});
+
+// Role sets the rows use.
+const std::vector<std::string>& EveryRole();     // all six tenant roles
+const std::vector<std::string>& ManagerRoles();  // admin, clinic_owner
+const std::vector<std::string>& StaffRoles();    // every role but client
+const std::vector<std::string>& ScopedRoles();   // clinic_owner, doctor, secretariat, salesperson
+
+// Which clinics a caller's per-clinic scope covers. The platform declares the scope; the
+// module that owns clinics answers it (ids in lower case).
+class ClinicScopeSource {
+ public:
+  virtual ~ClinicScopeSource() = default;
+  virtual core::Result<std::vector<std::string>> ClinicsOf(const RealmContext& realm, const std::string& user_id,
+                                                           const std::string& role) = 0;
 };
 
 // THE declarative table of who may call what, enforced by one middleware before any
@@ -57,6 +87,7 @@ class AccessPolicy {
   // and every rule whose audience does not fit its route's scope.
   void RequireEveryRoute(const http::Router& router) const;
   const std::vector<AccessRule>& rules() const { return rules_; }
+  bool DeclaresClinicScope() const;
   // The matrix as a Markdown table (docs/security.md is generated from it).
   std::string MarkdownMatrix() const;
 
@@ -69,8 +100,11 @@ class AccessPolicy {
 // Authentication and authorization for every request: finds the route's rule, checks the
 // bearer token for the rule's realm (tenant tokens must name the resolved tenant), the
 // role and the ownership rule, and records the principal. Runs after tenant resolution.
-http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy,
-                               std::shared_ptr<Authenticator> authenticator);
+//
+// `clinics` answers the per-clinic row scope; it may be null only when no rule declares one
+// (RequireClinicScopeSource).
+http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy, std::shared_ptr<Authenticator> authenticator,
+                               std::shared_ptr<ClinicScopeSource> clinics = nullptr);
 
 // The whole tenant API's request budget per tenant and minute (CLINICORE_RATE_TENANT_
 // REQUESTS_PER_MINUTE; 0 turns it off). While Redis is down requests go on.

@@ -48,6 +48,9 @@ Error Error::InvalidArgument(std::string detail, std::vector<FieldError> fields)
 Error Error::NotFound(std::string detail) {
   return {ErrorCode::kNotFound, std::move(detail), {}, {}};
 }
+Error Error::PermissionDenied(std::string detail) {
+  return {ErrorCode::kPermissionDenied, std::move(detail), {}, {}};
+}
 Error Error::AlreadyExists(std::string detail) {
   return {ErrorCode::kAlreadyExists, std::move(detail), {}, {}};
 }

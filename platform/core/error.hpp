@@ -47,6 +47,7 @@ struct Error {
 
   static Error InvalidArgument(std::string detail, std::vector<FieldError> fields = {});
   static Error NotFound(std::string detail);
+  static Error PermissionDenied(std::string detail);
   static Error AlreadyExists(std::string detail);
   static Error Unavailable(std::string detail, std::string internal = {});
   static Error Internal(std::string internal);

@@ -59,3 +59,21 @@ inline Status Ok() {
 }
 
 }  // namespace clinicore::core
+
+// The early return every handler and service would otherwise spell out:
+//   CLINICORE_TRY(auto clinic, store.Find(tx, id));   // declares `clinic` from the value
+//   CLINICORE_TRY_STATUS(ValidateHours(hours));        // for Status / Result<void>
+// On failure the enclosing function returns the error (it must return a Result or Status).
+#define CLINICORE_TRY_CONCAT_INNER(a, b) a##b
+#define CLINICORE_TRY_CONCAT(a, b) CLINICORE_TRY_CONCAT_INNER(a, b)
+#define CLINICORE_TRY_IMPL(result, lhs, expr)    \
+  auto result = (expr);                          \
+  if (!result) return std::move(result).error(); \
+  lhs = std::move(result).value()
+#define CLINICORE_TRY(lhs, expr) CLINICORE_TRY_IMPL(CLINICORE_TRY_CONCAT(clinicore_try_, __LINE__), lhs, expr)
+#define CLINICORE_TRY_STATUS(expr)                                                                                 \
+  do {                                                                                                             \
+    if (auto clinicore_try_status = (expr); !clinicore_try_status) return std::move(clinicore_try_status).error(); \
+  } while (false)
+
+namespace clinicore::core {}  // namespace clinicore::core

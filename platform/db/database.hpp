@@ -113,6 +113,7 @@ auto Database::Run(Access access, const std::optional<TenantScope>& scope, Fn&& 
               : Transaction(connection->get(), mode, EnterScopeSql(connection->get(), *scope));
       ResultT result = fn(tx);
       if (result.ok() && access == Access::kReadWrite && !tx.committed()) {
+        core::log::Error("db_error", {{"what", "write transaction returned success without Commit()"}});
         return ResultT(core::Error::Internal("write transaction returned success without Commit()"));
       }
       return result;

@@ -1,6 +1,8 @@
 #include "platform/http/json_fields.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
 
 namespace clinicore::http {
 
@@ -64,6 +66,69 @@ std::optional<bool> JsonFields::Bool(const std::string& name, bool required) {
     return std::nullopt;
   }
   return value->get<bool>();
+}
+
+std::optional<int64_t> JsonFields::Integer(const std::string& name, IntegerRule rule) {
+  const nlohmann::json* value = Field(name, rule.required);
+  if (!value) return std::nullopt;
+  int64_t number = 0;
+  if (value->is_number_integer()) {
+    if (value->is_number_unsigned() && value->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      Fail(name, "must be at most " + std::to_string(rule.max));
+      return std::nullopt;
+    }
+    number = value->get<int64_t>();
+  } else if (value->is_number_float() &&
+             value->get<double>() == static_cast<double>(static_cast<int64_t>(value->get<double>())) &&
+             std::abs(value->get<double>()) < 9e15) {
+    number = static_cast<int64_t>(value->get<double>());
+  } else {
+    Fail(name, "must be a whole number");
+    return std::nullopt;
+  }
+  if (number < rule.min || number > rule.max) {
+    Fail(name, "must be from " + std::to_string(rule.min) + " to " + std::to_string(rule.max));
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::optional<std::vector<std::string>> JsonFields::StringList(const std::string& name, size_t max_items,
+                                                               size_t max_length, bool required) {
+  const nlohmann::json* value = Field(name, required);
+  if (!value) return std::nullopt;
+  if (!value->is_array() || value->size() > max_items) {
+    Fail(name, "must be a list of at most " + std::to_string(max_items) + " strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < value->size(); ++i) {
+    const auto& item = (*value)[i];
+    if (!item.is_string() || item.get_ref<const std::string&>().size() > max_length) {
+      Fail(name + "[" + std::to_string(i) + "]",
+           "must be a string of at most " + std::to_string(max_length) + " bytes");
+      return std::nullopt;
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<std::optional<std::string>> JsonFields::NullableString(const std::string& name, StringRule rule) {
+  if (body_.is_object()) {
+    auto it = body_.find(name);
+    if (it != body_.end() && it->is_null()) {
+      read_.push_back(name);
+      return std::optional<std::string>();
+    }
+  }
+  auto text = String(name, rule);
+  if (!text) return std::nullopt;
+  return std::optional<std::string>(std::move(*text));
+}
+
+const nlohmann::json* JsonFields::Raw(const std::string& name, bool required) {
+  return Field(name, required);
 }
 
 void JsonFields::Check(const core::Status& status) {

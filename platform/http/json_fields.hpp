@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,6 +23,12 @@ struct StringRule {
   size_t max_length = 1000;
 };
 
+struct IntegerRule {
+  bool required = false;
+  int64_t min = 0;
+  int64_t max = 1'000'000'000;
+};
+
 class JsonFields {
  public:
   explicit JsonFields(const nlohmann::json& body, bool body_required = true);
@@ -31,6 +38,15 @@ class JsonFields {
   std::optional<std::string> String(const std::string& name, StringRule rule = {});
   std::optional<nlohmann::json> Object(const std::string& name, bool required = false);
   std::optional<bool> Bool(const std::string& name, bool required = false);
+  // A whole number within [rule.min, rule.max] (1.0 counts; 1.5 and "1" do not).
+  std::optional<int64_t> Integer(const std::string& name, IntegerRule rule = {});
+  // An array whose items are all strings of at most `max_length` bytes, at most `max_items`.
+  std::optional<std::vector<std::string>> StringList(const std::string& name, size_t max_items, size_t max_length = 100,
+                                                     bool required = false);
+  // PATCH fields that may be cleared: absent → nullopt, null → an empty optional inside.
+  std::optional<std::optional<std::string>> NullableString(const std::string& name, StringRule rule = {});
+  // The raw value of a field whose shape is checked elsewhere (e.g. opening hours).
+  const nlohmann::json* Raw(const std::string& name, bool required = false);
   // Adds the field errors of a validation done elsewhere (email, phone, password policy).
   void Check(const core::Status& status);
 

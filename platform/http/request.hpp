@@ -73,6 +73,9 @@ struct RequestContext {
   // and its account id for logs and audit rows.
   std::any principal = {};
   std::optional<std::string> actor_id = std::nullopt;
+  // The clinics (lower-case ids) the caller's per-clinic row scope covers, when the route's
+  // access rule scopes the caller's role; nullopt means every clinic (see auth::AccessRule).
+  std::optional<std::vector<std::string>> clinic_scope = std::nullopt;
 
   const std::string& PathParam(const std::string& name) const { return path_params.at(name); }
   std::optional<std::string> Query(const std::string& name) const;

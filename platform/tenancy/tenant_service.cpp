@@ -1,6 +1,5 @@
 #include "platform/tenancy/tenant_service.hpp"
 
-#include <date/tz.h>
 #include <sodium.h>
 
 #include <ctime>
@@ -10,6 +9,7 @@
 
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
+#include "platform/kit/validators.hpp"
 #include "platform/tenancy/queries.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 
@@ -56,13 +56,7 @@ std::map<std::string, long long> RowCounts(db::Transaction& tx) {
 }  // namespace
 
 core::Status ValidateTimeZone(const std::string& time_zone) {
-  try {
-    (void)date::locate_zone(time_zone);
-    return core::Ok();
-  } catch (const std::exception&) {
-    return Error::InvalidArgument("time_zone '" + time_zone + "' is not an IANA time zone.",
-                                  {{"time_zone", "must be an IANA time zone such as Europe/Athens"}});
-  }
+  return kit::ValidateTimeZone(time_zone, "time_zone");
 }
 
 core::Status ValidateLocale(const std::string& locale) {
@@ -115,8 +109,9 @@ int TenantService::latest_version() const {
 Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, const Actor& actor,
                                              const std::optional<std::string>& idempotency_key) {
   if (auto valid = ValidateOnboardRequest(request); !valid) return std::move(valid).error();
-  if (extension_.validate) {
-    if (auto valid = extension_.validate(request.owner); !valid) return std::move(valid).error();
+  for (const auto& extension : extensions_) {
+    if (!extension.validate) continue;
+    if (auto valid = extension.validate(request.owner); !valid) return std::move(valid).error();
   }
   const std::string request_hash = RequestHash(request);
 
@@ -169,7 +164,7 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     TenantRepository::Audit(tx, actor.name, "tenant.onboard", stored.id, actor.request_id,
                             {{"slug", stored.slug}, {"schema_version", stored.schema_version}});
     nlohmann::json owner = nullptr;
-    if (extension_.provision) {
+    if (!extensions_.empty()) {
       auto provisioned = ProvisionAsTenant(tx, stored, request.owner);
       if (!provisioned) return std::move(provisioned).error();
       owner = std::move(provisioned).value();
@@ -199,7 +194,19 @@ Result<nlohmann::json> TenantService::ProvisionAsTenant(db::Transaction& tx, con
                                                         const nlohmann::json& owner) {
   const std::string previous_path = tx.ExecScript("SHOW search_path")[0][0].as<std::string>();
   tx.ExecScript(db::Database::EnterScopeSql(tx.raw().conn(), tenant.Scope()));
-  auto provisioned = extension_.provision(tx, tenant, owner);
+  Result<nlohmann::json> provisioned = nlohmann::json(nullptr);
+  for (const auto& extension : extensions_) {
+    if (!extension.provision) continue;
+    auto part = extension.provision(tx, tenant, owner);
+    if (!part) {
+      provisioned = std::move(part).error();
+      break;
+    }
+    if (part->is_object()) {
+      if (!provisioned->is_object()) *provisioned = nlohmann::json::object();
+      provisioned->update(*part);
+    }
+  }
   tx.ExecScript("SELECT set_config('role', 'none', true), set_config('search_path', " +
                 tx.raw().conn().quote(previous_path) + ", true)");
   return provisioned;

@@ -124,7 +124,10 @@ class TenantService {
   int latest_version() const;
 
   void SetFaultInjector(FaultInjector injector) { fault_ = std::move(injector); }
-  void SetOnboardExtension(OnboardExtension extension) { extension_ = std::move(extension); }
+  // Onboarding hooks of the modules, run in the order added. Each may validate the request's
+  // `owner` object and seed its tables in the onboarding transaction, as the new tenant; the
+  // objects they return are merged into the answer's `owner`.
+  void AddOnboardExtension(OnboardExtension extension) { extensions_.push_back(std::move(extension)); }
 
  private:
   core::Result<Tenant> Transition(const std::string& key, const std::string& to,
@@ -142,7 +145,7 @@ class TenantService {
   std::shared_ptr<TenantDirectory> directory_;
   TenancyOptions options_;
   FaultInjector fault_;
-  OnboardExtension extension_;
+  std::vector<OnboardExtension> extensions_;
 };
 
 // Validation shared by the console handler and the CLI (field errors name the JSON field).

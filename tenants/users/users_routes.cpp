@@ -4,6 +4,7 @@
 #include "platform/auth/account_validation.hpp"
 #include "platform/auth/auth_routes.hpp"
 #include "platform/http/json_fields.hpp"
+#include "platform/modules/route_table.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 
 namespace clinicore::users {
@@ -13,12 +14,14 @@ using auth::AccountJson;
 using core::Error;
 using core::Result;
 using http::JsonFields;
-using http::RequestContext;
 using http::Response;
 
-Actor ActorOf(const RequestContext& context) {
-  const auto& principal = auth::CurrentPrincipal(context);
-  return {principal.subject, principal.role};
+Actor ActorOf(const modules::Call& call) {
+  return {call.actor.id, call.actor.role};
+}
+
+auth::Caller CallerOf(const modules::Call& call) {
+  return {call.actor.ip, call.actor.request_id};
 }
 
 void CheckOptionalPhone(JsonFields& fields, const std::optional<std::string>& phone) {
@@ -29,8 +32,8 @@ class UsersHandler {
  public:
   explicit UsersHandler(std::shared_ptr<UsersService> service) : service_(std::move(service)) {}
 
-  Result<Response> Register(RequestContext& context) {
-    JsonFields fields(context.body);
+  Result<Response> Register(modules::Call& call) {
+    JsonFields fields(call.body());
     RegisterRequest request;
     request.email = fields.String("email", {.required = true, .max_length = 254}).value_or("");
     request.password = fields.String("password", {.required = true, .max_length = 1024}).value_or("");
@@ -43,30 +46,30 @@ class UsersHandler {
     CheckOptionalPhone(fields, request.phone);
     if (request.locale) fields.Check(tenancy::ValidateLocale(*request.locale));
     if (auto status = fields.Finish(); !status) return std::move(status).error();
-    auto session = service_->Register(auth::RealmOf(context), request, auth::CallerOf(context));
+    auto session = service_->Register(call.realm, request, CallerOf(call));
     if (!session) return std::move(session).error();
     return Response::Json(201, auth::SessionJson(*session));
   }
 
-  Result<Response> SetPassword(RequestContext& context) {
-    JsonFields fields(context.body);
+  Result<Response> SetPassword(modules::Call& call) {
+    JsonFields fields(call.body());
     auto token = fields.String("token", {.required = true, .max_length = 128});
     auto password = fields.String("password", {.required = true, .max_length = 1024});
     if (password) fields.Check(auth::CheckPasswordPolicy(*password, ""));
     if (auto status = fields.Finish(); !status) return std::move(status).error();
-    auto session = service_->AcceptInvitation(auth::RealmOf(context), *token, *password, auth::CallerOf(context));
+    auto session = service_->AcceptInvitation(call.realm, *token, *password, CallerOf(call));
     if (!session) return std::move(session).error();
     return Response::Json(200, auth::SessionJson(*session));
   }
 
-  Result<Response> Me(RequestContext& context) {
-    auto account = service_->Get(auth::RealmOf(context), auth::CurrentPrincipal(context).subject);
+  Result<Response> Me(modules::Call& call) {
+    auto account = service_->Get(call.realm, call.actor.id);
     if (!account) return std::move(account).error();
     return Response::Json(200, AccountJson(*account));
   }
 
-  Result<Response> UpdateProfile(RequestContext& context) {
-    JsonFields fields(context.body);
+  Result<Response> UpdateProfile(modules::Call& call) {
+    JsonFields fields(call.body());
     auth::AccountPatch patch;
     patch.full_name = fields.String("full_name", {.max_length = 200});
     patch.phone = fields.String("phone", {.max_length = 16});
@@ -78,25 +81,23 @@ class UsersHandler {
     if (!patch.full_name && !patch.phone && !patch.locale) {
       return Error::InvalidArgument("Send at least one of full_name, phone, locale.", {{"body", "no field to change"}});
     }
-    auto account = service_->UpdateProfile(auth::RealmOf(context), auth::CurrentPrincipal(context).subject, patch,
-                                           auth::CallerOf(context));
+    auto account = service_->UpdateProfile(call.realm, call.actor.id, patch, CallerOf(call));
     if (!account) return std::move(account).error();
     return Response::Json(200, AccountJson(*account));
   }
 
-  Result<Response> ChangePassword(RequestContext& context) {
-    JsonFields fields(context.body);
+  Result<Response> ChangePassword(modules::Call& call) {
+    JsonFields fields(call.body());
     const auto current = fields.String("current_password", {.required = true, .max_length = 1024});
     const auto next = fields.String("new_password", {.required = true, .max_length = 1024});
     if (auto status = fields.Finish(); !status) return std::move(status).error();
-    auto ended = service_->ChangePassword(auth::RealmOf(context), auth::CurrentPrincipal(context), *current, *next,
-                                          auth::CallerOf(context));
+    auto ended = service_->ChangePassword(call.realm, *call.principal, *current, *next, CallerOf(call));
     if (!ended) return std::move(ended).error();
     return Response::Json(200, {{"sessions_ended", *ended}});
   }
 
-  Result<Response> Invite(RequestContext& context) {
-    JsonFields fields(context.body);
+  Result<Response> Invite(modules::Call& call) {
+    JsonFields fields(call.body());
     InviteRequest request;
     request.email = fields.String("email", {.required = true, .max_length = 254}).value_or("");
     request.full_name = fields.String("full_name", {.required = true, .max_length = 200}).value_or("");
@@ -111,7 +112,7 @@ class UsersHandler {
     }
     CheckOptionalPhone(fields, request.phone);
     if (auto status = fields.Finish(); !status) return std::move(status).error();
-    auto invited = service_->Invite(auth::RealmOf(context), ActorOf(context), request, auth::CallerOf(context));
+    auto invited = service_->Invite(call.realm, ActorOf(call), request, CallerOf(call));
     if (!invited) return std::move(invited).error();
     nlohmann::json body = AccountJson(invited->account);
     body["invitation"] = InvitationJson(invited->invitation);
@@ -120,12 +121,12 @@ class UsersHandler {
     return response;
   }
 
-  Result<Response> List(RequestContext& context) {
-    auto limit = context.PageLimit();
+  Result<Response> List(modules::Call& call) {
+    auto limit = call.http.PageLimit();
     if (!limit) return std::move(limit).error();
-    auto q = context.Query("q");
+    auto q = call.Query("q");
     if (q && q->size() > 100) return Error::InvalidArgument("q is too long.", {{"q", "must be at most 100 bytes"}});
-    auto page = service_->List(auth::RealmOf(context), {context.Query("role"), q, context.Query("cursor"), *limit});
+    auto page = service_->List(call.realm, {call.Query("role"), q, call.Query("cursor"), *limit});
     if (!page) return std::move(page).error();
     nlohmann::json items = nlohmann::json::array();
     for (const auto& account : page->items) items.push_back(AccountJson(account));
@@ -133,14 +134,14 @@ class UsersHandler {
         200, {{"items", items}, {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nullptr}});
   }
 
-  Result<Response> Show(RequestContext& context) {
-    auto account = service_->Get(auth::RealmOf(context), context.PathParam("id"));
+  Result<Response> Show(modules::Call& call) {
+    auto account = service_->Get(call.realm, call.Param("id"));
     if (!account) return std::move(account).error();
     return Response::Json(200, AccountJson(*account));
   }
 
-  Result<Response> Update(RequestContext& context) {
-    JsonFields fields(context.body);
+  Result<Response> Update(modules::Call& call) {
+    JsonFields fields(call.body());
     StaffPatch patch;
     patch.role = fields.String("role", {.max_length = 32});
     patch.active = fields.Bool("active");
@@ -153,15 +154,13 @@ class UsersHandler {
     if (!patch.role && !patch.active) {
       return Error::InvalidArgument("Send at least one of role, active.", {{"body", "no field to change"}});
     }
-    auto account = service_->UpdateStaff(auth::RealmOf(context), ActorOf(context), context.PathParam("id"), patch,
-                                         auth::CallerOf(context));
+    auto account = service_->UpdateStaff(call.realm, ActorOf(call), call.Param("id"), patch, CallerOf(call));
     if (!account) return std::move(account).error();
     return Response::Json(200, AccountJson(*account));
   }
 
-  Result<Response> Delete(RequestContext& context) {
-    auto deleted =
-        service_->Delete(auth::RealmOf(context), ActorOf(context), context.PathParam("id"), auth::CallerOf(context));
+  Result<Response> Delete(modules::Call& call) {
+    auto deleted = service_->Delete(call.realm, ActorOf(call), call.Param("id"), CallerOf(call));
     if (!deleted) return std::move(deleted).error();
     return Response::NoContent();
   }
@@ -172,23 +171,38 @@ class UsersHandler {
 
 }  // namespace
 
-void RegisterUsersRoutes(http::Router& router, std::shared_ptr<UsersService> service) {
+void RegisterUsersRoutes(modules::RouteTable& routes, std::shared_ptr<UsersService> service) {
+  using auth::EveryRole;
+  using auth::ManagerRoles;
+  using auth::RolesMay;
   using http::Method;
+  using modules::Bind;
   auto handler = std::make_shared<UsersHandler>(std::move(service));
-  const http::RouteOptions tenant{.scope = http::RouteScope::kTenant};
-  const http::RouteOptions tenant_json{.scope = http::RouteScope::kTenant, .json_body = true};
+  const http::RouteOptions json{.json_body = true};
   // Routes that hash a password (Argon2id) run off the I/O threads.
-  const http::RouteOptions hashing{.scope = http::RouteScope::kTenant, .json_body = true, .cpu_heavy = true};
-  router.Add(Method::kPost, "/v1/auth/register", http::Bind(handler, &UsersHandler::Register), hashing);
-  router.Add(Method::kPost, "/v1/auth/password", http::Bind(handler, &UsersHandler::SetPassword), hashing);
-  router.Add(Method::kGet, "/v1/users/me", http::Bind(handler, &UsersHandler::Me), tenant);
-  router.Add(Method::kPatch, "/v1/users/me/profile", http::Bind(handler, &UsersHandler::UpdateProfile), tenant_json);
-  router.Add(Method::kPost, "/v1/users/me/password", http::Bind(handler, &UsersHandler::ChangePassword), hashing);
-  router.Add(Method::kPost, "/v1/users", http::Bind(handler, &UsersHandler::Invite), tenant_json);
-  router.Add(Method::kGet, "/v1/users", http::Bind(handler, &UsersHandler::List), tenant);
-  router.Add(Method::kGet, "/v1/users/{id}", http::Bind(handler, &UsersHandler::Show), tenant);
-  router.Add(Method::kPatch, "/v1/users/{id}", http::Bind(handler, &UsersHandler::Update), tenant_json);
-  router.Add(Method::kDelete, "/v1/users/{id}", http::Bind(handler, &UsersHandler::Delete), tenant);
+  const http::RouteOptions hashing{.json_body = true, .cpu_heavy = true};
+  routes.Add(auth::OpenTo(Method::kPost, "/v1/auth/register", "client self sign-up; rate-limited per IP"),
+             Bind(handler, &UsersHandler::Register), hashing);
+  routes.Add(auth::OpenTo(Method::kPost, "/v1/auth/password", "needs a one-time invitation token"),
+             Bind(handler, &UsersHandler::SetPassword), hashing);
+  routes.Add(RolesMay(Method::kGet, "/v1/users/me", EveryRole(), {}, "the caller's own account"),
+             Bind(handler, &UsersHandler::Me));
+  routes.Add(RolesMay(Method::kPatch, "/v1/users/me/profile", EveryRole(), {}, "the caller's own account"),
+             Bind(handler, &UsersHandler::UpdateProfile), json);
+  routes.Add(RolesMay(Method::kPost, "/v1/users/me/password", EveryRole(), {}, "the caller's own account"),
+             Bind(handler, &UsersHandler::ChangePassword), hashing);
+  routes.Add(RolesMay(Method::kPost, "/v1/users", ManagerRoles(), {}, "clinic owners cannot invite admins"),
+             Bind(handler, &UsersHandler::Invite), json);
+  routes.Add(RolesMay(Method::kGet, "/v1/users", {"admin", "clinic_owner", "secretariat"}),
+             Bind(handler, &UsersHandler::List));
+  routes.Add(RolesMay(Method::kGet, "/v1/users/{id}", EveryRole(), {"doctor", "salesperson", "client"}),
+             Bind(handler, &UsersHandler::Show));
+  routes.Add(RolesMay(Method::kPatch, "/v1/users/{id}", ManagerRoles(), {},
+                      "clinic owners cannot manage admins; not yourself"),
+             Bind(handler, &UsersHandler::Update), json);
+  routes.Add(RolesMay(Method::kDelete, "/v1/users/{id}", ManagerRoles(), {},
+                      "soft delete; clinic owners cannot delete admins"),
+             Bind(handler, &UsersHandler::Delete));
 }
 
 }  // namespace clinicore::users

@@ -290,44 +290,6 @@ Result<nlohmann::json> UsersService::ProvisionOwner(db::Transaction& tx, const t
   return out;
 }
 
-Result<Account> UsersService::EnsureUser(const auth::RealmContext& realm, const std::string& email,
-                                         const std::string& full_name, const std::string& role,
-                                         const std::string& password) {
-  if (auto valid = auth::ValidateEmail(email); !valid) return std::move(valid).error();
-  if (auto valid = auth::ValidateFullName(full_name); !valid) return std::move(valid).error();
-  if (auto valid = auth::CheckPasswordPolicy(password, email); !valid) return std::move(valid).error();
-  auto hash = auth_->hasher().Hash(password);
-  if (!hash) return std::move(hash).error();
-  // A reset by an operator ends the account's sessions: its password (and maybe its role)
-  // changed under them. Audited like every other account change.
-  bool existed = false;
-  std::vector<std::string> ended;
-  auto ensured = realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
-    auto account = AccountStore::FindByEmail(tx, TenantRealm(), email);
-    existed = account.has_value();
-    if (!account) {
-      account = AccountStore::Insert(tx, TenantRealm(),
-                                     {email, full_name, std::nullopt, role, *hash, std::nullopt, std::nullopt});
-    } else {
-      AccountStore::SetPasswordHash(tx, TenantRealm(), account->id, *hash);
-      account =
-          AccountStore::Update(tx, TenantRealm(), account->id, {std::nullopt, std::nullopt, std::nullopt, role, true});
-      ended = auth_->RevokeSessions(tx, realm, account->id, "reset_by_operator");
-    }
-    AccountStore::Audit(
-        tx, TenantRealm(),
-        {existed ? "user.reset_by_operator" : "user.created_by_operator", std::nullopt, account->id, {{"role", role}}},
-        {});
-    tx.Commit();
-    return *account;
-  });
-  if (ensured && existed) {
-    ForgetCached(realm, ensured->id);
-    auth_->AfterCommitRevoke(realm, ended);
-  }
-  return ensured;
-}
-
 void UsersService::ForgetCached(const auth::RealmContext& realm, const std::string& id) {
   accounts_->Forget(auth::AccountCache::KeyOf(realm.scope->schema, id));
 }

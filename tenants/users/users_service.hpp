@@ -86,10 +86,6 @@ class UsersService {
   core::Status ValidateOwner(const nlohmann::json& owner) const;
   core::Result<nlohmann::json> ProvisionOwner(db::Transaction& tx, const tenancy::Tenant& tenant,
                                               const nlohmann::json& owner);
-  // Creates or resets a user with a known password (demo tenant, tests, operators' CLI).
-  core::Result<auth::Account> EnsureUser(const auth::RealmContext& realm, const std::string& email,
-                                         const std::string& full_name, const std::string& role,
-                                         const std::string& password);
 
  private:
   Invitation CreateInvitation(db::Transaction& tx, const std::string& user_id);

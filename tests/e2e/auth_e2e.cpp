@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 #include <set>
 
+#include "tests/harness/api_server.hpp"
 #include "tests/harness/harness.hpp"
 
 namespace clinicore {
@@ -26,74 +27,7 @@ using testing::WaitFor;
 
 const std::vector<std::string> kRoles = {"admin", "clinic_owner", "doctor", "secretariat", "salesperson", "client"};
 
-// One server (and its database) per fixture; tenants made through the CLI.
-class AuthServer {
- public:
-  explicit AuthServer(std::map<std::string, std::string> extra_env = {}) {
-    std::string output;
-    EXPECT_EQ(testing::MigrateDatabase(database_.url(), &output), 0) << output;
-    env_ = testing::ServerEnv(database_.url());
-    for (auto& [name, value] : extra_env) env_[name] = value;
-    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"serve"}, env_);
-    EXPECT_TRUE(server_->WaitUntilServing()) << server_->Output();
-  }
-
-  // A tenant whose owner signs in with kTestPassword.
-  void CreateTenant(const std::string& slug) {
-    std::string output;
-    ASSERT_EQ(testing::RunClinicore({"tenant", "create", slug, "Clinic " + slug, "--owner-email",
-                                     "owner@" + slug + ".test", "--owner-name", "Owner"},
-                                    env_, std::string(kTestPassword) + "\n", &output),
-              0)
-        << output;
-  }
-  // A user of the role with kTestPassword; returns its id.
-  std::string EnsureUser(const std::string& slug, const std::string& email, const std::string& role) {
-    std::string output;
-    EXPECT_EQ(testing::RunClinicore({"tenant", "ensure-user", slug, email, role, "--name", "User " + role}, env_,
-                                    std::string(kTestPassword) + "\n", &output),
-              0)
-        << output;
-    return json::parse(output.substr(output.find('{')))["id"];
-  }
-
-  HttpReply Call(const std::string& method, const std::string& path, const json& body = nullptr,
-                 std::vector<std::string> headers = {}) const {
-    if (!body.is_null()) headers.push_back("Content-Type: application/json");
-    return Http(method, server_->BaseUrl() + path, body.is_null() ? "" : body.dump(), headers);
-  }
-  HttpReply TenantCall(const std::string& tenant, const std::string& method, const std::string& path,
-                       const json& body = nullptr, const std::string& authorization = "") const {
-    std::vector<std::string> headers = {"X-Tenant: " + tenant};
-    if (!authorization.empty()) headers.push_back("Authorization: " + authorization);
-    return Call(method, path, body, headers);
-  }
-  json Login(const std::string& tenant, const std::string& email, const std::string& password = kTestPassword) const {
-    auto reply = TenantCall(tenant, "POST", "/v1/auth/login", {{"email", email}, {"password", password}});
-    EXPECT_EQ(reply.status, 200) << reply.body;
-    return json::parse(reply.body, nullptr, false);
-  }
-  static std::string Bearer(const json& session) { return "Bearer " + session["access_token"].get<std::string>(); }
-
-  long long AuditCount(const std::string& slug, const std::string& action) const {
-    pqxx::connection connection(database_.url());
-    pqxx::nontransaction tx(connection);
-    std::string schema = "t_" + slug;
-    std::replace(schema.begin(), schema.end(), '-', '_');
-    return tx
-        .exec("SELECT count(*) FROM " + tx.quote_name(schema) + ".audit_log WHERE action = " + tx.quote(action))[0][0]
-        .as<long long>();
-  }
-
-  const std::map<std::string, std::string>& env() const { return env_; }
-  ServerProcess& server() { return *server_; }
-  const std::string& database_url() const { return database_.url(); }
-
- private:
-  testing::TestDatabase database_;
-  std::map<std::string, std::string> env_;
-  std::unique_ptr<ServerProcess> server_;
-};
+using AuthServer = testing::ApiServer;
 
 class AuthE2eTest : public ::testing::Test {
  protected:
@@ -631,6 +565,7 @@ TEST_F(AuthE2eTest, AuthorizationMatrixFollowsThePolicyTable) {
     auto with_id = [&](const std::string& id) {
       std::string p = path;
       if (auto at = p.find("{id}"); at != std::string::npos) p.replace(at, 4, id);
+      if (auto at = p.find("{user_id}"); at != std::string::npos) p.replace(at, 9, id);
       if (auto at = p.find("{asset}"); at != std::string::npos) p.replace(at, 7, "swagger-ui.css");
       return p;
     };

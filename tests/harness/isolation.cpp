@@ -12,7 +12,9 @@ struct Column {
   std::string type;
   bool not_null;
   bool has_default;
-  std::string reference;  // "table(column)" when a foreign key, else empty
+  // "table(column)" when a foreign key, else empty. A column of a composite key takes its
+  // part of the same referenced row (each table holds one row when referenced here).
+  std::string reference;
   std::string check;      // the CHECK constraint on this column alone, if any
   bool always_generated;  // GENERATED ALWAYS (identity or expression): only DEFAULT goes in
 };
@@ -24,8 +26,10 @@ std::vector<Column> ColumnsOf(db::Transaction& tx, const std::string& table) {
       "a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', "
       "coalesce((SELECT quote_ident(rc.relname) || '(' || quote_ident(ra.attname) || ')' FROM pg_constraint k "
       "  JOIN pg_class rc ON rc.oid = k.confrelid "
-      "  JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1] "
-      "  WHERE k.conrelid = a.attrelid AND k.contype = 'f' AND k.conkey[1] = a.attnum LIMIT 1), ''), "
+      "  JOIN pg_attribute ra ON ra.attrelid = k.confrelid "
+      "   AND ra.attnum = k.confkey[array_position(k.conkey, a.attnum)] "
+      "  WHERE k.conrelid = a.attrelid AND k.contype = 'f' AND a.attnum = ANY (k.conkey) "
+      "  ORDER BY cardinality(k.conkey) DESC LIMIT 1), ''), "
       "coalesce((SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k WHERE k.conrelid = a.attrelid "
       "  AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum] LIMIT 1), ''), "
       "a.attidentity = 'a' OR a.attgenerated <> '' "
@@ -38,7 +42,10 @@ std::vector<Column> ColumnsOf(db::Transaction& tx, const std::string& table) {
   return columns;
 }
 
-std::string ValueFor(db::Transaction& tx, const Column& column, const std::string& marker, long long number) {
+// `position` is the column's place in its table: later timestamps are later, so a table's
+// own check that one instant follows another (ends_at > starts_at) holds.
+std::string ValueFor(db::Transaction& tx, const Column& column, const std::string& marker, long long number,
+                     size_t position) {
   if (!column.reference.empty()) {
     auto open = column.reference.find('(');
     return "(SELECT " + column.reference.substr(open + 1, column.reference.size() - open - 2) + " FROM " +
@@ -56,14 +63,20 @@ std::string ValueFor(db::Transaction& tx, const Column& column, const std::strin
       const auto start = list + std::string_view(opening).size();
       return tx.Quote(column.check.substr(start, column.check.find('\'', start) - start));
     }
+    // Patterns a NOT NULL column must match get a sample of the pattern.
+    if (column.not_null && column.check.find("[A-Z]{3}") != std::string::npos) return tx.Quote("EUR");
     if (column.check.find(" ~ ") != std::string::npos && !column.not_null) return "NULL";
     return text;
   }
   if (type == "integer" || type == "bigint" || type == "smallint" || type.rfind("numeric", 0) == 0) {
+    // A bounded number (a duration, a price) gets 1, which every such bound here admits.
+    if (!column.check.empty()) return "1";
     return std::to_string(number % 30000 + 1);
   }
   if (type == "uuid") return "gen_random_uuid()";
-  if (type.rfind("timestamp", 0) == 0 || type == "date") return "now()";
+  if (type.rfind("timestamp", 0) == 0 || type == "date") {
+    return "now() + interval '" + std::to_string(position) + " minutes'";
+  }
   if (type == "boolean") return "true";
   if (type == "jsonb" || type == "json") return tx.Quote(nlohmann::json({{"marker", marker}}).dump());
   if (type == "bytea") return "convert_to(" + text + ", 'UTF8')";
@@ -93,6 +106,23 @@ std::vector<std::string> TablesOf(db::Database& database, const db::TenantScope&
   return tables.ok() ? *tables : std::vector<std::string>{};
 }
 
+std::vector<std::string> MarkableTablesOf(db::Database& database, const db::TenantScope& scope) {
+  std::vector<std::string> markable;
+  for (const auto& table : TablesOf(database, scope)) {
+    auto holds = database.ReadInTenant(scope, [&](db::Transaction& tx) -> core::Result<bool> {
+      for (const auto& column : ColumnsOf(tx, table)) {
+        const auto& type = column.type;
+        const bool texty = type == "text" || type.rfind("character", 0) == 0 || type == "jsonb" || type == "json" ||
+                           type == "bytea" || type == "text[]";
+        if (texty && column.reference.empty() && !column.always_generated) return true;
+      }
+      return false;
+    });
+    if (holds.ok() && *holds) markable.push_back(table);
+  }
+  return markable;
+}
+
 std::vector<std::string> FillEveryTable(db::Database& database, const db::TenantScope& scope,
                                         const std::string& marker) {
   std::vector<std::string> pending = TablesOf(database, scope);
@@ -105,10 +135,11 @@ std::vector<std::string> FillEveryTable(db::Database& database, const db::Tenant
       auto inserted = database.WriteInTenant(scope, [&](db::Transaction& tx) -> core::Status {
         std::string names;
         std::string values;
-        for (const auto& column : ColumnsOf(tx, table)) {
-          names += (names.empty() ? "" : ", ") + tx.QuoteName(column.name);
+        const auto columns = ColumnsOf(tx, table);
+        for (size_t i = 0; i < columns.size(); ++i) {
+          names += (names.empty() ? "" : ", ") + tx.QuoteName(columns[i].name);
           values += (values.empty() ? "" : ", ") +
-                    ValueFor(tx, column, marker, 1'000'000 + static_cast<long long>(random() % 1'000'000));
+                    ValueFor(tx, columns[i], marker, 1'000'000 + static_cast<long long>(random() % 1'000'000), i);
         }
         tx.ExecScript("INSERT INTO " + tx.QuoteName(table) + " (" + names + ") VALUES (" + values + ")");
         tx.Commit();

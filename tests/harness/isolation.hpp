@@ -21,4 +21,9 @@ std::vector<std::string> TablesContaining(db::Database& database, const db::Tena
 
 std::vector<std::string> TablesOf(db::Database& database, const db::TenantScope& scope);
 
+// Tables FillEveryTable can put the marker text into: those with a text, JSON or bytea column
+// that is not a foreign key. (A table of ids and instants only, such as a membership, holds
+// the marker nowhere; its rows are still covered by the permission checks.)
+std::vector<std::string> MarkableTablesOf(db::Database& database, const db::TenantScope& scope);
+
 }  // namespace clinicore::testing

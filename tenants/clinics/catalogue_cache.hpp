@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "platform/db/notified_cache.hpp"
+#include "tenants/clinics/records.hpp"
+
+namespace clinicore::clinics {
+
+// A clinic and all its live services, the catalogue clients browse far more often than
+// anyone edits it. Kept per "<schema>:<clinic id>" and forgotten on PostgreSQL's notice of
+// any committed change to the clinic or its services (migrations/tenant/0005, trigger
+// announce_catalogue_change), like the account cache (decisions/0008).
+struct Catalogue {
+  Clinic clinic;
+  std::vector<Service> services;  // every live service, active or not, by (name, id)
+};
+
+class CatalogueCache : public db::NotifiedCache<Catalogue> {
+ public:
+  static constexpr const char* kChannel = "clinicore_catalogue";
+  // Clinics with more services than this are read page by page from the database instead.
+  static constexpr int kMaxServices = 500;
+
+  CatalogueCache(core::Millis ttl, size_t capacity, std::shared_ptr<core::Metrics> metrics)
+      : NotifiedCache({kChannel, "clinicore_clinics_catalogue_cache", "Catalogue reads of a clinic's services"}, ttl,
+                      capacity, std::move(metrics)) {}
+
+  static std::string KeyOf(const std::string& schema, const std::string& clinic_id) { return schema + ":" + clinic_id; }
+};
+
+}  // namespace clinicore::clinics

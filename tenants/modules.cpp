@@ -1,0 +1,16 @@
+#include "tenants/modules.hpp"
+
+#include "tenants/clinics/clinics_module.hpp"
+#include "tenants/users/users_module.hpp"
+
+namespace clinicore::modules {
+
+// In dependency order of their data: onboarding hooks run in this order.
+ModuleList MakeModules(const ModuleServices& services) {
+  ModuleList list;
+  list.push_back(users::MakeUsersModule(services));
+  list.push_back(clinics::MakeClinicsModule(services));
+  return list;
+}
+
+}  // namespace clinicore::modules
