@@ -28,5 +28,30 @@ TEST(ResultTest, StatusDefaultsToOk) {
   EXPECT_EQ(ErrorCodeName(failed.error().code), "not_found");
 }
 
+Result<int> HalfOf(int n) {
+  if (n % 2 != 0) return Error::InvalidArgument("odd", {{"n", "must be even"}});
+  return n / 2;
+}
+
+Result<int> Quarter(int n) {
+  CLINICORE_TRY(const int half, HalfOf(n));
+  CLINICORE_TRY(int quarter, HalfOf(half));
+  return quarter;
+}
+
+Status EvenOnly(int n) {
+  CLINICORE_TRY_STATUS(HalfOf(n));
+  return Ok();
+}
+
+TEST(Try, ReturnsTheFirstErrorOrGoesOnWithTheValue) {
+  EXPECT_EQ(Quarter(8).value(), 2);
+  auto refused = Quarter(6);  // 6 / 2 = 3 is odd: the second step refuses
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().fields.at(0).field, "n");
+  EXPECT_TRUE(EvenOnly(4));
+  EXPECT_FALSE(EvenOnly(5));
+}
+
 }  // namespace
 }  // namespace clinicore::core

@@ -23,8 +23,10 @@ void SetCursorSecret(std::string_view secret);
 std::string EncodeCursor(std::string_view list, const nlohmann::json& position);
 core::Result<nlohmann::json> DecodeCursor(std::string_view list, std::string_view cursor);
 
+inline constexpr int kDefaultPageLimit = 20;
+
 struct PageRequest {
-  int limit = 20;
+  int limit = kDefaultPageLimit;
   std::optional<nlohmann::json> after;  // the decoded position, when a cursor was given
 };
 core::Result<PageRequest> ParsePageRequest(const http::RequestContext& context, std::string_view list);

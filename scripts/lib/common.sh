@@ -37,6 +37,7 @@ CLINICORE_APT_PACKAGES=(
   libgtest-dev libgmock-dev
   postgresql-15 postgresql-contrib-15 redis-server
   wrk nodejs npm curl clang-14 clang-format-14 libclang-rt-14-dev tzdata ca-certificates
+  clang-tidy-14  # scripts/test's static checks; brings python3, which they also use
 )
 
 # Prints the packages of CLINICORE_APT_PACKAGES that are not installed, one per line.

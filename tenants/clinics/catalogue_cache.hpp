@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,14 @@ namespace clinicore::clinics {
 struct Catalogue {
   Clinic clinic;
   std::vector<Service> services;  // every live service, active or not, by (name, id)
+  // The answers to the most common read, the first page at the default limit, rendered once
+  // when the entry is loaded: for staff (every service) and for clients (active ones).
+  std::string first_page_all;
+  std::string first_page_active;
 };
 
-class CatalogueCache : public db::NotifiedCache<Catalogue> {
+// Entries are shared, immutable: a hit copies a pointer, not the catalogue.
+class CatalogueCache : public db::NotifiedCache<std::shared_ptr<const Catalogue>> {
  public:
   static constexpr const char* kChannel = "clinicore_catalogue";
   // Clinics with more services than this are read page by page from the database instead.

@@ -246,8 +246,8 @@ Result<Response> ClinicsHandler::AddService(Call& call) {
 Result<Response> ClinicsHandler::ListServices(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   CLINICORE_TRY(const auto page, PageOf(call, "services:" + clinic_id));
-  CLINICORE_TRY(const auto services, service_->ListServices(call, clinic_id, page));
-  return PageResponse(services);
+  CLINICORE_TRY(std::string body, service_->ListServices(call, clinic_id, page));
+  return Response::Text(200, "application/json", std::move(body));
 }
 
 Result<Response> ClinicsHandler::UpdateService(Call& call) {

@@ -71,6 +71,30 @@ std::string ListKey(std::string_view list, const std::string& clinic_id) {
   return std::string(list) + ":" + clinic_id;
 }
 
+nlohmann::json ServicePosition(const Service& service) {
+  return nlohmann::json{service.name, service.id};
+}
+
+template <typename Record>
+std::string PageBody(const Page<Record>& page) {
+  return kit::PageJson(ToJsonArray(page.items), page.next_cursor).dump();
+}
+
+// One page of a clinic's services, in memory, exactly as the database pages them: by (name,
+// id) in byte order (queries.hpp sorts with COLLATE "C").
+Page<Service> ServicesPage(const std::vector<Service>& services, bool only_active, const kit::PageRequest& page,
+                           const std::string& list) {
+  const After after = AfterOf(page);
+  std::vector<Service> rows;
+  for (const auto& service : services) {
+    if (only_active && !service.active) continue;
+    if (after.key && after.id && std::tie(service.name, service.id) <= std::tie(*after.key, *after.id)) continue;
+    rows.push_back(service);
+    if (rows.size() > static_cast<size_t>(page.limit)) break;
+  }
+  return PageOf(std::move(rows), page, list, ServicePosition);
+}
+
 }  // namespace
 
 ClinicsService::ClinicsService(db::Database& database, std::shared_ptr<jobs::JobClient> jobs,
@@ -195,41 +219,44 @@ Result<Service> ClinicsService::AddService(const Call& call, const std::string& 
   });
 }
 
-Result<Page<Service>> ClinicsService::ListServices(const Call& call, const std::string& clinic_id,
-                                                   const kit::PageRequest& page) {
+Result<std::string> ClinicsService::ListServices(const Call& call, const std::string& clinic_id,
+                                                 const kit::PageRequest& page) {
   if (!call.SeesClinic(clinic_id)) return NoSuchClinic();
   const bool only_active = IsClient(call);
   const std::string list = ListKey("services", clinic_id);
-  auto position_of = [](const Service& s) { return nlohmann::json{s.name, s.id}; };
-  auto catalogue = catalogue_->ReadThrough(
-      CatalogueCache::KeyOf(call.tenant.schema_name, clinic_id), [&]() -> Result<std::optional<Catalogue>> {
-        return database_.ReadInTenant(
-            call.tenant.Scope(), [&](db::Transaction& tx) -> Result<std::optional<Catalogue>> {
-              auto clinic = ClinicStore::FindClinic(tx, clinic_id);
-              if (!clinic) return std::optional<Catalogue>();
-              auto services = ClinicStore::ListServices(tx, clinic_id, false, {}, CatalogueCache::kMaxServices + 1);
-              return std::optional<Catalogue>(Catalogue{std::move(*clinic), std::move(services)});
-            });
-      });
+  auto catalogue = catalogue_->ReadThrough(CatalogueCache::KeyOf(call.tenant.schema_name, clinic_id),
+                                           [&] { return LoadCatalogue(call, clinic_id); });
   if (!catalogue) return std::move(catalogue).error();
-  if (!*catalogue || (only_active && !(*catalogue)->clinic.active)) return NoSuchClinic();
-  const auto& services = (*catalogue)->services;
-  if (services.size() > static_cast<size_t>(CatalogueCache::kMaxServices)) {
+  if (!*catalogue || (only_active && !(**catalogue)->clinic.active)) return NoSuchClinic();
+  const Catalogue& entry = ***catalogue;
+  if (!page.after && page.limit == kit::kDefaultPageLimit) {
+    return only_active ? entry.first_page_active : entry.first_page_all;
+  }
+  if (entry.services.size() > static_cast<size_t>(CatalogueCache::kMaxServices)) {
     // Too big to page in memory: the database pages it.
-    return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Service>> {
-      return PageOf(ClinicStore::ListServices(tx, clinic_id, only_active, AfterOf(page), page.limit + 1), page, list,
-                    position_of);
+    return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<std::string> {
+      return PageBody(PageOf(ClinicStore::ListServices(tx, clinic_id, only_active, AfterOf(page), page.limit + 1), page,
+                             list, ServicePosition));
     });
   }
-  const After after = AfterOf(page);
-  std::vector<Service> rows;
-  for (const auto& service : services) {
-    if (only_active && !service.active) continue;
-    if (after.key && after.id && std::tie(service.name, service.id) <= std::tie(*after.key, *after.id)) continue;
-    rows.push_back(service);
-    if (rows.size() > static_cast<size_t>(page.limit)) break;
-  }
-  return PageOf(std::move(rows), page, list, position_of);
+  return PageBody(ServicesPage(entry.services, only_active, page, list));
+}
+
+Result<std::optional<std::shared_ptr<const Catalogue>>> ClinicsService::LoadCatalogue(const Call& call,
+                                                                                      const std::string& clinic_id) {
+  using Loaded = std::optional<std::shared_ptr<const Catalogue>>;
+  return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Loaded> {
+    auto clinic = ClinicStore::FindClinic(tx, clinic_id);
+    if (!clinic) return Loaded();
+    auto entry = std::make_shared<Catalogue>();
+    entry->clinic = std::move(*clinic);
+    entry->services = ClinicStore::ListServices(tx, clinic_id, false, {}, CatalogueCache::kMaxServices + 1);
+    const kit::PageRequest first{kit::kDefaultPageLimit, std::nullopt};
+    const std::string list = ListKey("services", clinic_id);
+    entry->first_page_all = PageBody(ServicesPage(entry->services, false, first, list));
+    entry->first_page_active = PageBody(ServicesPage(entry->services, true, first, list));
+    return Loaded(std::move(entry));
+  });
 }
 
 Result<Service> ClinicsService::UpdateService(const Call& call, const std::string& id, const ServicePatch& patch) {

@@ -45,9 +45,10 @@ class ClinicsService {
                                            const kit::PageRequest& page);
 
   core::Result<Service> AddService(const modules::Call& call, const std::string& clinic_id, Service draft);
-  // Served from the catalogue cache while it hears PostgreSQL's change notices.
-  core::Result<Page<Service>> ListServices(const modules::Call& call, const std::string& clinic_id,
-                                           const kit::PageRequest& page);
+  // The page as its JSON answer ({items, next_cursor}), served from the catalogue cache while
+  // it hears PostgreSQL's change notices; the first page at the default limit is pre-rendered.
+  core::Result<std::string> ListServices(const modules::Call& call, const std::string& clinic_id,
+                                         const kit::PageRequest& page);
   core::Result<Service> UpdateService(const modules::Call& call, const std::string& id, const ServicePatch& patch);
   core::Status DeleteService(const modules::Call& call, const std::string& id);
 
@@ -73,6 +74,8 @@ class ClinicsService {
                                                    const std::string& role);
 
  private:
+  core::Result<std::optional<std::shared_ptr<const Catalogue>>> LoadCatalogue(const modules::Call& call,
+                                                                              const std::string& clinic_id);
   // Runs `fn(tx, jobs)` in a tenant transaction, then forgets the clinic's catalogue entry.
   template <typename Fn>
   auto Change(const modules::Call& call, const std::string& clinic_id, Fn&& fn);

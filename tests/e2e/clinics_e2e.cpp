@@ -193,6 +193,21 @@ TEST_F(ClinicsE2eTest, TheCatalogueListsPagesAndHidesWhatClientsMustNotSee) {
   EXPECT_EQ(Body(As("client", "GET", "/v1/clinics/" + clinic + "/services"))["items"].size(), 0u);
   EXPECT_EQ(As("clinic_owner", "DELETE", "/v1/services/" + botox).status, 404);
 
+  // A change made outside the API (an operator's SQL) reaches the cache through PostgreSQL's
+  // notice: the next reads show it without any restart.
+  const std::string peel = CreateService(clinic, "Peel");
+  ASSERT_EQ(Body(As("client", "GET", "/v1/clinics/" + clinic + "/services"))["items"][0]["price_minor"], 5000);
+  {
+    pqxx::connection connection(server_->database_url());
+    pqxx::nontransaction tx(connection);
+    tx.exec("UPDATE t_cl_a.services SET price_minor = 4200 WHERE id = " + tx.quote(peel));
+  }
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        return Body(As("client", "GET", "/v1/clinics/" + clinic + "/services"))["items"][0]["price_minor"] == 4200;
+      },
+      std::chrono::seconds(20)));
+
   // An inactive clinic is gone for clients, not for staff.
   ASSERT_EQ(As("admin", "PATCH", "/v1/clinics/" + clinic, {{"active", false}}).status, 200);
   EXPECT_EQ(As("client", "GET", "/v1/clinics/" + clinic + "/services").status, 404);

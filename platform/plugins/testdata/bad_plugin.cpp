@@ -67,6 +67,7 @@ const clinicore_plugin_descriptor kDescriptor{
 
 #ifdef NO_ENTRY
 // A shared library that is not a plugin: it exports something, but not the entry symbol.
+// NOLINTNEXTLINE(readability-identifier-naming): a C symbol, named like one
 CLINICORE_PLUGIN_EXPORT const void* some_other_library_function(void) {
   return &kDescriptor;
 }

@@ -1,0 +1,83 @@
+#include "platform/kit/page.hpp"
+
+#include <gtest/gtest.h>
+
+namespace clinicore::kit {
+namespace {
+
+http::RawRequest RequestWith(std::map<std::string, std::string> query) {
+  http::RawRequest raw;
+  raw.query = std::move(query);
+  return raw;
+}
+
+std::string RefusedField(const core::Result<PageRequest>& page) {
+  return page ? "(accepted)" : page.error().fields.at(0).field;
+}
+
+TEST(Cursor, RoundTripsAPositionForItsOwnListOnly) {
+  const nlohmann::json position = {"Botox", "9f0c2b1e-0000-4000-8000-000000000001"};
+  const std::string cursor = EncodeCursor("services:a", position);
+  EXPECT_EQ(DecodeCursor("services:a", cursor).value(), position);
+  EXPECT_FALSE(DecodeCursor("services:b", cursor));  // another list's cursor
+  EXPECT_FALSE(DecodeCursor("clinics", cursor));
+}
+
+TEST(Cursor, RefusesWhatItDidNotMint) {
+  const std::string cursor = EncodeCursor("clinics", {"A", "b"});
+  std::string tampered = cursor;
+  tampered[2] = tampered[2] == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {std::string(""), std::string("."), std::string("abc"), tampered, cursor + "x",
+                                std::string(2000, 'a'), std::string("\xff\xfe"), std::string("e30.AAAA")}) {
+    auto decoded = DecodeCursor("clinics", bad);
+    ASSERT_FALSE(decoded) << bad;
+    EXPECT_EQ(decoded.error().fields.at(0).field, "cursor");
+  }
+}
+
+TEST(Cursor, ASecretSetLaterInvalidatesOldCursorsAndIsSharedByReplicas) {
+  const std::string before = EncodeCursor("clinics", {"A"});
+  SetCursorSecret("replica-shared-signing-key");
+  EXPECT_FALSE(DecodeCursor("clinics", before));
+  const std::string minted = EncodeCursor("clinics", {"A"});
+  SetCursorSecret("replica-shared-signing-key");  // another replica derives the same key
+  EXPECT_TRUE(DecodeCursor("clinics", minted));
+}
+
+TEST(PageRequest, ReadsLimitAndCursor) {
+  auto raw = RequestWith({});
+  http::RequestContext context{raw, "id"};
+  auto page = ParsePageRequest(context, "clinics");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->limit, 20);
+  EXPECT_FALSE(page->after);
+
+  auto with = RequestWith({{"limit", "5"}, {"cursor", EncodeCursor("clinics", {"x", "y"})}});
+  http::RequestContext paged{with, "id"};
+  page = ParsePageRequest(paged, "clinics");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->limit, 5);
+  EXPECT_EQ((*page->after)[0], "x");
+
+  for (const char* limit : {"0", "101", "-1", "abc", "5.0"}) {
+    auto bad = RequestWith({{"limit", limit}});
+    http::RequestContext refused{bad, "id"};
+    EXPECT_EQ(RefusedField(ParsePageRequest(refused, "clinics")), "limit") << limit;
+  }
+  auto forged = RequestWith({{"cursor", "forged"}});
+  http::RequestContext refused{forged, "id"};
+  EXPECT_EQ(RefusedField(ParsePageRequest(refused, "clinics")), "cursor");
+}
+
+TEST(TrimPage, DropsTheExtraRowAndMintsTheCursorOfTheLastKept) {
+  std::vector<std::string> rows = {"a", "b", "c"};
+  auto next = TrimPage(rows, 2, "letters", [](const std::string& row) { return nlohmann::json{row}; });
+  ASSERT_TRUE(next);
+  EXPECT_EQ(rows, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(DecodeCursor("letters", *next).value(), nlohmann::json({"b"}));
+  std::vector<std::string> last = {"a"};
+  EXPECT_FALSE(TrimPage(last, 2, "letters", [](const std::string& row) { return nlohmann::json{row}; }));
+}
+
+}  // namespace
+}  // namespace clinicore::kit
