@@ -28,7 +28,7 @@ TEST(Cursor, RefusesWhatItDidNotMint) {
   std::string tampered = cursor;
   tampered[2] = tampered[2] == 'A' ? 'B' : 'A';
   for (const std::string& bad : {std::string(""), std::string("."), std::string("abc"), tampered, cursor + "x",
-                                std::string(2000, 'a'), std::string("\xff\xfe"), std::string("e30.AAAA")}) {
+                                 std::string(2000, 'a'), std::string("\xff\xfe"), std::string("e30.AAAA")}) {
     auto decoded = DecodeCursor("clinics", bad);
     ASSERT_FALSE(decoded) << bad;
     EXPECT_EQ(decoded.error().fields.at(0).field, "cursor");
