@@ -86,6 +86,7 @@ std::string AccessPolicy::MarkdownMatrix() const {
       const char* cell = rule.audience == Audience::kAnyone                                       ? " any |"
                          : rule.audience != Audience::kTenantUsers || !Contains(rule.roles, role) ? " — |"
                          : Contains(rule.own_record_only, role)                                   ? " own |"
+                         : Contains(rule.clinic_scoped, role)                                     ? " their clinics |"
                                                                                                   : " ✓ |";
       out << cell;
     }
