@@ -126,6 +126,20 @@ ServiceFields ReadServiceFields(JsonFields& fields, bool create) {
   return f;
 }
 
+// A required string field parsed by a kit parser (a date, an instant); its refusal is recorded.
+template <typename Parse>
+auto ParsedField(JsonFields& fields, const std::string& name, size_t max_length, Parse parse)
+    -> std::optional<std::decay_t<decltype(parse(std::string_view{}, std::string_view{}).value())>> {
+  auto text = fields.String(name, {.required = true, .max_length = max_length});
+  if (!text) return std::nullopt;
+  auto parsed = parse(*text, name);
+  if (!parsed) {
+    fields.Check(std::move(parsed).error());
+    return std::nullopt;
+  }
+  return std::move(parsed).value();
+}
+
 Result<kit::PageRequest> PageOf(const Call& call, std::string_view list) {
   return kit::ParsePageRequest(call.http, list);
 }
@@ -192,20 +206,9 @@ Result<Response> ClinicsHandler::RestoreClinic(Call& call) {
 Result<Response> ClinicsHandler::AddClosure(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   JsonFields fields(call.body());
-  auto start = fields.String("start_date", {.required = true, .max_length = 10});
-  auto end = fields.String("end_date", {.required = true, .max_length = 10});
+  const auto start_day = ParsedField(fields, "start_date", 10, kit::ParseLocalDate);
+  const auto end_day = ParsedField(fields, "end_date", 10, kit::ParseLocalDate);
   auto reason = fields.String("reason", {.max_length = 2000});
-  std::optional<date::year_month_day> start_day, end_day;
-  if (start) {
-    auto parsed = kit::ParseLocalDate(*start, "start_date");
-    if (parsed) start_day = *parsed;
-    fields.Check(parsed ? core::Ok() : core::Status(std::move(parsed).error()));
-  }
-  if (end) {
-    auto parsed = kit::ParseLocalDate(*end, "end_date");
-    if (parsed) end_day = *parsed;
-    fields.Check(parsed ? core::Ok() : core::Status(std::move(parsed).error()));
-  }
   if (reason) fields.Check(kit::ValidateLength(*reason, "reason", 0, 500));
   if (start_day && end_day && *end_day < *start_day) {
     fields.Check(Error::InvalidArgument("", {{"end_date", "must not be before start_date"}}));
@@ -314,20 +317,9 @@ Result<Response> ClinicsHandler::AddTimeOff(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   CLINICORE_TRY(const std::string user_id, PathId(call, "user_id"));
   JsonFields fields(call.body());
-  auto start = fields.String("start", {.required = true, .max_length = 40});
-  auto end = fields.String("end", {.required = true, .max_length = 40});
+  const auto starts = ParsedField(fields, "start", 40, kit::ParseInstant);
+  const auto ends = ParsedField(fields, "end", 40, kit::ParseInstant);
   auto reason = fields.String("reason", {.max_length = 2000});
-  std::optional<std::chrono::system_clock::time_point> starts, ends;
-  if (start) {
-    auto parsed = kit::ParseInstant(*start, "start");
-    if (parsed) starts = *parsed;
-    fields.Check(parsed ? core::Ok() : core::Status(std::move(parsed).error()));
-  }
-  if (end) {
-    auto parsed = kit::ParseInstant(*end, "end");
-    if (parsed) ends = *parsed;
-    fields.Check(parsed ? core::Ok() : core::Status(std::move(parsed).error()));
-  }
   if (reason) fields.Check(kit::ValidateLength(*reason, "reason", 0, 500));
   if (starts && ends && *ends <= *starts) fields.Check(Error::InvalidArgument("", {{"end", "must be after start"}}));
   CLINICORE_TRY_STATUS(fields.Finish());
