@@ -4,6 +4,7 @@
 #include <set>
 
 #include "platform/core/crypto.hpp"
+#include "platform/kit/page.hpp"
 
 namespace clinicore::auth {
 namespace {
@@ -194,23 +195,25 @@ bool AccountStore::SoftDelete(db::Transaction& tx, const Realm& realm, const std
 core::Result<AccountPage> AccountStore::List(db::Transaction& tx, const Realm& realm, const AccountFilter& filter) {
   std::optional<std::string> after_time;
   std::optional<std::string> after_id;
-  if (filter.cursor) {
-    auto decoded = core::Base64UrlDecode(*filter.cursor);
-    const auto bar = decoded ? decoded->find('|') : std::string::npos;
-    if (bar == std::string::npos || bar > 40 || decoded->size() - bar - 1 != 36) {
+  if (filter.page.after) {
+    const auto& position = *filter.page.after;
+    if (position.size() != 2 || !position[0].is_string() || !position[1].is_string()) {
       return Error::InvalidArgument("cursor is not one this API returned.", {{"cursor", "is malformed"}});
     }
-    after_time = decoded->substr(0, bar);
-    after_id = decoded->substr(bar + 1);
+    after_time = position[0].get<std::string>();
+    after_id = position[1].get<std::string>();
   }
   std::optional<std::string> pattern;
   if (filter.search) pattern = LikePattern(NormalizeEmail(*filter.search));
   AccountPage page;
-  const auto rows = tx.Exec(Name(realm, "list"), filter.role, pattern, after_time, after_id, filter.limit + 1);
+  const int limit = filter.page.limit;
+  const auto rows = tx.Exec(Name(realm, "list"), filter.role, pattern, after_time, after_id, limit + 1);
   for (const auto& row : rows) page.items.push_back(AccountFromRow(row));
-  if (static_cast<int>(page.items.size()) > filter.limit) {
+  if (static_cast<int>(page.items.size()) > limit) {
     page.items.pop_back();
-    page.next_cursor = core::Base64UrlEncode(page.items.back().cursor_key);
+    const std::string& key = page.items.back().cursor_key;  // "<created_at>|<id>"
+    const auto bar = key.find('|');
+    page.next_cursor = kit::EncodeCursor(filter.page.list, {key.substr(0, bar), key.substr(bar + 1)});
   }
   return page;
 }

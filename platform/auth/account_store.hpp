@@ -7,6 +7,7 @@
 
 #include "platform/auth/realm.hpp"
 #include "platform/db/database.hpp"
+#include "platform/kit/page.hpp"
 
 namespace clinicore::auth {
 
@@ -48,8 +49,7 @@ struct AccountPatch {
 struct AccountFilter {
   std::optional<std::string> role;
   std::optional<std::string> search;  // substring of the email or name
-  std::optional<std::string> cursor;  // from a previous page
-  int limit = 20;
+  kit::PageRequest page;              // limit, the decoded cursor and the list it belongs to
 };
 
 struct AccountPage {

@@ -3,6 +3,7 @@
 #include "platform/auth/access_policy.hpp"
 #include "platform/auth/account_validation.hpp"
 #include "platform/http/json_fields.hpp"
+#include "platform/kit/list_query.hpp"
 #include "platform/tenancy/tenant.hpp"
 
 namespace clinicore::auth {
@@ -102,9 +103,9 @@ Result<Account> CreatePlatformAdmin(db::Database& database, const PasswordHasher
 }
 
 Result<Response> AuthRoutes::ListAdmins(RequestContext& context) {
-  auto limit = context.PageLimit();
-  if (!limit) return std::move(limit).error();
-  AccountFilter filter{std::nullopt, context.Query("q"), context.Query("cursor"), *limit};
+  static const std::vector<kit::FilterRule> filters = {{"q", kit::FilterRule::Kind::kText, {}, 100}};
+  CLINICORE_TRY(const kit::ListQuery query, kit::ParseListQuery(context, "admins", filters));
+  const AccountFilter filter{std::nullopt, query.Filter("q"), query.page};
   auto page =
       service_->database().Read([&](db::Transaction& tx) { return AccountStore::List(tx, ConsoleRealm(), filter); });
   if (!page) return std::move(page).error();

@@ -64,6 +64,7 @@ core::Result<nlohmann::json> DecodeCursor(std::string_view list, std::string_vie
 
 core::Result<PageRequest> ParsePageRequest(const http::RequestContext& context, std::string_view list) {
   PageRequest page;
+  page.list = std::string(list);
   CLINICORE_TRY(page.limit, context.PageLimit());
   if (auto cursor = context.Query("cursor")) {
     CLINICORE_TRY(page.after, DecodeCursor(list, *cursor));

@@ -28,6 +28,7 @@ inline constexpr int kDefaultPageLimit = 20;
 struct PageRequest {
   int limit = kDefaultPageLimit;
   std::optional<nlohmann::json> after;  // the decoded position, when a cursor was given
+  std::string list = {};                // the list its cursors belong to (see ListQuery)
 };
 core::Result<PageRequest> ParsePageRequest(const http::RequestContext& context, std::string_view list);
 

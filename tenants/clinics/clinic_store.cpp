@@ -144,10 +144,12 @@ std::optional<Clinic> ClinicStore::FindClinic(db::Transaction& tx, const std::st
 
 std::vector<Clinic> ClinicStore::ListClinics(db::Transaction& tx, bool only_active,
                                              const std::optional<std::vector<std::string>>& ids, const After& after,
-                                             int limit) {
+                                             int limit, const ClinicFilter& filter) {
   std::optional<std::string> id_array;
   if (ids) id_array = UuidArray(*ids);
-  return All<Clinic>(tx.Exec(kListClinics, only_active, id_array, after.key, after.id, limit), ClinicOf);
+  return All<Clinic>(
+      tx.Exec(kListClinics, only_active, id_array, after.key, after.id, limit, filter.active, filter.name_pattern),
+      ClinicOf);
 }
 
 std::optional<Clinic> ClinicStore::UpdateClinic(db::Transaction& tx, const std::string& id, const ClinicPatch& p) {
@@ -187,8 +189,10 @@ std::optional<Service> ClinicStore::FindService(db::Transaction& tx, const std::
 }
 
 std::vector<Service> ClinicStore::ListServices(db::Transaction& tx, const std::string& clinic_id, bool only_active,
-                                               const After& after, int limit) {
-  return All<Service>(tx.Exec(kListServices, clinic_id, only_active, after.key, after.id, limit), ServiceOf);
+                                               const After& after, int limit, const ServiceFilter& filter) {
+  return All<Service>(
+      tx.Exec(kListServices, clinic_id, only_active, after.key, after.id, limit, filter.active, filter.category),
+      ServiceOf);
 }
 
 std::optional<Service> ClinicStore::UpdateService(db::Transaction& tx, const std::string& id, const ServicePatch& p) {

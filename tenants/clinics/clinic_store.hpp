@@ -15,6 +15,19 @@ struct After {
   std::optional<std::string> id;
 };
 
+// List filters (?active=, ?q= for clinics; ?active=, ?category= for services).
+struct ClinicFilter {
+  std::optional<bool> active;
+  std::optional<std::string> name_pattern;  // a LIKE pattern (kit::ContainsPattern)
+};
+struct ServiceFilter {
+  std::optional<bool> active;
+  std::optional<std::string> category;
+  bool Matches(const Service& service) const {
+    return (!active || service.active == *active) && (!category || service.category == *category);
+  }
+};
+
 struct ClinicPatch {
   std::optional<std::string> name;
   std::optional<std::string> address;
@@ -55,7 +68,7 @@ class ClinicStore {
   static std::optional<Clinic> FindClinic(db::Transaction& tx, const std::string& id, bool for_update = false);
   static std::vector<Clinic> ListClinics(db::Transaction& tx, bool only_active,
                                          const std::optional<std::vector<std::string>>& ids, const After& after,
-                                         int limit);
+                                         int limit, const ClinicFilter& filter = {});
   static std::optional<Clinic> UpdateClinic(db::Transaction& tx, const std::string& id, const ClinicPatch& patch);
   static std::optional<Clinic> SoftDeleteClinic(db::Transaction& tx, const std::string& id);
   static std::optional<Clinic> RestoreClinic(db::Transaction& tx, const std::string& id);
@@ -67,7 +80,7 @@ class ClinicStore {
   static Service InsertService(db::Transaction& tx, const Service& service);
   static std::optional<Service> FindService(db::Transaction& tx, const std::string& id);
   static std::vector<Service> ListServices(db::Transaction& tx, const std::string& clinic_id, bool only_active,
-                                           const After& after, int limit);
+                                           const After& after, int limit, const ServiceFilter& filter = {});
   static std::optional<Service> UpdateService(db::Transaction& tx, const std::string& id, const ServicePatch& patch);
   static std::optional<Service> SoftDeleteService(db::Transaction& tx, const std::string& id);
   static long long CountClinicServices(db::Transaction& tx, const std::string& clinic_id,

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "platform/http/json_fields.hpp"
+#include "platform/kit/list_query.hpp"
 #include "platform/kit/validators.hpp"
 
 namespace clinicore::clinics {
@@ -141,7 +142,20 @@ auto ParsedField(JsonFields& fields, const std::string& name, size_t max_length,
 }
 
 Result<kit::PageRequest> PageOf(const Call& call, std::string_view list) {
-  return kit::ParsePageRequest(call.http, list);
+  CLINICORE_TRY(kit::ListQuery query, kit::ParseListQuery(call.http, list));
+  return std::move(query.page);
+}
+
+const std::vector<kit::FilterRule>& ClinicFilters() {
+  static const std::vector<kit::FilterRule> rules = {{"active", kit::FilterRule::Kind::kBool},
+                                                     {"q", kit::FilterRule::Kind::kText, {}, 100}};
+  return rules;
+}
+
+const std::vector<kit::FilterRule>& ServiceFilters() {
+  static const std::vector<kit::FilterRule> rules = {{"active", kit::FilterRule::Kind::kBool},
+                                                     {"category", kit::FilterRule::Kind::kText, {}, 100}};
+  return rules;
 }
 
 }  // namespace
@@ -165,8 +179,10 @@ Result<Response> ClinicsHandler::CreateClinic(Call& call) {
 }
 
 Result<Response> ClinicsHandler::ListClinics(Call& call) {
-  CLINICORE_TRY(const auto page, PageOf(call, "clinics"));
-  CLINICORE_TRY(const auto clinics, service_->ListClinics(call, page));
+  CLINICORE_TRY(const kit::ListQuery query, kit::ParseListQuery(call.http, "clinics", ClinicFilters()));
+  ClinicFilter filter{query.BoolFilter("active"), std::nullopt};
+  if (auto q = query.Filter("q")) filter.name_pattern = kit::ContainsPattern(*q);
+  CLINICORE_TRY(const auto clinics, service_->ListClinics(call, query.page, filter));
   return PageResponse(clinics);
 }
 
@@ -248,8 +264,10 @@ Result<Response> ClinicsHandler::AddService(Call& call) {
 
 Result<Response> ClinicsHandler::ListServices(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
-  CLINICORE_TRY(const auto page, PageOf(call, "services:" + clinic_id));
-  CLINICORE_TRY(std::string body, service_->ListServices(call, clinic_id, page));
+  CLINICORE_TRY(const kit::ListQuery query,
+                kit::ParseListQuery(call.http, ServicesListName(clinic_id), ServiceFilters()));
+  const ServiceFilter filter{query.BoolFilter("active"), query.Filter("category")};
+  CLINICORE_TRY(std::string body, service_->ListServices(call, clinic_id, query.page, filter));
   return Response::Text(200, "application/json", std::move(body));
 }
 

@@ -35,10 +35,9 @@ After AfterOf(const kit::PageRequest& page) {
 }
 
 template <typename Record, typename PositionOf>
-Page<Record> PageOf(std::vector<Record> rows, const kit::PageRequest& page, std::string_view list,
-                    PositionOf position_of) {
+Page<Record> PageOf(std::vector<Record> rows, const kit::PageRequest& page, PositionOf position_of) {
   Page<Record> out;
-  out.next_cursor = kit::TrimPage(rows, page.limit, list, position_of);
+  out.next_cursor = kit::TrimPage(rows, page.limit, page.list, position_of);
   out.items = std::move(rows);
   return out;
 }
@@ -67,10 +66,6 @@ Result<AccountFacts> RequireAccount(db::Transaction& tx, const std::string& user
   return *account;
 }
 
-std::string ListKey(std::string_view list, const std::string& clinic_id) {
-  return std::string(list) + ":" + clinic_id;
-}
-
 nlohmann::json ServicePosition(const Service& service) {
   return nlohmann::json{service.name, service.id};
 }
@@ -83,16 +78,16 @@ std::string PageBody(const Page<Record>& page) {
 // One page of a clinic's services, in memory, exactly as the database pages them: by (name,
 // id) in byte order (queries.hpp sorts with COLLATE "C").
 Page<Service> ServicesPage(const std::vector<Service>& services, bool only_active, const kit::PageRequest& page,
-                           const std::string& list) {
+                           const ServiceFilter& filter = {}) {
   const After after = AfterOf(page);
   std::vector<Service> rows;
   for (const auto& service : services) {
-    if (only_active && !service.active) continue;
+    if ((only_active && !service.active) || !filter.Matches(service)) continue;
     if (after.key && after.id && std::tie(service.name, service.id) <= std::tie(*after.key, *after.id)) continue;
     rows.push_back(service);
     if (rows.size() > static_cast<size_t>(page.limit)) break;
   }
-  return PageOf(std::move(rows), page, list, ServicePosition);
+  return PageOf(std::move(rows), page, ServicePosition);
 }
 
 }  // namespace
@@ -128,10 +123,12 @@ Result<Clinic> ClinicsService::CreateClinic(const Call& call, Clinic draft) {
   });
 }
 
-Result<Page<Clinic>> ClinicsService::ListClinics(const Call& call, const kit::PageRequest& page) {
+Result<Page<Clinic>> ClinicsService::ListClinics(const Call& call, const kit::PageRequest& page,
+                                                 const ClinicFilter& filter) {
   return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Clinic>> {
-    auto rows = ClinicStore::ListClinics(tx, IsClient(call), call.clinic_scope(), AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, "clinics", [](const Clinic& c) { return nlohmann::json{c.name, c.id}; });
+    auto rows =
+        ClinicStore::ListClinics(tx, IsClient(call), call.clinic_scope(), AfterOf(page), page.limit + 1, filter);
+    return PageOf(std::move(rows), page, [](const Clinic& c) { return nlohmann::json{c.name, c.id}; });
   });
 }
 
@@ -200,9 +197,7 @@ Result<Page<Closure>> ClinicsService::ListClosures(const Call& call, const std::
   return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Closure>> {
     CLINICORE_TRY_STATUS(VisibleClinic(tx, call, clinic_id));
     auto rows = ClinicStore::ListClosures(tx, clinic_id, AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, ListKey("closures", clinic_id), [](const Closure& c) {
-      return nlohmann::json{c.start_date, c.id};
-    });
+    return PageOf(std::move(rows), page, [](const Closure& c) { return nlohmann::json{c.start_date, c.id}; });
   });
 }
 
@@ -220,26 +215,27 @@ Result<Service> ClinicsService::AddService(const Call& call, const std::string& 
 }
 
 Result<std::string> ClinicsService::ListServices(const Call& call, const std::string& clinic_id,
-                                                 const kit::PageRequest& page) {
+                                                 const kit::PageRequest& page, const ServiceFilter& filter) {
   if (!call.SeesClinic(clinic_id)) return NoSuchClinic();
   const bool only_active = IsClient(call);
-  const std::string list = ListKey("services", clinic_id);
+  const bool filtered = filter.active || filter.category;
   auto catalogue = catalogue_->ReadThrough(CatalogueCache::KeyOf(call.tenant.schema_name, clinic_id),
                                            [&] { return LoadCatalogue(call, clinic_id); });
   if (!catalogue) return std::move(catalogue).error();
   if (!*catalogue || (only_active && !(**catalogue)->clinic.active)) return NoSuchClinic();
   const Catalogue& entry = ***catalogue;
-  if (!page.after && page.limit == kit::kDefaultPageLimit) {
+  if (!page.after && page.limit == kit::kDefaultPageLimit && !filtered) {
     return only_active ? entry.first_page_active : entry.first_page_all;
   }
   if (entry.services.size() > static_cast<size_t>(CatalogueCache::kMaxServices)) {
     // Too big to page in memory: the database pages it.
     return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<std::string> {
-      return PageBody(PageOf(ClinicStore::ListServices(tx, clinic_id, only_active, AfterOf(page), page.limit + 1), page,
-                             list, ServicePosition));
+      return PageBody(
+          PageOf(ClinicStore::ListServices(tx, clinic_id, only_active, AfterOf(page), page.limit + 1, filter), page,
+                 ServicePosition));
     });
   }
-  return PageBody(ServicesPage(entry.services, only_active, page, list));
+  return PageBody(ServicesPage(entry.services, only_active, page, filter));
 }
 
 Result<std::optional<std::shared_ptr<const Catalogue>>> ClinicsService::LoadCatalogue(const Call& call,
@@ -250,11 +246,10 @@ Result<std::optional<std::shared_ptr<const Catalogue>>> ClinicsService::LoadCata
     if (!clinic) return Loaded();
     auto entry = std::make_shared<Catalogue>();
     entry->clinic = std::move(*clinic);
-    entry->services = ClinicStore::ListServices(tx, clinic_id, false, {}, CatalogueCache::kMaxServices + 1);
-    const kit::PageRequest first{kit::kDefaultPageLimit, std::nullopt};
-    const std::string list = ListKey("services", clinic_id);
-    entry->first_page_all = PageBody(ServicesPage(entry->services, false, first, list));
-    entry->first_page_active = PageBody(ServicesPage(entry->services, true, first, list));
+    entry->services = ClinicStore::ListServices(tx, clinic_id, false, {}, CatalogueCache::kMaxServices + 1, {});
+    const kit::PageRequest first{kit::kDefaultPageLimit, std::nullopt, ServicesListName(clinic_id)};
+    entry->first_page_all = PageBody(ServicesPage(entry->services, false, first));
+    entry->first_page_active = PageBody(ServicesPage(entry->services, true, first));
     return Loaded(std::move(entry));
   });
 }
@@ -333,8 +328,7 @@ Result<Page<Practitioner>> ClinicsService::ListPractitioners(const Call& call, c
   return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Practitioner>> {
     CLINICORE_TRY_STATUS(VisibleClinic(tx, call, clinic_id));
     auto rows = ClinicStore::ListPractitioners(tx, clinic_id, AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, ListKey("practitioners", clinic_id),
-                  [](const Practitioner& p) { return nlohmann::json{p.user_id}; });
+    return PageOf(std::move(rows), page, [](const Practitioner& p) { return nlohmann::json{p.user_id}; });
   });
 }
 
@@ -373,9 +367,7 @@ Result<Page<Resource>> ClinicsService::ListResources(const Call& call, const std
   return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Resource>> {
     CLINICORE_TRY_STATUS(VisibleClinic(tx, call, clinic_id));
     auto rows = ClinicStore::ListResources(tx, clinic_id, AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, ListKey("resources", clinic_id), [](const Resource& r) {
-      return nlohmann::json{r.name, r.id};
-    });
+    return PageOf(std::move(rows), page, [](const Resource& r) { return nlohmann::json{r.name, r.id}; });
   });
 }
 
@@ -422,8 +414,7 @@ Result<Page<StaffMember>> ClinicsService::ListStaff(const Call& call, const std:
   return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<StaffMember>> {
     CLINICORE_TRY_STATUS(VisibleClinic(tx, call, clinic_id));
     auto rows = ClinicStore::ListStaff(tx, clinic_id, AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, ListKey("staff", clinic_id),
-                  [](const StaffMember& m) { return nlohmann::json{m.user_id}; });
+    return PageOf(std::move(rows), page, [](const StaffMember& m) { return nlohmann::json{m.user_id}; });
   });
 }
 

@@ -13,6 +13,11 @@
 
 namespace clinicore::clinics {
 
+// The list its cursors belong to when no filter is given (kit::ListQuery adds the filters).
+inline std::string ServicesListName(const std::string& clinic_id) {
+  return "services:" + clinic_id;
+}
+
 template <typename Record>
 struct Page {
   std::vector<Record> items;
@@ -34,7 +39,8 @@ class ClinicsService {
                  std::shared_ptr<CatalogueCache> catalogue);
 
   core::Result<Clinic> CreateClinic(const modules::Call& call, Clinic draft);
-  core::Result<Page<Clinic>> ListClinics(const modules::Call& call, const kit::PageRequest& page);
+  core::Result<Page<Clinic>> ListClinics(const modules::Call& call, const kit::PageRequest& page,
+                                         const ClinicFilter& filter);
   core::Result<Clinic> GetClinic(const modules::Call& call, const std::string& id);
   core::Result<Clinic> UpdateClinic(const modules::Call& call, const std::string& id, const ClinicPatch& patch);
   core::Status DeleteClinic(const modules::Call& call, const std::string& id);
@@ -48,7 +54,7 @@ class ClinicsService {
   // The page as its JSON answer ({items, next_cursor}), served from the catalogue cache while
   // it hears PostgreSQL's change notices; the first page at the default limit is pre-rendered.
   core::Result<std::string> ListServices(const modules::Call& call, const std::string& clinic_id,
-                                         const kit::PageRequest& page);
+                                         const kit::PageRequest& page, const ServiceFilter& filter);
   core::Result<Service> UpdateService(const modules::Call& call, const std::string& id, const ServicePatch& patch);
   core::Status DeleteService(const modules::Call& call, const std::string& id);
 

@@ -32,12 +32,14 @@ inline constexpr const char* kSelectClinicForUpdate = "clinics.select_clinic_for
 inline constexpr const char* kSelectClinicForUpdateSql =
     "SELECT " CLINICORE_CLINIC_COLUMNS " FROM clinics WHERE id = $1::uuid AND deleted_at IS NULL FOR UPDATE";
 
-// $1 only active ones, $2 limited to these ids (NULL: all), $3/$4 after (name, id), $5 limit.
+// $1 only active ones, $2 limited to these ids (NULL: all), $3/$4 after (name, id), $5 limit,
+// $6 active (NULL: either), $7 a name pattern (NULL: any).
 inline constexpr const char* kListClinics = "clinics.list_clinics";
 inline constexpr const char* kListClinicsSql =
     "SELECT " CLINICORE_CLINIC_COLUMNS
     " FROM clinics WHERE deleted_at IS NULL AND (NOT $1 OR active) "
     "AND ($2::uuid[] IS NULL OR id = ANY ($2::uuid[])) "
+    "AND ($6::boolean IS NULL OR active = $6) AND ($7::text IS NULL OR name ILIKE $7) "
     "AND ($3::text IS NULL OR (name COLLATE \"C\", id) > ($3::text COLLATE \"C\", $4::uuid)) "
     "ORDER BY name COLLATE \"C\", id LIMIT $5";
 
@@ -85,11 +87,12 @@ inline constexpr const char* kSelectService = "clinics.select_service";
 inline constexpr const char* kSelectServiceSql =
     "SELECT " CLINICORE_SERVICE_COLUMNS " FROM services WHERE id = $1::uuid AND deleted_at IS NULL";
 
-// $2 only active ones, $3/$4 after (name, id), $5 limit.
+// $2 only active ones, $3/$4 after (name, id), $5 limit, $6 active (NULL: either), $7 category.
 inline constexpr const char* kListServices = "clinics.list_services";
 inline constexpr const char* kListServicesSql =
     "SELECT " CLINICORE_SERVICE_COLUMNS
     " FROM services WHERE clinic_id = $1::uuid AND deleted_at IS NULL AND (NOT $2 OR active) "
+    "AND ($6::boolean IS NULL OR active = $6) AND ($7::text IS NULL OR category = $7) "
     "AND ($3::text IS NULL OR (name COLLATE \"C\", id) > ($3::text COLLATE \"C\", $4::uuid)) "
     "ORDER BY name COLLATE \"C\", id LIMIT $5";
 

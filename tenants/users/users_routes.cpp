@@ -4,6 +4,7 @@
 #include "platform/auth/account_validation.hpp"
 #include "platform/auth/auth_routes.hpp"
 #include "platform/http/json_fields.hpp"
+#include "platform/kit/list_query.hpp"
 #include "platform/modules/route_table.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 
@@ -122,16 +123,13 @@ class UsersHandler {
   }
 
   Result<Response> List(modules::Call& call) {
-    auto limit = call.http.PageLimit();
-    if (!limit) return std::move(limit).error();
-    auto q = call.Query("q");
-    if (q && q->size() > 100) return Error::InvalidArgument("q is too long.", {{"q", "must be at most 100 bytes"}});
-    auto page = service_->List(call.realm, {call.Query("role"), q, call.Query("cursor"), *limit});
-    if (!page) return std::move(page).error();
+    static const std::vector<kit::FilterRule> filters = {{"role", kit::FilterRule::Kind::kOneOf, auth::TenantRoles()},
+                                                         {"q", kit::FilterRule::Kind::kText, {}, 100}};
+    CLINICORE_TRY(const kit::ListQuery query, kit::ParseListQuery(call.http, "users", filters));
+    CLINICORE_TRY(const auto page, service_->List(call.realm, {query.Filter("role"), query.Filter("q"), query.page}));
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& account : page->items) items.push_back(AccountJson(account));
-    return Response::Json(
-        200, {{"items", items}, {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nullptr}});
+    for (const auto& account : page.items) items.push_back(AccountJson(account));
+    return Response::Json(200, kit::PageJson(std::move(items), page.next_cursor));
   }
 
   Result<Response> Show(modules::Call& call) {

@@ -179,6 +179,28 @@ TEST_F(ClinicsE2eTest, TheCatalogueListsPagesAndHidesWhatClientsMustNotSee) {
   EXPECT_EQ(FirstErrorField(foreign), "cursor");
   EXPECT_EQ(As("admin", "GET", "/v1/clinics/" + clinic + "/services?cursor=" + cursor + "x").status, 400);
   EXPECT_EQ(As("admin", "GET", "/v1/clinics/" + clinic + "/services?limit=0").status, 400);
+  // Filters are declared per list; anything else is a 400 naming the parameter.
+  auto inactive = As("admin", "GET", "/v1/clinics/" + clinic + "/services?active=false");
+  ASSERT_EQ(inactive.status, 200) << inactive.body;
+  ASSERT_EQ(Body(inactive)["items"].size(), 1u);
+  EXPECT_EQ(Body(inactive)["items"][0]["id"], hidden);
+  EXPECT_EQ(FirstErrorField(As("admin", "GET", "/v1/clinics/" + clinic + "/services?colour=red")), "colour");
+  EXPECT_EQ(FirstErrorField(As("admin", "GET", "/v1/clinics/" + clinic + "/services?active=maybe")), "active");
+  // A cursor minted under one filter is not one of another.
+  auto filtered = As("admin", "GET", "/v1/clinics/" + clinic + "/services?active=true&limit=1");
+  const std::string filtered_cursor = Body(filtered)["next_cursor"];
+  EXPECT_EQ(
+      As("admin", "GET", "/v1/clinics/" + clinic + "/services?active=true&limit=1&cursor=" + filtered_cursor).status,
+      200);
+  EXPECT_EQ(FirstErrorField(As("admin", "GET", "/v1/clinics/" + clinic + "/services?cursor=" + filtered_cursor)),
+            "cursor");
+  auto by_name = As("admin", "GET", "/v1/clinics?q=atalogue%20Cl");
+  ASSERT_EQ(by_name.status, 200) << by_name.body;
+  bool found = false;
+  const json named = Body(by_name);
+  for (const auto& item : named["items"]) found = found || item["id"] == clinic;
+  EXPECT_TRUE(found) << by_name.body;
+  EXPECT_EQ(Body(As("admin", "GET", "/v1/clinics?q=no%25such_clinic"))["items"].size(), 0u);
 
   auto client_view = As("client", "GET", "/v1/clinics/" + clinic + "/services");
   ASSERT_EQ(client_view.status, 200) << client_view.body;

@@ -14,6 +14,7 @@
 #include "platform/jobs/wakeups.hpp"
 #include "platform/jobs/worker.hpp"
 #include "platform/migrations/migrations.hpp"
+#include "platform/modules/events.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 #include "tests/harness/harness.hpp"
@@ -244,6 +245,58 @@ TEST_F(JobsTest, AJobExistsIfAndOnlyIfItsTransactionCommits) {
   EXPECT_EQ(committed->tenant_id, A().id);
   EXPECT_EQ(CountKind("itest.rollback"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM queue.jobs WHERE kind = 'itest.rollback' AND tenant_id = '" + A().id + "'"), 1);
+}
+
+// Domain events (platform/modules/events): written in the change's transaction, fanned out by
+// the worker into one job per subscriber, each run with the event and its id.
+TEST_F(JobsTest, AnEmittedEventReachesEverySubscriberOnceAndOnlyIfItsTransactionCommitted) {
+  auto registry = std::make_shared<JobRegistry>();
+  std::mutex mutex;
+  std::vector<std::pair<std::string, modules::Event>> delivered;
+  auto subscriber = [&](const std::string& name) {
+    return modules::EventSubscription{name, "itest.thing-created", [&, name](JobContext&, const modules::Event& event) {
+                                        std::lock_guard lock(mutex);
+                                        delivered.emplace_back(name, event);
+                                        return Outcome::Done();
+                                      }};
+  };
+  modules::RegisterEventKinds(*registry, {subscriber("crm"), subscriber("notifications")});
+  // Rolled back: no event. Committed: one.
+  auto rolled_back = client_->WriteInTenant(A().Scope(), [](db::Transaction&, JobTx& jobs) -> core::Status {
+    modules::Emit(jobs, "itest.thing-created", {{"n", 0}});
+    return core::Error::InvalidArgument("the change failed");
+  });
+  ASSERT_FALSE(rolled_back.ok());
+  std::string event_id;
+  auto committed = client_->WriteInTenant(A().Scope(), [&](db::Transaction& tx, JobTx& jobs) -> core::Status {
+    event_id = modules::Emit(jobs, "itest.thing-created", {{"n", 1}});
+    tx.Commit();
+    return core::Ok();
+  });
+  ASSERT_TRUE(committed.ok()) << committed.error().internal;
+  StopWorkersOnExit stop_workers{this};
+  StartWorker(registry, FastOptions());
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mutex);
+    return delivered.size() >= 2;
+  }));
+  ASSERT_TRUE(WaitFor([&] { return CountKind(modules::kFanOutKind) == 1; }));
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(delivered.size(), 2u);
+  std::set<std::string> subscribers;
+  for (const auto& [name, event] : delivered) {
+    subscribers.insert(name);
+    EXPECT_EQ(event.id, event_id);
+    EXPECT_EQ(event.name, "itest.thing-created");
+    EXPECT_EQ(event.payload["n"], 1);
+    EXPECT_EQ(event.tenant_id, A().id);
+  }
+  EXPECT_EQ(subscribers, (std::set<std::string>{"crm", "notifications"}));
+  // Each delivery is a job of its own, keyed by the event id: a second fan-out adds none.
+  EXPECT_EQ(Count("SELECT count(*) FROM queue.jobs WHERE kind = 'crm.on.itest.thing-created' AND "
+                  "idempotency_key = '" +
+                  event_id + "'"),
+            1);
 }
 
 TEST_F(JobsTest, ATenantTransactionEnqueuesOnlyForItselfAndSeesOnlyItsOwnJobs) {
