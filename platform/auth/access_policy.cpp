@@ -176,7 +176,8 @@ http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy, std::
     }
     if (Contains(rule->own_record_only, principal->role)) {
       const auto param = context.path_params.find(rule->own_param);
-      if (param == context.path_params.end() || param->second != principal->subject) {
+      // UUIDs compare in lower case: the same id in capitals is the same record.
+      if (param == context.path_params.end() || LowerAscii(param->second) != principal->subject) {
         return Forbidden("Your role (" + principal->role + ") may only do this for your own account.");
       }
     }

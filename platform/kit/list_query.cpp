@@ -52,7 +52,8 @@ std::optional<bool> ListQuery::BoolFilter(const std::string& name) const {
 core::Result<ListQuery> ParseListQuery(const http::RequestContext& context, std::string_view list,
                                        const std::vector<FilterRule>& rules) {
   ListQuery query;
-  for (const auto& [name, value] : context.raw.query) {
+  for (const auto& [key, value] : context.raw.query) {
+    const std::string& name = key;  // a lambda may not capture a structured binding (clang)
     if (name == "limit" || name == "cursor") continue;
     const auto rule = std::find_if(rules.begin(), rules.end(), [&](const FilterRule& r) { return r.name == name; });
     if (rule == rules.end()) return BadFilter(name, "is not a parameter of this list");

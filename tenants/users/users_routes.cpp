@@ -5,6 +5,7 @@
 #include "platform/auth/auth_routes.hpp"
 #include "platform/http/json_fields.hpp"
 #include "platform/kit/list_query.hpp"
+#include "platform/kit/validators.hpp"
 #include "platform/modules/route_table.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 
@@ -19,6 +20,12 @@ using http::Response;
 
 Actor ActorOf(const modules::Call& call) {
   return {call.actor.id, call.actor.role};
+}
+
+// The {id} of the path, lower case when it is a UUID (an unknown or malformed id is a 404).
+std::string AccountId(const modules::Call& call) {
+  auto id = kit::ParseUuid(call.Param("id"));
+  return id ? *id : call.Param("id");
 }
 
 auth::Caller CallerOf(const modules::Call& call) {
@@ -133,7 +140,7 @@ class UsersHandler {
   }
 
   Result<Response> Show(modules::Call& call) {
-    auto account = service_->Get(call.realm, call.Param("id"));
+    auto account = service_->Get(call.realm, AccountId(call));
     if (!account) return std::move(account).error();
     return Response::Json(200, AccountJson(*account));
   }
@@ -152,13 +159,13 @@ class UsersHandler {
     if (!patch.role && !patch.active) {
       return Error::InvalidArgument("Send at least one of role, active.", {{"body", "no field to change"}});
     }
-    auto account = service_->UpdateStaff(call.realm, ActorOf(call), call.Param("id"), patch, CallerOf(call));
+    auto account = service_->UpdateStaff(call.realm, ActorOf(call), AccountId(call), patch, CallerOf(call));
     if (!account) return std::move(account).error();
     return Response::Json(200, AccountJson(*account));
   }
 
   Result<Response> Delete(modules::Call& call) {
-    auto deleted = service_->Delete(call.realm, ActorOf(call), call.Param("id"), CallerOf(call));
+    auto deleted = service_->Delete(call.realm, ActorOf(call), AccountId(call), CallerOf(call));
     if (!deleted) return std::move(deleted).error();
     return Response::NoContent();
   }

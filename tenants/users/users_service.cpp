@@ -3,6 +3,7 @@
 #include "platform/auth/access_policy.hpp"
 #include "platform/auth/account_validation.hpp"
 #include "platform/core/crypto.hpp"
+#include "platform/modules/audit.hpp"
 #include "platform/tenancy/tenant.hpp"
 
 namespace clinicore::users {
@@ -24,6 +25,17 @@ Error EmailTaken() {
 
 Error NoSuchUser(const std::string& id) {
   return Error::NotFound("No user '" + id + "' exists in this tenant.");
+}
+
+// Every change to an account goes to the tenant's audit trail through the request kit's writer
+// (platform/modules/audit.hpp), with who acted, on which account and what changed.
+void AuditAccount(db::Transaction& tx, const modules::Actor& actor, const std::string& action, const std::string& id,
+                  nlohmann::json before, nlohmann::json after) {
+  modules::Audit(tx, actor, {action, "user", id, std::move(before), std::move(after), id});
+}
+
+modules::Actor AuditActor(const std::string& id, const std::string& role, const auth::Caller& caller) {
+  return {id, role, caller.request_id, caller.ip};
 }
 
 // A unique violation raced past the existence check: same answer as the check.
@@ -88,7 +100,8 @@ Result<auth::Session> UsersService::Register(const auth::RealmContext& realm, co
         tx, TenantRealm(),
         {request.email, request.full_name, request.phone, "client", *hash, request.locale, std::nullopt});
     auth::Session session = auth_->StartSession(tx, realm, account);
-    AccountStore::Audit(tx, TenantRealm(), {"user.registered", account.id, account.id, {}}, caller);
+    AuditAccount(tx, AuditActor(account.id, account.role, caller), "user.registered", account.id, nullptr,
+                 auth::AccountJson(account));
     tx.Commit();
     return session;
   }));
@@ -119,7 +132,8 @@ Result<auth::Session> UsersService::AcceptInvitation(const auth::RealmContext& r
     AccountStore::SetPasswordHash(tx, TenantRealm(), account->id, *hash);
     account->password_hash = *hash;
     auth::Session session = auth_->StartSession(tx, realm, *account);
-    AccountStore::Audit(tx, TenantRealm(), {"user.password_set", account->id, account->id, {}}, caller);
+    AuditAccount(tx, AuditActor(account->id, account->role, caller), "user.password_set", account->id,
+                 {{"sign_in", "invited"}}, {{"sign_in", "enabled"}});
     tx.Commit();
     account_id = account->id;
     return session;
@@ -143,9 +157,12 @@ Result<Account> UsersService::Get(const auth::RealmContext& realm, const std::st
 Result<Account> UsersService::UpdateProfile(const auth::RealmContext& realm, const std::string& id,
                                             const auth::AccountPatch& patch, const auth::Caller& caller) {
   auto updated = realm.Write(database_, [&](db::Transaction& tx) -> Result<Account> {
+    auto before = AccountStore::FindById(tx, TenantRealm(), id);
+    if (!before) return NoSuchUser(id);
     auto updated = AccountStore::Update(tx, TenantRealm(), id, patch);
     if (!updated) return NoSuchUser(id);
-    AccountStore::Audit(tx, TenantRealm(), {"user.profile_updated", id, id, {}}, caller);
+    AuditAccount(tx, AuditActor(id, before->role, caller), "user.profile_updated", id, auth::AccountJson(*before),
+                 auth::AccountJson(*updated));
     tx.Commit();
     return *updated;
   });
@@ -177,7 +194,8 @@ Result<Invited> UsersService::Invite(const auth::RealmContext& realm, const Acto
         tx, TenantRealm(),
         {request.email, request.full_name, request.phone, request.role, std::nullopt, std::nullopt, actor.id});
     Invitation invitation = CreateInvitation(tx, account.id);
-    AccountStore::Audit(tx, TenantRealm(), {"user.invited", actor.id, account.id, {{"role", request.role}}}, caller);
+    AuditAccount(tx, AuditActor(actor.id, actor.role, caller), "user.invited", account.id, nullptr,
+                 auth::AccountJson(account));
     tx.Commit();
     return Invited{account, invitation};
   }));
@@ -208,13 +226,13 @@ Result<Account> UsersService::UpdateStaff(const auth::RealmContext& realm, const
     std::string reason;
     if (patch.role && *patch.role != current->role) {
       reason = "role_changed";
-      AccountStore::Audit(tx, TenantRealm(),
-                          {"user.role_changed", actor.id, id, {{"from", current->role}, {"to", *patch.role}}}, caller);
+      AuditAccount(tx, AuditActor(actor.id, actor.role, caller), "user.role_changed", id, {{"role", current->role}},
+                   {{"role", *patch.role}});
       revoke = true;
     }
     if (patch.active && *patch.active != current->active) {
-      AccountStore::Audit(tx, TenantRealm(), {*patch.active ? "user.activated" : "user.deactivated", actor.id, id, {}},
-                          caller);
+      AuditAccount(tx, AuditActor(actor.id, actor.role, caller), *patch.active ? "user.activated" : "user.deactivated",
+                   id, {{"active", current->active}}, {{"active", *patch.active}});
       if (!*patch.active) {
         revoke = true;
         reason = "deactivated";
@@ -243,7 +261,8 @@ core::Status UsersService::Delete(const auth::RealmContext& realm, const Actor& 
     if (auto allowed = CheckAuthority(actor, current->role); !allowed) return allowed;
     AccountStore::SoftDelete(tx, TenantRealm(), id);
     ended = auth_->RevokeSessions(tx, realm, id, "deleted");
-    AccountStore::Audit(tx, TenantRealm(), {"user.deleted", actor.id, id, {{"role", current->role}}}, caller);
+    AuditAccount(tx, AuditActor(actor.id, actor.role, caller), "user.deleted", id, auth::AccountJson(*current),
+                 nullptr);
     tx.Commit();
     return core::Ok();
   });
@@ -284,7 +303,7 @@ Result<nlohmann::json> UsersService::ProvisionOwner(db::Transaction& tx, const t
   Account account = AccountStore::Insert(
       tx, TenantRealm(),
       {owner["email"], owner["full_name"], std::nullopt, "clinic_owner", hash, std::nullopt, std::nullopt});
-  AccountStore::Audit(tx, TenantRealm(), {"user.owner_created", std::nullopt, account.id, {}}, {});
+  AuditAccount(tx, {}, "user.owner_created", account.id, nullptr, auth::AccountJson(account));
   nlohmann::json out = {{"user", auth::AccountJson(account)}};
   if (!hash) out["invitation"] = InvitationJson(CreateInvitation(tx, account.id));
   return out;

@@ -416,6 +416,11 @@ TEST_F(AuthE2eTest, StaffInvitationsRolesDeactivationAndSoftDelete) {
 
   // A doctor sees their own record only.
   EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/" + doctor_id, nullptr, doctor_bearer).status, 200);
+  std::string upper_id = doctor_id;  // UUIDs compare in lower case, in the policy too
+  std::transform(upper_id.begin(), upper_id.end(), upper_id.begin(), ::toupper);
+  auto upper = server_->TenantCall("auth-a", "GET", "/v1/users/" + upper_id, nullptr, doctor_bearer);
+  EXPECT_EQ(upper.status, 200) << upper.body;
+  EXPECT_EQ(json::parse(upper.body, nullptr, false).value("id", ""), doctor_id);
   const std::string owner_id =
       json::parse(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, owner).body)["id"];
   EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/" + owner_id, nullptr, doctor_bearer).status, 403);
@@ -425,6 +430,17 @@ TEST_F(AuthE2eTest, StaffInvitationsRolesDeactivationAndSoftDelete) {
   ASSERT_EQ(changed.status, 200) << changed.body;
   EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/me", nullptr, doctor_bearer).status, 401);
   EXPECT_EQ(server_->AuditCount("auth-a", "user.role_changed"), 1);
+  {  // through the request kit's audit writer: who, in which role, on which account, what changed
+    pqxx::connection connection(server_->database_url());
+    pqxx::nontransaction tx(connection);
+    const auto row = tx.exec(
+        "SELECT actor_role, entity, entity_id, details->'changed'->'role'->>'to' FROM "
+        "t_auth_a.audit_log WHERE action = 'user.role_changed'")[0];
+    EXPECT_EQ(row[0].as<std::string>(), "clinic_owner");
+    EXPECT_EQ(row[1].as<std::string>(), "user");
+    EXPECT_EQ(row[2].as<std::string>(), doctor_id);
+    EXPECT_EQ(row[3].as<std::string>(), "secretariat");
+  }
   // A sign-in right after works: revocation ends sessions (the deny-list names them), it does
   // not void a span of time, so there is no second to wait out.
   const std::string secretariat = AuthServer::Bearer(server_->Login("auth-a", "dr.new@auth-a.test"));
