@@ -1,5 +1,6 @@
-#include "tenants/modules.hpp"
-
+// The one list of clinic modules (declared by platform/modules/module_set.hpp): adding a module
+// is a folder under tenants/ and one line here.
+#include "platform/modules/module_set.hpp"
 #include "tenants/clinics/clinics_module.hpp"
 #include "tenants/users/users_module.hpp"
 

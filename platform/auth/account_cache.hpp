@@ -28,8 +28,6 @@ class AccountCache : public db::NotifiedCache<Account> {
   AccountCache(core::Millis ttl, size_t capacity, std::shared_ptr<core::Metrics> metrics)
       : NotifiedCache({kAccountChangeChannel, "clinicore_auth_account_cache", "Account reads by id"}, ttl, capacity,
                       std::move(metrics)) {}
-
-  static std::string KeyOf(const std::string& schema, const std::string& id) { return schema + ":" + id; }
 };
 
 }  // namespace clinicore::auth

@@ -46,6 +46,8 @@ class NotifiedCache {
     metrics_->SetGauge(names_.metric + "_live", {}, 0);
   }
   virtual ~NotifiedCache() { StopListening(); }
+  // Keys carry the tenant's schema, as the triggers' notices do: "<schema>:<id>".
+  static std::string KeyOf(const std::string& schema, const std::string& id) { return schema + ":" + id; }
   NotifiedCache(const NotifiedCache&) = delete;
   NotifiedCache& operator=(const NotifiedCache&) = delete;
 

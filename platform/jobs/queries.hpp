@@ -1,5 +1,7 @@
 #pragma once
 
+#include "platform/db/sql.hpp"
+
 // Every statement of the jobs component, by name. Registered with the pool at start-up
 // (RegisterJobStatements). Tables: migrations/platform/0003_jobs.sql.
 namespace clinicore::jobs::queries {
@@ -202,12 +204,11 @@ inline constexpr const char* kConsoleQueuesSql =
     "WHERE j.state IN ('available', 'running', 'dead') AND ($1::uuid IS NULL OR j.tenant_id = $1::uuid) "
     "GROUP BY 1, 2, 3 ORDER BY 2 NULLS FIRST, 1, 3";
 
-#define CLINICORE_TS(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define CLINICORE_CONSOLE_JOB_COLUMNS \
   "j.id, j.tenant_id::text, t.slug, j.kind, j.state, j.priority, j.attempt, j.max_attempts, " \
   "j.idempotency_key, " \
-  CLINICORE_TS("j.run_at") ", " CLINICORE_TS("j.created_at") ", " CLINICORE_TS("j.started_at") ", "              \
-  CLINICORE_TS("j.finished_at") ", j.locked_by, " CLINICORE_TS("j.lease_expires_at") ", j.last_error, "          \
+  CLINICORE_SQL_INSTANT("j.run_at") ", " CLINICORE_SQL_INSTANT("j.created_at") ", " CLINICORE_SQL_INSTANT("j.started_at") ", "              \
+  CLINICORE_SQL_INSTANT("j.finished_at") ", j.locked_by, " CLINICORE_SQL_INSTANT("j.lease_expires_at") ", j.last_error, "          \
   "j.errors::text, octet_length(j.payload::text)"
 
 // Jobs in one state, newest first (keyset on id): one statement per state, each with its
@@ -252,7 +253,7 @@ inline constexpr const char* kConsoleDiscardSql =
 
 inline constexpr const char* kConsoleSchedules = "jobs.console_schedules";
 inline constexpr const char* kConsoleSchedulesSql =
-    "SELECT s.name, s.tenant_id::text, t.slug, s.spec, " CLINICORE_TS("s.next_fire_at") ", " CLINICORE_TS(
+    "SELECT s.name, s.tenant_id::text, t.slug, s.spec, " CLINICORE_SQL_INSTANT("s.next_fire_at") ", " CLINICORE_SQL_INSTANT(
         "s.last_fired_at") ", s.last_job_id FROM queue.schedules s LEFT JOIN platform.tenants t ON t.id = s.tenant_id "
                            "WHERE ($1::uuid IS NULL OR s.tenant_id = $1::uuid) "
                            "AND ($2::text IS NULL OR (s.name, s.tenant_id::text) > ($2, $3)) "

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "platform/modules/audit.hpp"
+#include "platform/tenancy/tenant.hpp"
 
 namespace clinicore::modules {
 
@@ -42,6 +43,17 @@ void ModuleSet::RegisterJobs(jobs::JobRegistry& registry) const {
     }
   }
   RegisterEventKinds(registry, std::move(subscriptions));
+  // Idempotency-Key answers are kept 24 hours; each tenant's expired ones go hourly.
+  registry.Register(kIdempotencyPurgeKind, [](jobs::JobContext& context) -> jobs::Outcome {
+    if (context.tenant() == nullptr) return jobs::Outcome::Done();
+    auto purged = IdempotencyKeys(context.database()).PurgeExpired(context.tenant()->Scope());
+    if (!purged) return jobs::Outcome::Retry(purged.error().detail);
+    return jobs::Outcome::Done();
+  });
+  registry.AddSchedule({.name = kIdempotencyPurgeKind,
+                        .kind = kIdempotencyPurgeKind,
+                        .spec = jobs::ScheduleSpec::Every(std::chrono::hours(1)),
+                        .max_attempts = 3});
 }
 
 void ModuleSet::JoinOnboarding(tenancy::TenantService& tenants) const {

@@ -11,6 +11,9 @@
 
 namespace clinicore::modules {
 
+// The recurring job that drops each tenant's expired Idempotency-Key answers.
+inline constexpr const char* kIdempotencyPurgeKind = "modules.idempotency-purge";
+
 // Builds the one list of modules (defined by tenants/modules.cpp: the only place that names
 // them). Every process calls it with the same services.
 ModuleList MakeModules(const ModuleServices& services);
@@ -26,7 +29,8 @@ class ModuleSet {
   // Registers every module's routes on `router` and returns their access rows. `keys` must
   // outlive the router.
   std::vector<auth::AccessRule> RegisterRoutes(http::Router& router, const IdempotencyKeys& keys) const;
-  // Job kinds, schedules, and the event fan-out with every module's subscriptions.
+  // Job kinds, schedules, the event fan-out with every module's subscriptions, and the
+  // request kit's own (the Idempotency-Key purge).
   void RegisterJobs(jobs::JobRegistry& registry) const;
   void JoinOnboarding(tenancy::TenantService& tenants) const;
   void StartServing() const;

@@ -126,6 +126,8 @@ TEST_F(ModuleSetTest, JobsGetTheFanOutAndOneDeliveryKindPerSubscriber) {
   EXPECT_NE(registry.Find(kFanOutKind), nullptr);
   EXPECT_NE(registry.Find("alpha.on.clinic.created"), nullptr);
   EXPECT_NE(registry.Find("beta.on.clinic.created"), nullptr);
+  EXPECT_NE(registry.Find(kIdempotencyPurgeKind), nullptr);
+  EXPECT_NE(registry.FindSchedule(kIdempotencyPurgeKind), nullptr);
 }
 
 TEST_F(ModuleSetTest, PersonalDataNamesEveryModule) {

@@ -32,8 +32,6 @@ class CatalogueCache : public db::NotifiedCache<std::shared_ptr<const Catalogue>
   CatalogueCache(core::Millis ttl, size_t capacity, std::shared_ptr<core::Metrics> metrics)
       : NotifiedCache({kChannel, "clinicore_clinics_catalogue_cache", "Catalogue reads of a clinic's services"}, ttl,
                       capacity, std::move(metrics)) {}
-
-  static std::string KeyOf(const std::string& schema, const std::string& clinic_id) { return schema + ":" + clinic_id; }
 };
 
 }  // namespace clinicore::clinics

@@ -157,8 +157,7 @@ Result<Clinic> ClinicsService::UpdateClinic(const Call& call, const std::string&
 
 core::Status ClinicsService::DeleteClinic(const Call& call, const std::string& id) {
   return Change(call, id, [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
-    CLINICORE_TRY(const Clinic before, VisibleClinic(tx, call, id, /*for_update=*/true));
-    (void)before;
+    CLINICORE_TRY_STATUS(VisibleClinic(tx, call, id, /*for_update=*/true));
     auto deleted = ClinicStore::SoftDeleteClinic(tx, id);
     if (!deleted) return NoSuchClinic();
     modules::Audit(tx, call.actor, {"clinic.deleted", "clinic", id, ToJson(*deleted), nullptr});
