@@ -2,6 +2,8 @@
 // is a folder under tenants/ and one line here.
 #include "platform/modules/module_set.hpp"
 #include "tenants/clinics/clinics_module.hpp"
+#include "tenants/crm/crm_module.hpp"
+#include "tenants/tasks/tasks_module.hpp"
 #include "tenants/users/users_module.hpp"
 
 namespace clinicore::modules {
@@ -11,6 +13,8 @@ ModuleList MakeModules(const ModuleServices& services) {
   ModuleList list;
   list.push_back(users::MakeUsersModule(services));
   list.push_back(clinics::MakeClinicsModule(services));
+  list.push_back(crm::MakeCrmModule(services));
+  list.push_back(tasks::MakeTasksModule(services));
   return list;
 }
 

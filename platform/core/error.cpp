@@ -54,6 +54,9 @@ Error Error::PermissionDenied(std::string detail) {
 Error Error::AlreadyExists(std::string detail) {
   return {ErrorCode::kAlreadyExists, std::move(detail), {}, {}};
 }
+Error Error::Conflict(std::string detail, std::vector<FieldError> fields) {
+  return {ErrorCode::kConflict, std::move(detail), {}, std::move(fields)};
+}
 Error Error::Unavailable(std::string detail, std::string internal) {
   return {ErrorCode::kUnavailable, std::move(detail), std::move(internal), {}};
 }

@@ -49,6 +49,8 @@ struct Error {
   static Error NotFound(std::string detail);
   static Error PermissionDenied(std::string detail);
   static Error AlreadyExists(std::string detail);
+  // A change the record's current state refuses (409), naming the field that conflicts.
+  static Error Conflict(std::string detail, std::vector<FieldError> fields = {});
   static Error Unavailable(std::string detail, std::string internal = {});
   static Error Internal(std::string internal);
 };

@@ -31,6 +31,17 @@ core::Result<std::string> Normalized(const FilterRule& rule, const std::string& 
       for (const auto& choice : rule.values) choices += (choices.empty() ? "" : ", ") + choice;
       return BadFilter(rule.name, "must be one of " + choices);
     }
+    case FilterRule::Kind::kInstant: {
+      CLINICORE_TRY(const auto instant, ParseInstant(value, rule.name));
+      return FormatInstant(instant);
+    }
+    case FilterRule::Kind::kSort: {
+      const std::string key = value.starts_with('-') ? value.substr(1) : value;
+      if (std::find(rule.values.begin(), rule.values.end(), key) != rule.values.end()) return value;
+      std::string choices;
+      for (const auto& choice : rule.values) choices += (choices.empty() ? "" : ", ") + choice + ", -" + choice;
+      return BadFilter(rule.name, "must be one of " + choices);
+    }
   }
   return BadFilter(rule.name, "is not understood");
 }
@@ -47,6 +58,13 @@ std::optional<bool> ListQuery::BoolFilter(const std::string& name) const {
   const auto value = Filter(name);
   if (!value) return std::nullopt;
   return *value == "true";
+}
+
+ListQuery::Order ListQuery::SortOrder(const Order& fallback) const {
+  const auto value = Filter("sort");
+  if (!value) return fallback;
+  if (value->starts_with('-')) return {value->substr(1), true};
+  return {*value, false};
 }
 
 core::Result<ListQuery> ParseListQuery(const http::RequestContext& context, std::string_view list,

@@ -13,10 +13,12 @@ namespace clinicore::kit {
 // One query parameter a list accepts besides limit and cursor.
 struct FilterRule {
   enum class Kind {
-    kText,   // free text up to max_length bytes of printable UTF-8 (a search)
-    kUuid,   // normalized to lower case
-    kBool,   // "true" or "false"
-    kOneOf,  // one of `values`
+    kText,     // free text up to max_length bytes of printable UTF-8 (a search)
+    kUuid,     // normalized to lower case
+    kBool,     // "true" or "false"
+    kOneOf,    // one of `values`
+    kInstant,  // an RFC 3339 instant, normalized to the API's format
+    kSort,     // a sort key of `values`, "-" first for descending: "created_at", "-created_at"
   };
   std::string name;
   Kind kind = Kind::kText;
@@ -35,6 +37,12 @@ struct ListQuery {
 
   std::optional<std::string> Filter(const std::string& name) const;
   std::optional<bool> BoolFilter(const std::string& name) const;
+  // The list's order (the kSort rule named "sort"), or `fallback` when none was asked for.
+  struct Order {
+    std::string key;
+    bool descending = false;
+  };
+  Order SortOrder(const Order& fallback) const;
 };
 
 core::Result<ListQuery> ParseListQuery(const http::RequestContext& context, std::string_view list,

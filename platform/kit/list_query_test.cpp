@@ -7,10 +7,9 @@ namespace {
 
 using Kind = FilterRule::Kind;
 
-const std::vector<FilterRule> kRules = {{"active", Kind::kBool},
-                                        {"clinic_id", Kind::kUuid},
-                                        {"role", Kind::kOneOf, {"doctor", "client"}},
-                                        {"q", Kind::kText, {}, 10}};
+const std::vector<FilterRule> kRules = {
+    {"active", Kind::kBool},    {"clinic_id", Kind::kUuid}, {"role", Kind::kOneOf, {"doctor", "client"}},
+    {"q", Kind::kText, {}, 10}, {"from", Kind::kInstant},   {"sort", Kind::kSort, {"created_at", "name"}}};
 
 core::Result<ListQuery> Parse(std::map<std::string, std::string> query) {
   static http::RawRequest raw;  // the context keeps a reference
@@ -49,6 +48,21 @@ TEST(ListQuery, ACursorBelongsToItsFilters) {
   EXPECT_TRUE(Parse({{"role", "doctor"}, {"cursor", cursor}}));
   EXPECT_EQ(RefusedField(Parse({{"role", "client"}, {"cursor", cursor}})), "cursor");
   EXPECT_EQ(RefusedField(Parse({{"cursor", cursor}})), "cursor");
+}
+
+TEST(ListQuery, ReadsInstantsAndTheSortOrder) {
+  auto query = Parse({{"from", "2026-12-01T11:30:00.5+02:00"}, {"sort", "-created_at"}});
+  ASSERT_TRUE(query);
+  EXPECT_EQ(query->Filter("from"), "2026-12-01T09:30:00.500Z");
+  EXPECT_EQ(query->SortOrder({"name", false}).key, "created_at");
+  EXPECT_TRUE(query->SortOrder({"name", false}).descending);
+  auto unsorted = Parse({});
+  ASSERT_TRUE(unsorted);
+  EXPECT_EQ(unsorted->SortOrder({"name", true}).key, "name");
+  EXPECT_TRUE(unsorted->SortOrder({"name", true}).descending);
+  EXPECT_EQ(RefusedField(Parse({{"sort", "updated_at"}})), "sort");
+  EXPECT_EQ(RefusedField(Parse({{"sort", "--name"}})), "sort");
+  EXPECT_EQ(RefusedField(Parse({{"from", "yesterday"}})), "from");
 }
 
 TEST(ContainsPattern, EscapesLikeWildcards) {

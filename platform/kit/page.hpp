@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "platform/core/result.hpp"
 #include "platform/http/request.hpp"
@@ -42,5 +43,34 @@ std::optional<std::string> TrimPage(std::vector<Row>& rows, int limit, std::stri
 }
 
 nlohmann::json PageJson(nlohmann::json items, const std::optional<std::string>& next_cursor);
+
+// One page of records and the cursor of the next, as services hand it to handlers.
+template <typename Record>
+struct Page {
+  std::vector<Record> items;
+  std::optional<std::string> next_cursor;
+};
+
+// The page of `rows` fetched with LIMIT page.limit + 1 (see TrimPage).
+template <typename Record, typename PositionOf>
+Page<Record> MakePage(std::vector<Record> rows, const PageRequest& page, PositionOf position_of) {
+  Page<Record> out;
+  out.next_cursor = TrimPage(rows, page.limit, page.list, position_of);
+  out.items = std::move(rows);
+  return out;
+}
+
+// Records as a JSON array, each through the ToJson of its own module (found by ADL).
+template <typename Record>
+nlohmann::json ToJsonArray(const std::vector<Record>& records) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& record : records) out.push_back(ToJson(record));
+  return out;
+}
+
+template <typename Record>
+nlohmann::json PageJson(const Page<Record>& page) {
+  return PageJson(ToJsonArray(page.items), page.next_cursor);
+}
 
 }  // namespace clinicore::kit

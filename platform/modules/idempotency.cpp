@@ -17,7 +17,7 @@ constexpr const char* kPurgeKeys = "modules.purge_idempotency_keys";
 constexpr size_t kMaxKeyLength = 255;
 
 Error KeyConflict(std::string detail, std::string message) {
-  return Error{ErrorCode::kConflict, std::move(detail), {}, {{"Idempotency-Key", std::move(message)}}};
+  return Error::Conflict(std::move(detail), {{"Idempotency-Key", std::move(message)}});
 }
 
 http::Response Replay(const pqxx::row& row) {

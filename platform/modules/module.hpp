@@ -45,14 +45,23 @@ enum class Erasure {
   kRetain,     // kept under a legal duty (audit trail); `basis` says which
 };
 
+// What a table's subject column identifies the person by.
+enum class Subject {
+  kUser,   // a user id (staff and clients with an account)
+  kEmail,  // a normalized (lower-case) email: people without an account, such as leads
+  kPhone,  // an E.164 phone number
+  kLead,   // a lead id: rows about a lead, found through the lead's email or phone
+};
+
 // One table's share of a person's data: the compliance module iterates every module's map
 // for export and erasure, so a module that holds personal data cannot be forgotten.
 struct PersonalDataTable {
   std::string table;                 // in the tenant's schema
-  std::string subject_column;        // the column holding the person's user id
+  std::string subject_column;        // the column identifying the person (see `subject`)
   std::vector<std::string> columns;  // what an export carries
   Erasure erasure = Erasure::kDeleteRow;
   std::string basis = {};  // why it is kept (kRetain) or what anonymizing writes (kAnonymize)
+  Subject subject = Subject::kUser;
 };
 using PersonalDataMap = std::vector<PersonalDataTable>;
 

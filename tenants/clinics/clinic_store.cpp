@@ -1,15 +1,14 @@
 #include "tenants/clinics/clinic_store.hpp"
 
+#include "platform/db/rows.hpp"
 #include "tenants/clinics/queries.hpp"
 
 namespace clinicore::clinics {
 namespace {
 
 using namespace queries;  // NOLINT(google-build-using-namespace): the statements of this store
-
-std::optional<std::string> OptionalText(const pqxx::field& field) {
-  return field.is_null() ? std::nullopt : std::optional<std::string>(field.as<std::string>());
-}
+using db::OptionalText;
+using db::UuidArray;
 
 std::vector<std::string> StringList(const std::string& json_text) {
   std::vector<std::string> out;
@@ -78,26 +77,6 @@ Resource ResourceOf(const pqxx::row& row) {
           row[4].as<std::string>()};
 }
 
-template <typename Record, typename Convert>
-std::vector<Record> All(const pqxx::result& rows, Convert convert) {
-  std::vector<Record> out;
-  out.reserve(rows.size());
-  for (const auto& row : rows) out.push_back(convert(row));
-  return out;
-}
-
-template <typename Record, typename Convert>
-std::optional<Record> First(const pqxx::result& rows, Convert convert) {
-  if (rows.empty()) return std::nullopt;
-  return convert(rows[0]);
-}
-
-std::string UuidArray(const std::vector<std::string>& ids) {
-  std::string out = "{";
-  for (const auto& id : ids) out += (out.size() > 1 ? "," : "") + id;
-  return out + "}";
-}
-
 }  // namespace
 
 void ClinicStore::RegisterStatements(db::Database& database) {
@@ -139,7 +118,7 @@ Clinic ClinicStore::InsertClinic(db::Transaction& tx, const Clinic& c) {
 }
 
 std::optional<Clinic> ClinicStore::FindClinic(db::Transaction& tx, const std::string& id, bool for_update) {
-  return First<Clinic>(tx.Exec(for_update ? kSelectClinicForUpdate : kSelectClinic, id), ClinicOf);
+  return db::FirstRow<Clinic>(tx.Exec(for_update ? kSelectClinicForUpdate : kSelectClinic, id), ClinicOf);
 }
 
 std::vector<Clinic> ClinicStore::ListClinics(db::Transaction& tx, bool only_active,
@@ -147,7 +126,7 @@ std::vector<Clinic> ClinicStore::ListClinics(db::Transaction& tx, bool only_acti
                                              int limit, const ClinicFilter& filter) {
   std::optional<std::string> id_array;
   if (ids) id_array = UuidArray(*ids);
-  return All<Clinic>(
+  return db::AllRows<Clinic>(
       tx.Exec(kListClinics, only_active, id_array, after.key, after.id, limit, filter.active, filter.name_pattern),
       ClinicOf);
 }
@@ -155,18 +134,19 @@ std::vector<Clinic> ClinicStore::ListClinics(db::Transaction& tx, bool only_acti
 std::optional<Clinic> ClinicStore::UpdateClinic(db::Transaction& tx, const std::string& id, const ClinicPatch& p) {
   std::optional<std::string> hours;
   if (p.opening_hours) hours = HoursText(*p.opening_hours);
-  return First<Clinic>(tx.Exec(kUpdateClinic, id, p.name, p.address, p.phone.has_value(),
-                               p.phone.value_or(std::nullopt), p.email.has_value(), p.email.value_or(std::nullopt),
-                               p.time_zone, p.currency, hours, p.owner_id, p.active),
-                       ClinicOf);
+  return db::FirstRow<Clinic>(
+      tx.Exec(kUpdateClinic, id, p.name, p.address, p.phone.has_value(), p.phone.value_or(std::nullopt),
+              p.email.has_value(), p.email.value_or(std::nullopt), p.time_zone, p.currency, hours, p.owner_id,
+              p.active),
+      ClinicOf);
 }
 
 std::optional<Clinic> ClinicStore::SoftDeleteClinic(db::Transaction& tx, const std::string& id) {
-  return First<Clinic>(tx.Exec(kSoftDeleteClinic, id), ClinicOf);
+  return db::FirstRow<Clinic>(tx.Exec(kSoftDeleteClinic, id), ClinicOf);
 }
 
 std::optional<Clinic> ClinicStore::RestoreClinic(db::Transaction& tx, const std::string& id) {
-  return First<Clinic>(tx.Exec(kRestoreClinic, id), ClinicOf);
+  return db::FirstRow<Clinic>(tx.Exec(kRestoreClinic, id), ClinicOf);
 }
 
 Closure ClinicStore::InsertClosure(db::Transaction& tx, const Closure& c) {
@@ -175,7 +155,7 @@ Closure ClinicStore::InsertClosure(db::Transaction& tx, const Closure& c) {
 
 std::vector<Closure> ClinicStore::ListClosures(db::Transaction& tx, const std::string& clinic_id, const After& after,
                                                int limit) {
-  return All<Closure>(tx.Exec(kListClosures, clinic_id, after.key, after.id, limit), ClosureOf);
+  return db::AllRows<Closure>(tx.Exec(kListClosures, clinic_id, after.key, after.id, limit), ClosureOf);
 }
 
 Service ClinicStore::InsertService(db::Transaction& tx, const Service& s) {
@@ -185,12 +165,12 @@ Service ClinicStore::InsertService(db::Transaction& tx, const Service& s) {
 }
 
 std::optional<Service> ClinicStore::FindService(db::Transaction& tx, const std::string& id) {
-  return First<Service>(tx.Exec(kSelectService, id), ServiceOf);
+  return db::FirstRow<Service>(tx.Exec(kSelectService, id), ServiceOf);
 }
 
 std::vector<Service> ClinicStore::ListServices(db::Transaction& tx, const std::string& clinic_id, bool only_active,
                                                const After& after, int limit, const ServiceFilter& filter) {
-  return All<Service>(
+  return db::AllRows<Service>(
       tx.Exec(kListServices, clinic_id, only_active, after.key, after.id, limit, filter.active, filter.category),
       ServiceOf);
 }
@@ -198,13 +178,14 @@ std::vector<Service> ClinicStore::ListServices(db::Transaction& tx, const std::s
 std::optional<Service> ClinicStore::UpdateService(db::Transaction& tx, const std::string& id, const ServicePatch& p) {
   std::optional<std::string> kinds;
   if (p.resource_kinds) kinds = nlohmann::json(*p.resource_kinds).dump();
-  return First<Service>(tx.Exec(kUpdateService, id, p.name, p.category, p.duration_minutes, p.buffer_before_minutes,
-                                p.buffer_after_minutes, p.price_minor, p.currency, kinds, p.active),
-                        ServiceOf);
+  return db::FirstRow<Service>(
+      tx.Exec(kUpdateService, id, p.name, p.category, p.duration_minutes, p.buffer_before_minutes,
+              p.buffer_after_minutes, p.price_minor, p.currency, kinds, p.active),
+      ServiceOf);
 }
 
 std::optional<Service> ClinicStore::SoftDeleteService(db::Transaction& tx, const std::string& id) {
-  return First<Service>(tx.Exec(kSoftDeleteService, id), ServiceOf);
+  return db::FirstRow<Service>(tx.Exec(kSoftDeleteService, id), ServiceOf);
 }
 
 long long ClinicStore::CountClinicServices(db::Transaction& tx, const std::string& clinic_id,
@@ -227,7 +208,7 @@ bool ClinicStore::IsPractitioner(db::Transaction& tx, const std::string& clinic_
 
 std::vector<Practitioner> ClinicStore::ListPractitioners(db::Transaction& tx, const std::string& clinic_id,
                                                          const After& after, int limit) {
-  return All<Practitioner>(tx.Exec(kListPractitioners, clinic_id, after.key, limit), [](const pqxx::row& row) {
+  return db::AllRows<Practitioner>(tx.Exec(kListPractitioners, clinic_id, after.key, limit), [](const pqxx::row& row) {
     return Practitioner{row[0].as<std::string>(),
                         row[1].as<std::string>(),
                         row[2].as<std::string>(),
@@ -249,7 +230,7 @@ Resource ClinicStore::InsertResource(db::Transaction& tx, const Resource& r) {
 
 std::vector<Resource> ClinicStore::ListResources(db::Transaction& tx, const std::string& clinic_id, const After& after,
                                                  int limit) {
-  return All<Resource>(tx.Exec(kListResources, clinic_id, after.key, after.id, limit), ResourceOf);
+  return db::AllRows<Resource>(tx.Exec(kListResources, clinic_id, after.key, after.id, limit), ResourceOf);
 }
 
 std::optional<std::string> ClinicStore::InsertStaff(db::Transaction& tx, const std::string& clinic_id,
@@ -265,19 +246,19 @@ bool ClinicStore::DeleteStaff(db::Transaction& tx, const std::string& clinic_id,
 
 std::vector<StaffMember> ClinicStore::ListStaff(db::Transaction& tx, const std::string& clinic_id, const After& after,
                                                 int limit) {
-  return All<StaffMember>(tx.Exec(kListStaff, clinic_id, after.key, limit), [](const pqxx::row& row) {
+  return db::AllRows<StaffMember>(tx.Exec(kListStaff, clinic_id, after.key, limit), [](const pqxx::row& row) {
     return StaffMember{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
                        row[3].as<std::string>(), row[4].as<std::string>()};
   });
 }
 
 std::vector<std::string> ClinicStore::ClinicsOfUser(db::Transaction& tx, const std::string& user_id) {
-  return All<std::string>(tx.Exec(kClinicsOfUser, user_id),
-                          [](const pqxx::row& row) { return row[0].as<std::string>(); });
+  return db::AllRows<std::string>(tx.Exec(kClinicsOfUser, user_id),
+                                  [](const pqxx::row& row) { return row[0].as<std::string>(); });
 }
 
 std::optional<AccountFacts> ClinicStore::FindAccount(db::Transaction& tx, const std::string& user_id) {
-  return First<AccountFacts>(tx.Exec(kSelectAccount, user_id), [](const pqxx::row& row) {
+  return db::FirstRow<AccountFacts>(tx.Exec(kSelectAccount, user_id), [](const pqxx::row& row) {
     return AccountFacts{row[0].as<std::string>(), row[1].as<bool>(), row[2].as<std::string>()};
   });
 }

@@ -4,6 +4,8 @@
 #include <set>
 
 #include "platform/http/json_fields.hpp"
+#include "platform/kit/answers.hpp"
+#include "platform/kit/fields.hpp"
 #include "platform/kit/list_query.hpp"
 #include "platform/kit/validators.hpp"
 
@@ -21,23 +23,7 @@ constexpr int64_t kMaxBufferMinutes = 720;
 constexpr int64_t kMaxPriceMinor = 1'000'000'000'000;
 
 Result<std::string> PathId(const Call& call, const std::string& name) {
-  return kit::ParseUuid(call.Param(name), name);
-}
-
-Response Created(const nlohmann::json& body, const std::string& location) {
-  Response response = Response::Json(201, body);
-  response.headers.emplace_back("Location", location);
-  return response;
-}
-
-template <typename Record>
-Response PageResponse(const Page<Record>& page) {
-  return Response::Json(200, kit::PageJson(ToJsonArray(page.items), page.next_cursor));
-}
-
-void CheckOptional(JsonFields& fields, const std::optional<std::string>& value,
-                   core::Status (*validate)(const std::string&, std::string_view), std::string_view field) {
-  if (value) fields.Check(validate(*value, field));
+  return kit::PathUuid(call.http, name);
 }
 
 std::optional<WeeklyHours> HoursField(JsonFields& fields, const std::string& name, bool required) {
@@ -64,17 +50,6 @@ std::optional<std::vector<std::string>> ResourceKindsField(JsonFields& fields) {
   return kinds;
 }
 
-std::optional<std::string> UuidField(JsonFields& fields, const std::string& name, bool required) {
-  auto text = fields.String(name, {.required = required, .max_length = 64});
-  if (!text) return std::nullopt;
-  auto id = kit::ParseUuid(*text, name);
-  if (!id) {
-    fields.Check(std::move(id).error());
-    return std::nullopt;
-  }
-  return *id;
-}
-
 // The fields of a clinic, shared by create (required ones required) and PATCH.
 struct ClinicFields {
   std::optional<std::string> name, address, time_zone, currency, owner_id;
@@ -94,11 +69,11 @@ ClinicFields ReadClinicFields(JsonFields& fields, bool create) {
   f.email = fields.NullableString("email", {.max_length = 254});
   if (f.email && *f.email) fields.Check(kit::ValidateEmail(**f.email, "email"));
   f.time_zone = fields.String("time_zone", {.required = create, .max_length = 64});
-  CheckOptional(fields, f.time_zone, kit::ValidateTimeZone, "time_zone");
+  kit::CheckIfPresent(fields, f.time_zone, kit::ValidateTimeZone, "time_zone");
   f.currency = fields.String("currency", {.required = create, .max_length = 3});
-  CheckOptional(fields, f.currency, kit::ValidateCurrency, "currency");
+  kit::CheckIfPresent(fields, f.currency, kit::ValidateCurrency, "currency");
   f.opening_hours = HoursField(fields, "opening_hours", create);
-  f.owner_id = UuidField(fields, "owner_id", false);
+  f.owner_id = kit::UuidField(fields, "owner_id", false);
   f.active = fields.Bool("active");
   return f;
 }
@@ -121,24 +96,10 @@ ServiceFields ReadServiceFields(JsonFields& fields, bool create) {
   f.buffer_after = fields.Integer("buffer_after_minutes", {.min = 0, .max = kMaxBufferMinutes});
   f.price_minor = fields.Integer("price_minor", {.required = create, .min = 0, .max = kMaxPriceMinor});
   f.currency = fields.String("currency", {.max_length = 3});
-  CheckOptional(fields, f.currency, kit::ValidateCurrency, "currency");
+  kit::CheckIfPresent(fields, f.currency, kit::ValidateCurrency, "currency");
   f.resource_kinds = ResourceKindsField(fields);
   f.active = fields.Bool("active");
   return f;
-}
-
-// A required string field parsed by a kit parser (a date, an instant); its refusal is recorded.
-template <typename Parse>
-auto ParsedField(JsonFields& fields, const std::string& name, size_t max_length, Parse parse)
-    -> std::optional<std::decay_t<decltype(parse(std::string_view{}, std::string_view{}).value())>> {
-  auto text = fields.String(name, {.required = true, .max_length = max_length});
-  if (!text) return std::nullopt;
-  auto parsed = parse(*text, name);
-  if (!parsed) {
-    fields.Check(std::move(parsed).error());
-    return std::nullopt;
-  }
-  return std::move(parsed).value();
 }
 
 Result<kit::PageRequest> PageOf(const Call& call, std::string_view list) {
@@ -175,7 +136,7 @@ Result<Response> ClinicsHandler::CreateClinic(Call& call) {
   draft.owner_id = f.owner_id;
   draft.active = f.active.value_or(true);
   CLINICORE_TRY(const Clinic clinic, service_->CreateClinic(call, std::move(draft)));
-  return Created(ToJson(clinic), "/v1/clinics/" + clinic.id);
+  return kit::Created(ToJson(clinic), "/v1/clinics/" + clinic.id);
 }
 
 Result<Response> ClinicsHandler::ListClinics(Call& call) {
@@ -183,7 +144,7 @@ Result<Response> ClinicsHandler::ListClinics(Call& call) {
   ClinicFilter filter{query.BoolFilter("active"), std::nullopt};
   if (auto q = query.Filter("q")) filter.name_pattern = kit::ContainsPattern(*q);
   CLINICORE_TRY(const auto clinics, service_->ListClinics(call, query.page, filter));
-  return PageResponse(clinics);
+  return kit::PageResponse(clinics);
 }
 
 Result<Response> ClinicsHandler::GetClinic(Call& call) {
@@ -222,8 +183,8 @@ Result<Response> ClinicsHandler::RestoreClinic(Call& call) {
 Result<Response> ClinicsHandler::AddClosure(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   JsonFields fields(call.body());
-  const auto start_day = ParsedField(fields, "start_date", 10, kit::ParseLocalDate);
-  const auto end_day = ParsedField(fields, "end_date", 10, kit::ParseLocalDate);
+  const auto start_day = kit::ParsedField(fields, "start_date", true, 10, kit::ParseLocalDate);
+  const auto end_day = kit::ParsedField(fields, "end_date", true, 10, kit::ParseLocalDate);
   auto reason = fields.String("reason", {.max_length = 2000});
   if (reason) fields.Check(kit::ValidateLength(*reason, "reason", 0, 500));
   if (start_day && end_day && *end_day < *start_day) {
@@ -233,14 +194,14 @@ Result<Response> ClinicsHandler::AddClosure(Call& call) {
   Closure draft{"", clinic_id, kit::FormatLocalDate(*start_day), kit::FormatLocalDate(*end_day), reason.value_or(""),
                 ""};
   CLINICORE_TRY(const Closure closure, service_->AddClosure(call, clinic_id, std::move(draft)));
-  return Created(ToJson(closure), "/v1/clinics/" + clinic_id + "/closures");
+  return kit::Created(ToJson(closure), "/v1/clinics/" + clinic_id + "/closures");
 }
 
 Result<Response> ClinicsHandler::ListClosures(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   CLINICORE_TRY(const auto page, PageOf(call, "closures:" + clinic_id));
   CLINICORE_TRY(const auto closures, service_->ListClosures(call, clinic_id, page));
-  return PageResponse(closures);
+  return kit::PageResponse(closures);
 }
 
 Result<Response> ClinicsHandler::AddService(Call& call) {
@@ -259,7 +220,7 @@ Result<Response> ClinicsHandler::AddService(Call& call) {
   draft.resource_kinds = f.resource_kinds.value_or(std::vector<std::string>{});
   draft.active = f.active.value_or(true);
   CLINICORE_TRY(const Service service, service_->AddService(call, clinic_id, std::move(draft)));
-  return Created(ToJson(service), "/v1/services/" + service.id);
+  return kit::Created(ToJson(service), "/v1/services/" + service.id);
 }
 
 Result<Response> ClinicsHandler::ListServices(Call& call) {
@@ -304,7 +265,7 @@ Result<Response> ClinicsHandler::AddPractitioner(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   JsonFields fields(call.body());
   NewPractitioner request;
-  request.user_id = UuidField(fields, "user_id", true).value_or("");
+  request.user_id = kit::UuidField(fields, "user_id", true).value_or("");
   auto service_ids = fields.StringList("service_ids", 100, 64, /*required=*/true);
   if (service_ids) {
     std::set<std::string> seen;
@@ -321,22 +282,22 @@ Result<Response> ClinicsHandler::AddPractitioner(Call& call) {
   request.working_hours = HoursField(fields, "working_hours", false);
   CLINICORE_TRY_STATUS(fields.Finish());
   CLINICORE_TRY(const Practitioner practitioner, service_->AddPractitioner(call, clinic_id, request));
-  return Created(ToJson(practitioner), "/v1/clinics/" + clinic_id + "/practitioners");
+  return kit::Created(ToJson(practitioner), "/v1/clinics/" + clinic_id + "/practitioners");
 }
 
 Result<Response> ClinicsHandler::ListPractitioners(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   CLINICORE_TRY(const auto page, PageOf(call, "practitioners:" + clinic_id));
   CLINICORE_TRY(const auto practitioners, service_->ListPractitioners(call, clinic_id, page));
-  return PageResponse(practitioners);
+  return kit::PageResponse(practitioners);
 }
 
 Result<Response> ClinicsHandler::AddTimeOff(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   CLINICORE_TRY(const std::string user_id, PathId(call, "user_id"));
   JsonFields fields(call.body());
-  const auto starts = ParsedField(fields, "start", 40, kit::ParseInstant);
-  const auto ends = ParsedField(fields, "end", 40, kit::ParseInstant);
+  const auto starts = kit::ParsedField(fields, "start", true, 40, kit::ParseInstant);
+  const auto ends = kit::ParsedField(fields, "end", true, 40, kit::ParseInstant);
   auto reason = fields.String("reason", {.max_length = 2000});
   if (reason) fields.Check(kit::ValidateLength(*reason, "reason", 0, 500));
   if (starts && ends && *ends <= *starts) fields.Check(Error::InvalidArgument("", {{"end", "must be after start"}}));
@@ -344,7 +305,7 @@ Result<Response> ClinicsHandler::AddTimeOff(Call& call) {
   TimeOff draft{"", clinic_id, user_id, kit::FormatInstant(*starts), kit::FormatInstant(*ends), reason.value_or(""),
                 ""};
   CLINICORE_TRY(const TimeOff time_off, service_->AddTimeOff(call, clinic_id, std::move(draft)));
-  return Created(ToJson(time_off), "/v1/clinics/" + clinic_id + "/practitioners/" + user_id + "/time-off");
+  return kit::Created(ToJson(time_off), "/v1/clinics/" + clinic_id + "/practitioners/" + user_id + "/time-off");
 }
 
 Result<Response> ClinicsHandler::AddResource(Call& call) {
@@ -358,14 +319,14 @@ Result<Response> ClinicsHandler::AddResource(Call& call) {
   }
   CLINICORE_TRY_STATUS(fields.Finish());
   CLINICORE_TRY(const Resource resource, service_->AddResource(call, clinic_id, {"", clinic_id, *name, *kind, ""}));
-  return Created(ToJson(resource), "/v1/clinics/" + clinic_id + "/resources");
+  return kit::Created(ToJson(resource), "/v1/clinics/" + clinic_id + "/resources");
 }
 
 Result<Response> ClinicsHandler::ListResources(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   CLINICORE_TRY(const auto page, PageOf(call, "resources:" + clinic_id));
   CLINICORE_TRY(const auto resources, service_->ListResources(call, clinic_id, page));
-  return PageResponse(resources);
+  return kit::PageResponse(resources);
 }
 
 Result<Response> ClinicsHandler::AddStaff(Call& call) {
@@ -386,7 +347,7 @@ Result<Response> ClinicsHandler::ListStaff(Call& call) {
   CLINICORE_TRY(const std::string clinic_id, PathId(call, "id"));
   CLINICORE_TRY(const auto page, PageOf(call, "staff:" + clinic_id));
   CLINICORE_TRY(const auto staff, service_->ListStaff(call, clinic_id, page));
-  return PageResponse(staff);
+  return kit::PageResponse(staff);
 }
 
 }  // namespace clinicore::clinics

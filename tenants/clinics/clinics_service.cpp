@@ -34,14 +34,6 @@ After AfterOf(const kit::PageRequest& page) {
   return after;
 }
 
-template <typename Record, typename PositionOf>
-Page<Record> PageOf(std::vector<Record> rows, const kit::PageRequest& page, PositionOf position_of) {
-  Page<Record> out;
-  out.next_cursor = kit::TrimPage(rows, page.limit, page.list, position_of);
-  out.items = std::move(rows);
-  return out;
-}
-
 // A clinic the caller may see: live, within their scope, active unless they are staff.
 Result<Clinic> VisibleClinic(db::Transaction& tx, const Call& call, const std::string& id, bool for_update = false) {
   if (!call.SeesClinic(id)) return NoSuchClinic();
@@ -71,14 +63,14 @@ nlohmann::json ServicePosition(const Service& service) {
 }
 
 template <typename Record>
-std::string PageBody(const Page<Record>& page) {
-  return kit::PageJson(ToJsonArray(page.items), page.next_cursor).dump();
+std::string PageBody(const kit::Page<Record>& page) {
+  return kit::PageJson(page).dump();
 }
 
 // One page of a clinic's services, in memory, exactly as the database pages them: by (name,
 // id) in byte order (queries.hpp sorts with COLLATE "C").
-Page<Service> ServicesPage(const std::vector<Service>& services, bool only_active, const kit::PageRequest& page,
-                           const ServiceFilter& filter = {}) {
+kit::Page<Service> ServicesPage(const std::vector<Service>& services, bool only_active, const kit::PageRequest& page,
+                                const ServiceFilter& filter = {}) {
   const After after = AfterOf(page);
   std::vector<Service> rows;
   for (const auto& service : services) {
@@ -87,7 +79,7 @@ Page<Service> ServicesPage(const std::vector<Service>& services, bool only_activ
     rows.push_back(service);
     if (rows.size() > static_cast<size_t>(page.limit)) break;
   }
-  return PageOf(std::move(rows), page, ServicePosition);
+  return kit::MakePage(std::move(rows), page, ServicePosition);
 }
 
 }  // namespace
@@ -128,7 +120,7 @@ Result<Page<Clinic>> ClinicsService::ListClinics(const Call& call, const kit::Pa
   return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Clinic>> {
     auto rows =
         ClinicStore::ListClinics(tx, IsClient(call), call.clinic_scope(), AfterOf(page), page.limit + 1, filter);
-    return PageOf(std::move(rows), page, [](const Clinic& c) { return nlohmann::json{c.name, c.id}; });
+    return kit::MakePage(std::move(rows), page, [](const Clinic& c) { return nlohmann::json{c.name, c.id}; });
   });
 }
 
@@ -196,7 +188,7 @@ Result<Page<Closure>> ClinicsService::ListClosures(const Call& call, const std::
   return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Closure>> {
     CLINICORE_TRY_STATUS(VisibleClinic(tx, call, clinic_id));
     auto rows = ClinicStore::ListClosures(tx, clinic_id, AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, [](const Closure& c) { return nlohmann::json{c.start_date, c.id}; });
+    return kit::MakePage(std::move(rows), page, [](const Closure& c) { return nlohmann::json{c.start_date, c.id}; });
   });
 }
 
@@ -230,8 +222,8 @@ Result<std::string> ClinicsService::ListServices(const Call& call, const std::st
     // Too big to page in memory: the database pages it.
     return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<std::string> {
       return PageBody(
-          PageOf(ClinicStore::ListServices(tx, clinic_id, only_active, AfterOf(page), page.limit + 1, filter), page,
-                 ServicePosition));
+          kit::MakePage(ClinicStore::ListServices(tx, clinic_id, only_active, AfterOf(page), page.limit + 1, filter),
+                        page, ServicePosition));
     });
   }
   return PageBody(ServicesPage(entry.services, only_active, page, filter));
@@ -327,7 +319,7 @@ Result<Page<Practitioner>> ClinicsService::ListPractitioners(const Call& call, c
   return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Practitioner>> {
     CLINICORE_TRY_STATUS(VisibleClinic(tx, call, clinic_id));
     auto rows = ClinicStore::ListPractitioners(tx, clinic_id, AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, [](const Practitioner& p) { return nlohmann::json{p.user_id}; });
+    return kit::MakePage(std::move(rows), page, [](const Practitioner& p) { return nlohmann::json{p.user_id}; });
   });
 }
 
@@ -366,7 +358,7 @@ Result<Page<Resource>> ClinicsService::ListResources(const Call& call, const std
   return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<Resource>> {
     CLINICORE_TRY_STATUS(VisibleClinic(tx, call, clinic_id));
     auto rows = ClinicStore::ListResources(tx, clinic_id, AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, [](const Resource& r) { return nlohmann::json{r.name, r.id}; });
+    return kit::MakePage(std::move(rows), page, [](const Resource& r) { return nlohmann::json{r.name, r.id}; });
   });
 }
 
@@ -413,7 +405,7 @@ Result<Page<StaffMember>> ClinicsService::ListStaff(const Call& call, const std:
   return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Page<StaffMember>> {
     CLINICORE_TRY_STATUS(VisibleClinic(tx, call, clinic_id));
     auto rows = ClinicStore::ListStaff(tx, clinic_id, AfterOf(page), page.limit + 1);
-    return PageOf(std::move(rows), page, [](const StaffMember& m) { return nlohmann::json{m.user_id}; });
+    return kit::MakePage(std::move(rows), page, [](const StaffMember& m) { return nlohmann::json{m.user_id}; });
   });
 }
 

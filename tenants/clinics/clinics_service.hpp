@@ -19,10 +19,7 @@ inline std::string ServicesListName(const std::string& clinic_id) {
 }
 
 template <typename Record>
-struct Page {
-  std::vector<Record> items;
-  std::optional<std::string> next_cursor;
-};
+using Page = kit::Page<Record>;
 
 struct NewPractitioner {
   std::string user_id;

@@ -96,11 +96,4 @@ nlohmann::json ToJson(const TimeOff& time_off);
 nlohmann::json ToJson(const Resource& resource);
 nlohmann::json ToJson(const StaffMember& member);
 
-template <typename Record>
-nlohmann::json ToJsonArray(const std::vector<Record>& records) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& record : records) out.push_back(ToJson(record));
-  return out;
-}
-
 }  // namespace clinicore::clinics

@@ -65,6 +65,7 @@ std::string ValueFor(db::Transaction& tx, const Column& column, const std::strin
     }
     // Patterns a NOT NULL column must match get a sample of the pattern.
     if (column.not_null && column.check.find("[A-Z]{3}") != std::string::npos) return tx.Quote("EUR");
+    if (column.check.find(" ~ ") != std::string::npos && column.has_default) return "DEFAULT";
     if (column.check.find(" ~ ") != std::string::npos && !column.not_null) return "NULL";
     return text;
   }
