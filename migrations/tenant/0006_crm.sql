@@ -98,3 +98,21 @@ CREATE TABLE crm_assignment_turns (
     last_owner  uuid NOT NULL,
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- The lead-page cache of every `serve` (tenants/crm/lead_page_cache.hpp) forgets all of a
+-- tenant's pages when PostgreSQL announces a committed change to its leads, their tags or its
+-- settings (which decide what salespeople see), from any writer: NOTIFY clinicore_leads
+-- '<schema>:*'. Once per statement: a scan that flags 200 leads sends one notice.
+CREATE FUNCTION announce_leads_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('clinicore_leads', TG_TABLE_SCHEMA || ':*');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER leads_announce_change AFTER INSERT OR UPDATE OR DELETE ON leads
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_leads_change();
+CREATE TRIGGER lead_tags_announce_change AFTER INSERT OR UPDATE OR DELETE ON lead_tags
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_leads_change();
+CREATE TRIGGER settings_announce_change AFTER INSERT OR UPDATE OR DELETE ON settings
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_leads_change();

@@ -120,6 +120,20 @@ TEST_F(AccountCacheTest, KeysOfTwoTenantsNeverMeet) {
   EXPECT_EQ(alpha.reads, 1);
 }
 
+TEST_F(AccountCacheTest, AWholeTenantNoticeForgetsThatTenantOnly) {
+  cache_.SetLive(true);
+  CountingLoad alpha{AccountNamed("u1", "alpha")};
+  CountingLoad beta{AccountNamed("u1", "beta")};
+  for (const char* id : {"u1", "u2"}) EXPECT_TRUE(cache_.ReadThrough(AccountCache::KeyOf("t_alpha", id), alpha.Fn()).ok());
+  EXPECT_TRUE(cache_.ReadThrough(AccountCache::KeyOf("t_alphabet", "u1"), beta.Fn()).ok());  // a longer schema name
+  cache_.Forget(AccountCache::WholeTenant("t_alpha"));
+  EXPECT_EQ(cache_.size(), 1u);
+  EXPECT_TRUE(cache_.ReadThrough(AccountCache::KeyOf("t_alphabet", "u1"), beta.Fn()).ok());
+  EXPECT_EQ(beta.reads, 1);
+  EXPECT_TRUE(cache_.ReadThrough(AccountCache::KeyOf("t_alpha", "u2"), alpha.Fn()).ok());
+  EXPECT_EQ(alpha.reads, 3);
+}
+
 TEST(AccountCacheBoundsTest, EntriesExpireAndTheSizeIsBounded) {
   auto metrics = std::make_shared<core::Metrics>();
   AccountCache short_lived(Millis(1), 100, metrics);

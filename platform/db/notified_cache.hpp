@@ -48,6 +48,9 @@ class NotifiedCache {
   virtual ~NotifiedCache() { StopListening(); }
   // Keys carry the tenant's schema, as the triggers' notices do: "<schema>:<id>".
   static std::string KeyOf(const std::string& schema, const std::string& id) { return schema + ":" + id; }
+  // The notice (or Forget key) "<schema>:*" forgets every entry of that tenant: for caches of
+  // answers that any change to a table may alter (pages of a list).
+  static std::string WholeTenant(const std::string& schema) { return schema + ":*"; }
   NotifiedCache(const NotifiedCache&) = delete;
   NotifiedCache& operator=(const NotifiedCache&) = delete;
 
@@ -92,7 +95,14 @@ class NotifiedCache {
   void Forget(const std::string& key) {
     std::unique_lock lock(mutex_);
     ++generation_;
-    entries_.erase(key);
+    if (!key.ends_with(":*")) {
+      entries_.erase(key);
+      return;
+    }
+    const std::string_view prefix(key.data(), key.size() - 1);  // "<schema>:"
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      it = it->first.starts_with(prefix) ? entries_.erase(it) : ++it;
+    }
   }
   void SetLive(bool live) {
     {

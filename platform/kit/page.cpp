@@ -76,4 +76,20 @@ nlohmann::json PageJson(nlohmann::json items, const std::optional<std::string>& 
   return {{"items", std::move(items)}, {"next_cursor", next_cursor ? nlohmann::json(*next_cursor) : nullptr}};
 }
 
+std::string RenderedPageBody(const std::vector<std::string>& items, const std::optional<std::string>& next_cursor) {
+  size_t size = 40;
+  for (const auto& item : items) size += item.size() + 1;
+  std::string body;
+  body.reserve(size + (next_cursor ? next_cursor->size() : 0));
+  body += "{\"items\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) body += ',';
+    body += items[i];
+  }
+  body += "],\"next_cursor\":";
+  body += next_cursor ? nlohmann::json(*next_cursor).dump() : "null";
+  body += '}';
+  return body;
+}
+
 }  // namespace clinicore::kit

@@ -44,6 +44,10 @@ std::optional<std::string> TrimPage(std::vector<Row>& rows, int limit, std::stri
 
 nlohmann::json PageJson(nlohmann::json items, const std::optional<std::string>& next_cursor);
 
+// The same answer from items already rendered as JSON (by PostgreSQL, for lists whose rows
+// would otherwise be built into JSON trees only to be printed).
+std::string RenderedPageBody(const std::vector<std::string>& items, const std::optional<std::string>& next_cursor);
+
 // One page of records and the cursor of the next, as services hand it to handlers.
 template <typename Record>
 struct Page {

@@ -79,5 +79,12 @@ TEST(TrimPage, DropsTheExtraRowAndMintsTheCursorOfTheLastKept) {
   EXPECT_FALSE(TrimPage(last, 2, "letters", [](const std::string& row) { return nlohmann::json{row}; }));
 }
 
+TEST(RenderedPageBody, IsThePageJsonOfTheSameItems) {
+  const std::vector<std::string> items = {R"({"id":"a","n":1})", R"({"id":"b"})"};
+  const auto body = nlohmann::json::parse(RenderedPageBody(items, std::string("cur\"sor")));
+  EXPECT_EQ(body, PageJson(nlohmann::json::array({{{"id", "a"}, {"n", 1}}, {{"id", "b"}}}), std::string("cur\"sor")));
+  EXPECT_EQ(RenderedPageBody({}, std::nullopt), R"({"items":[],"next_cursor":null})");
+}
+
 }  // namespace
 }  // namespace clinicore::kit

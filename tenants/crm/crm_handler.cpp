@@ -159,7 +159,9 @@ Result<Response> CrmHandler::CreateLead(Call& call) {
   kit::CheckIfPresent(fields, draft.email, kit::ValidateEmail, "email");
   draft.phone = fields.String("phone", {.max_length = 16});
   kit::CheckIfPresent(fields, draft.phone, kit::ValidatePhone, "phone");
-  if (!Sent(call, "email") && !Sent(call, "phone")) {
+  // Absent, null or refused: one error for the pair unless a refusal named one already.
+  if (!draft.email && !draft.phone && !(Sent(call, "email") && !call.body()["email"].is_null()) &&
+      !(Sent(call, "phone") && !call.body()["phone"].is_null())) {
     Refuse(fields, "email", "an email or a phone is required");
   }
   draft.source = SourceField(fields).value_or("manual");
@@ -172,6 +174,9 @@ Result<Response> CrmHandler::CreateLead(Call& call) {
   draft.consent = ConsentField(fields);
   CLINICORE_TRY_STATUS(fields.Finish());
   CLINICORE_TRY(const Arrival arrival, service_->CreateLead(call, std::move(draft)));
+  // A lead the caller may not see (another salesperson's) is merged all the same, but only its
+  // id is told.
+  if (arrival.merged && !arrival.visible) return Response::Json(200, {{"id", arrival.lead.id}, {"merged", true}});
   if (arrival.merged) return LeadResponse(200, arrival.lead);
   return kit::Created(ToJson(arrival.lead), "/v1/crm/leads/" + arrival.lead.id);
 }
@@ -191,8 +196,8 @@ Result<Response> CrmHandler::ListLeads(Call& call) {
     if (!term.empty()) filter.search_pattern = kit::ContainsPattern(term);
   }
   const auto sort = query.SortOrder({"created_at", true});
-  CLINICORE_TRY(const auto page, service_->ListLeads(call, query.page, filter, {sort.key, sort.descending}));
-  return kit::PageResponse(page);
+  CLINICORE_TRY(std::string body, service_->ListLeads(call, query.page, filter, {sort.key, sort.descending}));
+  return Response::Text(200, "application/json", std::move(body));
 }
 
 Result<Response> CrmHandler::GetLead(Call& call) {

@@ -8,11 +8,17 @@ namespace {
 // Hourly: staleness is counted in hours, and one cheap indexed scan per tenant and hour keeps
 // a node of many tenants quiet.
 constexpr const char* kFlagQuietLeadsKind = "crm.flag-quiet-leads";
+// Pages of the lead list kept per process; notices keep them current, the TTL bounds how long
+// a lost notice could matter.
+constexpr size_t kPageEntries = 10'000;
+constexpr core::Millis kPageTtl{60 * 1000};
 
 class CrmModule final : public modules::Module {
  public:
   explicit CrmModule(const modules::ModuleServices& services)
-      : service_(std::make_shared<CrmService>(services.database, services.jobs)) {}
+      : database_config_(services.config.database),
+        pages_(std::make_shared<LeadPageCache>(kPageTtl, kPageEntries, services.metrics)),
+        service_(std::make_shared<CrmService>(services.database, services.jobs, pages_)) {}
 
   std::string_view Name() const override { return "crm"; }
   void RegisterStatements(db::Database& database) override { LeadStore::RegisterStatements(database); }
@@ -29,6 +35,10 @@ class CrmModule final : public modules::Module {
                           .spec = jobs::ScheduleSpec::Every(std::chrono::hours(1)),
                           .max_attempts = 3});
   }
+
+  // Only `serve` reads pages: only it hears PostgreSQL's notices of changes to leads.
+  void StartServing() override { pages_->StartListening(database_config_); }
+  void StopServing() override { pages_->StopListening(); }
 
   std::vector<modules::EventSubscription> Subscriptions() override {
     auto service = service_;
@@ -69,6 +79,8 @@ class CrmModule final : public modules::Module {
   }
 
  private:
+  core::DatabaseConfig database_config_;
+  std::shared_ptr<LeadPageCache> pages_;
   std::shared_ptr<CrmService> service_;
 };
 

@@ -94,7 +94,9 @@ LeadPatch MergePatch(const Lead& lead, const NewLead& draft) {
   if (!lead.email && draft.email) patch.email = draft.email;
   if (!lead.phone && draft.phone) patch.phone = draft.phone;
   if (!lead.clinic_id && draft.clinic_id) patch.clinic_id = draft.clinic_id;
-  if (!lead.service_id && draft.service_id) patch.service_id = draft.service_id;
+  // A service belongs to its clinic: taken only along with the clinic the lead ends up at.
+  const auto clinic = lead.clinic_id ? lead.clinic_id : draft.clinic_id;
+  if (!lead.service_id && draft.service_id && clinic == draft.clinic_id) patch.service_id = draft.service_id;
   if (draft.consent) patch.consent = draft.consent;
   return patch;
 }
@@ -143,7 +145,7 @@ Result<CrmSettings> CrmService::GetSettings(const Call& call) {
 }
 
 Result<CrmSettings> CrmService::UpdateSettings(const Call& call, const SettingsPatch& patch) {
-  return database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<CrmSettings> {
+  return Forgetting(call, database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<CrmSettings> {
     const CrmSettings before = LeadStore::LoadSettings(tx);
     if (patch.dedupe_window_days) LeadStore::SaveSetting(tx, "crm.dedupe_window_days", *patch.dedupe_window_days);
     if (patch.salesperson_sees_all) LeadStore::SaveSetting(tx, "crm.salesperson_sees_all", *patch.salesperson_sees_all);
@@ -153,12 +155,12 @@ Result<CrmSettings> CrmService::UpdateSettings(const Call& call, const SettingsP
     modules::Audit(tx, call.actor, {"crm.settings_updated", "settings", "crm", ToJson(before), ToJson(after)});
     tx.Commit();
     return after;
-  });
+  }));
 }
 
 Result<Arrival> CrmService::CreateLead(const Call& call, NewLead draft) {
   if (!draft.owner_id && call.HasRole("salesperson")) draft.owner_id = call.actor.id;
-  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Arrival> {
+  return Forgetting(call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Arrival> {
     const CrmSettings settings = LeadStore::LoadSettings(tx);
     CLINICORE_TRY_STATUS(CheckPlace(tx, call, draft.clinic_id, draft.service_id));
     if (draft.owner_id) CLINICORE_TRY_STATUS(CheckOwner(tx, *draft.owner_id, draft.clinic_id));
@@ -176,8 +178,9 @@ Result<Arrival> CrmService::CreateLead(const Call& call, NewLead draft) {
         LeadStore::AddActivity(tx, existing->id, "merged", ActorId(call), {{"arrival", ArrivalJson(draft)}});
         modules::Audit(tx, call.actor, {"lead.merged", "lead", existing->id, ToJson(*existing), ToJson(*merged)});
         modules::Emit(jobs, "lead.merged", {{"lead_id", existing->id}, {"source", draft.source}});
+        const bool visible = LeadStore::Find(tx, ScopeOf(call), existing->id).has_value();
         tx.Commit();
-        return Arrival{*merged, true};
+        return Arrival{*merged, true, visible};
       }
     }
     if (!draft.owner_id) draft.owner_id = AssignedOwner(tx, settings, draft.clinic_id);
@@ -190,17 +193,48 @@ Result<Arrival> CrmService::CreateLead(const Call& call, NewLead draft) {
     modules::Emit(jobs, "lead.created", payload);
     tx.Commit();
     return Arrival{std::move(lead), false};
+  }));
+}
+
+template <typename Result>
+Result CrmService::Forgetting(const Call& call, Result result) {
+  if (result.ok()) pages_->Forget(LeadPageCache::WholeTenant(call.tenant.schema_name));
+  return result;
+}
+
+Result<std::string> CrmService::RenderLeads(const Call& call, const kit::PageRequest& page, const LeadFilter& filter,
+                                            const LeadOrder& order) {
+  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<std::string> {
+    auto rows = LeadStore::List(tx, ScopeOf(call), filter, order, PositionOf(page), page.limit + 1);
+    const auto next = kit::TrimPage(rows, page.limit, page.list, [&](const ListedLead& lead) {
+      return nlohmann::json{order.column == "updated_at" ? lead.updated_key : lead.created_key, lead.id};
+    });
+    std::vector<std::string> items;
+    items.reserve(rows.size());
+    for (auto& lead : rows) items.push_back(std::move(lead.json));
+    return kit::RenderedPageBody(items, next);
   });
 }
 
-Result<kit::Page<Lead>> CrmService::ListLeads(const Call& call, const kit::PageRequest& page, const LeadFilter& filter,
-                                              const LeadOrder& order) {
-  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<kit::Page<Lead>> {
-    auto rows = LeadStore::List(tx, ScopeOf(call), filter, order, PositionOf(page), page.limit + 1);
-    return kit::MakePage(std::move(rows), page, [&](const Lead& lead) {
-      return nlohmann::json{order.column == "updated_at" ? lead.updated_key : lead.created_key, lead.id};
-    });
-  });
+Result<std::string> CrmService::ListLeads(const Call& call, const kit::PageRequest& page, const LeadFilter& filter,
+                                          const LeadOrder& order) {
+  if (filter.search_pattern) return RenderLeads(call, page, filter, order);
+  // The key: whose rows (scope), which list (its name carries filters and order), where.
+  const LeadScope scope = ScopeOf(call);
+  std::string key = scope.salesperson_id.value_or("-") + "|";
+  if (scope.clinic_ids) {
+    for (const auto& clinic : *scope.clinic_ids) key += clinic + ",";
+  } else {
+    key += "*";
+  }
+  key += "|" + page.list + "|" + std::to_string(page.limit) + "|" + (page.after ? page.after->dump() : "");
+  CLINICORE_TRY(const auto cached, pages_->ReadThrough(LeadPageCache::KeyOf(call.tenant.schema_name, key),
+                                                 [&]() -> Result<std::optional<std::shared_ptr<const std::string>>> {
+                                                   CLINICORE_TRY(std::string body, RenderLeads(call, page, filter, order));
+                                                   return std::optional(std::make_shared<const std::string>(std::move(body)));
+                                                 }));
+  if (!cached || !*cached) return Error::Internal("the lead page cache answered no page");
+  return std::string(**cached);
 }
 
 Result<LeadDetail> CrmService::GetLead(const Call& call, const std::string& id) {
@@ -226,7 +260,7 @@ Result<kit::Page<Activity>> CrmService::ListActivities(const Call& call, const s
 }
 
 Result<Lead> CrmService::UpdateLead(const Call& call, const std::string& id, LeadPatch patch) {
-  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Lead> {
+  return Forgetting(call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Lead> {
     auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
     if (!before) return NoSuchLead();
     const auto clinic_id = patch.clinic_id ? *patch.clinic_id : before->clinic_id;
@@ -254,7 +288,7 @@ Result<Lead> CrmService::UpdateLead(const Call& call, const std::string& id, Lea
     modules::Audit(tx, call.actor, {"lead.updated", "lead", id, ToJson(*before), ToJson(*after)});
     tx.Commit();
     return *after;
-  });
+  }));
 }
 
 Result<Lead> CrmService::AssignLead(const Call& call, const std::string& id,
@@ -262,7 +296,7 @@ Result<Lead> CrmService::AssignLead(const Call& call, const std::string& id,
   if (call.HasRole("salesperson") && owner_id != call.actor.id) {
     return Error::PermissionDenied("Salespeople may assign leads to themselves only.");
   }
-  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Lead> {
+  return Forgetting(call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Lead> {
     auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
     if (!before) return NoSuchLead();
     if (call.HasRole("salesperson") && before->owner_id && before->owner_id != call.actor.id) {
@@ -280,11 +314,11 @@ Result<Lead> CrmService::AssignLead(const Call& call, const std::string& id,
     modules::Emit(jobs, "lead.assigned", {{"lead_id", id}, {"owner_id", owner}, {"previous_owner_id", previous}});
     tx.Commit();
     return *after;
-  });
+  }));
 }
 
 Result<Activity> CrmService::AddNote(const Call& call, const std::string& id, const std::string& text) {
-  return database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Activity> {
+  return Forgetting(call, database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Activity> {
     if (!LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true)) return NoSuchLead();
     const auto activity_id = LeadStore::AddActivity(tx, id, "note", ActorId(call), {{"text", text}});
     LeadStore::Touch(tx, id);
@@ -292,11 +326,11 @@ Result<Activity> CrmService::AddNote(const Call& call, const std::string& id, co
     modules::Audit(tx, call.actor, {"lead.note_added", "lead", id, nullptr, {{"note_id", *activity_id}}});
     tx.Commit();
     return rows.at(0);
-  });
+  }));
 }
 
 core::Status CrmService::DeleteLead(const Call& call, const std::string& id) {
-  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
+  return Forgetting(call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
     auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
     if (!before || !LeadStore::SoftDelete(tx, id)) return NoSuchLead();
     LeadStore::AddActivity(tx, id, "deleted", ActorId(call), nlohmann::json::object());
@@ -304,7 +338,7 @@ core::Status CrmService::DeleteLead(const Call& call, const std::string& id) {
     modules::Emit(jobs, "lead.deleted", {{"lead_id", id}});
     tx.Commit();
     return core::Ok();
-  });
+  }));
 }
 
 Result<Tag> CrmService::CreateTag(const Call& call, const std::string& name, const std::string& color) {
@@ -342,17 +376,17 @@ Result<Tag> CrmService::UpdateTag(const Call& call, const std::string& id, const
 }
 
 core::Status CrmService::DeleteTag(const Call& call, const std::string& id) {
-  return database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> core::Status {
+  return Forgetting(call, database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> core::Status {
     auto before = LeadStore::FindTag(tx, id);
     if (!before || !LeadStore::SoftDeleteTag(tx, id)) return NoSuchTag();
     modules::Audit(tx, call.actor, {"tag.deleted", "tag", id, ToJson(*before), nullptr});
     tx.Commit();
     return core::Ok();
-  });
+  }));
 }
 
 Result<Lead> CrmService::TagLead(const Call& call, const std::string& lead_id, const std::string& tag_id, bool attach) {
-  return database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Lead> {
+  return Forgetting(call, database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Lead> {
     if (!LeadStore::Find(tx, ScopeOf(call), lead_id, /*for_update=*/true)) return NoSuchLead();
     auto tag = LeadStore::FindTag(tx, tag_id);
     if (!tag) return NoSuchTag();
@@ -367,7 +401,7 @@ Result<Lead> CrmService::TagLead(const Call& call, const std::string& lead_id, c
     auto lead = LeadStore::Find(tx, ScopeOf(call), lead_id);
     tx.Commit();
     return *lead;
-  });
+  }));
 }
 
 jobs::Outcome CrmService::FlagQuietLeads(jobs::JobContext& context) {

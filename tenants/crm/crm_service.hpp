@@ -9,6 +9,7 @@
 #include "platform/kit/page.hpp"
 #include "platform/modules/events.hpp"
 #include "platform/modules/route_table.hpp"
+#include "tenants/crm/lead_page_cache.hpp"
 #include "tenants/crm/lead_store.hpp"
 
 namespace clinicore::crm {
@@ -22,6 +23,7 @@ struct LeadDetail {
 struct Arrival {
   Lead lead;
   bool merged = false;
+  bool visible = true;  // whether the caller may see the lead it was merged into
 };
 
 // A change of settings: only the keys sent.
@@ -37,15 +39,17 @@ struct SettingsPatch {
 // row scope (LeadScope) in SQL.
 class CrmService {
  public:
-  CrmService(db::Database& database, std::shared_ptr<jobs::JobClient> jobs)
-      : database_(database), jobs_(std::move(jobs)) {}
+  CrmService(db::Database& database, std::shared_ptr<jobs::JobClient> jobs, std::shared_ptr<LeadPageCache> pages)
+      : database_(database), jobs_(std::move(jobs)), pages_(std::move(pages)) {}
 
   core::Result<CrmSettings> GetSettings(const modules::Call& call);
   core::Result<CrmSettings> UpdateSettings(const modules::Call& call, const SettingsPatch& patch);
 
   core::Result<Arrival> CreateLead(const modules::Call& call, NewLead draft);
-  core::Result<kit::Page<Lead>> ListLeads(const modules::Call& call, const kit::PageRequest& page,
-                                          const LeadFilter& filter, const LeadOrder& order);
+  // The page as its JSON answer; pages without a search come from the lead-page cache while it
+  // hears PostgreSQL's change notices.
+  core::Result<std::string> ListLeads(const modules::Call& call, const kit::PageRequest& page,
+                                      const LeadFilter& filter, const LeadOrder& order);
   core::Result<LeadDetail> GetLead(const modules::Call& call, const std::string& id);
   core::Result<kit::Page<Activity>> ListActivities(const modules::Call& call, const std::string& id,
                                                    const kit::PageRequest& page);
@@ -71,8 +75,16 @@ class CrmService {
   jobs::Outcome MarkBooked(jobs::JobContext& context, const modules::Event& event);
 
  private:
+  // A committed change to the tenant's leads: its cached pages go now, so the caller's next
+  // read sees it (other processes hear PostgreSQL's notice).
+  template <typename Result>
+  Result Forgetting(const modules::Call& call, Result result);
+  core::Result<std::string> RenderLeads(const modules::Call& call, const kit::PageRequest& page,
+                                        const LeadFilter& filter, const LeadOrder& order);
+
   db::Database& database_;
   std::shared_ptr<jobs::JobClient> jobs_;
+  std::shared_ptr<LeadPageCache> pages_;
 };
 
 }  // namespace clinicore::crm

@@ -54,6 +54,14 @@ struct LeadPatch {
   }
 };
 
+// A lead of a list, rendered as its JSON by the database, with its keyset positions.
+struct ListedLead {
+  std::string id;
+  std::string created_key;
+  std::string updated_key;
+  std::string json;
+};
+
 struct QuietLead {
   std::string id;
   std::optional<std::string> owner_id, clinic_id;
@@ -79,7 +87,7 @@ class LeadStore {
   static std::optional<Lead> Update(db::Transaction& tx, const std::string& id, const LeadPatch& patch);
   static void Touch(db::Transaction& tx, const std::string& id);
   static bool SoftDelete(db::Transaction& tx, const std::string& id);
-  static std::vector<Lead> List(db::Transaction& tx, const LeadScope& scope, const LeadFilter& filter,
+  static std::vector<ListedLead> List(db::Transaction& tx, const LeadScope& scope, const LeadFilter& filter,
                                 const LeadOrder& order, const Position& after, int limit);
 
   // nullopt when the event it came from was recorded already.
