@@ -124,7 +124,8 @@ TEST_F(AccountCacheTest, AWholeTenantNoticeForgetsThatTenantOnly) {
   cache_.SetLive(true);
   CountingLoad alpha{AccountNamed("u1", "alpha")};
   CountingLoad beta{AccountNamed("u1", "beta")};
-  for (const char* id : {"u1", "u2"}) EXPECT_TRUE(cache_.ReadThrough(AccountCache::KeyOf("t_alpha", id), alpha.Fn()).ok());
+  for (const char* id : {"u1", "u2"})
+    EXPECT_TRUE(cache_.ReadThrough(AccountCache::KeyOf("t_alpha", id), alpha.Fn()).ok());
   EXPECT_TRUE(cache_.ReadThrough(AccountCache::KeyOf("t_alphabet", "u1"), beta.Fn()).ok());  // a longer schema name
   cache_.Forget(AccountCache::WholeTenant("t_alpha"));
   EXPECT_EQ(cache_.size(), 1u);

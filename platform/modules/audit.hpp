@@ -20,6 +20,11 @@ struct AuditEntry {
   std::string subject_id = {};  // the person the record is about, when there is one
 };
 
+// The actor of changes a worker makes on an event's behalf (no person, role "system").
+inline Actor SystemActor() {
+  return {"", "system", "", ""};
+}
+
 // Writes the entry in `tx` (a tenant transaction), so the trail holds a change if and only if
 // the change committed. Every module writes its changes through this.
 void Audit(db::Transaction& tx, const Actor& actor, const AuditEntry& entry);

@@ -73,4 +73,10 @@ void RegisterEventKinds(jobs::JobRegistry& registry, std::vector<EventSubscripti
   });
 }
 
+std::optional<std::string> PayloadString(const nlohmann::json& payload, const char* key) {
+  const auto it = payload.find(key);
+  if (it == payload.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 }  // namespace clinicore::modules

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,9 @@ std::string DeliveryKind(const EventSubscription& subscription);
 // follow the job-kind rule ([a-z][a-z0-9_-]* segments joined by dots); a bad name throws
 // std::invalid_argument (a programming error, not a request's).
 std::string Emit(jobs::JobTx& jobs, std::string_view name, const nlohmann::json& payload);
+
+// A string field of an event's (or a job's) payload; nullopt when absent or not a string.
+std::optional<std::string> PayloadString(const nlohmann::json& payload, const char* key);
 
 // Registers the fan-out kind and one delivery kind per subscription (`work`). Throws on two
 // subscriptions of one module to one event.

@@ -127,16 +127,6 @@ std::optional<std::string> ActorId(const Call& call) {
   return call.actor.id;
 }
 
-modules::Actor SystemActor() {
-  return {"", "system", "", ""};
-}
-
-std::optional<std::string> OptionalString(const nlohmann::json& payload, const char* key) {
-  const auto it = payload.find(key);
-  if (it == payload.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
 }  // namespace
 
 Result<CrmSettings> CrmService::GetSettings(const Call& call) {
@@ -160,40 +150,41 @@ Result<CrmSettings> CrmService::UpdateSettings(const Call& call, const SettingsP
 
 Result<Arrival> CrmService::CreateLead(const Call& call, NewLead draft) {
   if (!draft.owner_id && call.HasRole("salesperson")) draft.owner_id = call.actor.id;
-  return Forgetting(call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Arrival> {
-    const CrmSettings settings = LeadStore::LoadSettings(tx);
-    CLINICORE_TRY_STATUS(CheckPlace(tx, call, draft.clinic_id, draft.service_id));
-    if (draft.owner_id) CLINICORE_TRY_STATUS(CheckOwner(tx, *draft.owner_id, draft.clinic_id));
-    // One lock per identity, in one order, so two arrivals of one person serialize here.
-    std::set<std::string> identities;
-    if (draft.email) identities.insert("email:" + *draft.email);
-    if (draft.phone) identities.insert("phone:" + *draft.phone);
-    for (const auto& identity : identities) LeadStore::LockIdentity(tx, identity);
+  return Forgetting(
+      call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Arrival> {
+        const CrmSettings settings = LeadStore::LoadSettings(tx);
+        CLINICORE_TRY_STATUS(CheckPlace(tx, call, draft.clinic_id, draft.service_id));
+        if (draft.owner_id) CLINICORE_TRY_STATUS(CheckOwner(tx, *draft.owner_id, draft.clinic_id));
+        // One lock per identity, in one order, so two arrivals of one person serialize here.
+        std::set<std::string> identities;
+        if (draft.email) identities.insert("email:" + *draft.email);
+        if (draft.phone) identities.insert("phone:" + *draft.phone);
+        for (const auto& identity : identities) LeadStore::LockIdentity(tx, identity);
 
-    if (settings.dedupe_window_days > 0) {
-      if (auto existing = LeadStore::FindDuplicate(tx, draft.email, draft.phone, settings.dedupe_window_days)) {
-        LeadPatch patch = MergePatch(*existing, draft);
-        auto merged = patch.Empty() ? existing : LeadStore::Update(tx, existing->id, patch);
-        if (patch.Empty()) LeadStore::Touch(tx, existing->id);
-        LeadStore::AddActivity(tx, existing->id, "merged", ActorId(call), {{"arrival", ArrivalJson(draft)}});
-        modules::Audit(tx, call.actor, {"lead.merged", "lead", existing->id, ToJson(*existing), ToJson(*merged)});
-        modules::Emit(jobs, "lead.merged", {{"lead_id", existing->id}, {"source", draft.source}});
-        const bool visible = LeadStore::Find(tx, ScopeOf(call), existing->id).has_value();
+        if (settings.dedupe_window_days > 0) {
+          if (auto existing = LeadStore::FindDuplicate(tx, draft.email, draft.phone, settings.dedupe_window_days)) {
+            LeadPatch patch = MergePatch(*existing, draft);
+            auto merged = patch.Empty() ? existing : LeadStore::Update(tx, existing->id, patch);
+            if (patch.Empty()) LeadStore::Touch(tx, existing->id);
+            LeadStore::AddActivity(tx, existing->id, "merged", ActorId(call), {{"arrival", ArrivalJson(draft)}});
+            modules::Audit(tx, call.actor, {"lead.merged", "lead", existing->id, ToJson(*existing), ToJson(*merged)});
+            modules::Emit(jobs, "lead.merged", {{"lead_id", existing->id}, {"source", draft.source}});
+            const bool visible = LeadStore::Find(tx, ScopeOf(call), existing->id).has_value();
+            tx.Commit();
+            return Arrival{*merged, true, visible};
+          }
+        }
+        if (!draft.owner_id) draft.owner_id = AssignedOwner(tx, settings, draft.clinic_id);
+        Lead lead = LeadStore::Insert(tx, draft);
+        LeadStore::AddActivity(tx, lead.id, "created", ActorId(call),
+                               {{"source", lead.source}, {"owner_id", ToJson(lead)["owner_id"]}});
+        modules::Audit(tx, call.actor, {"lead.created", "lead", lead.id, nullptr, ToJson(lead)});
+        auto payload = FollowUpPayload(tx, lead.id, lead.owner_id, lead.clinic_id);
+        payload["source"] = lead.source;
+        modules::Emit(jobs, "lead.created", payload);
         tx.Commit();
-        return Arrival{*merged, true, visible};
-      }
-    }
-    if (!draft.owner_id) draft.owner_id = AssignedOwner(tx, settings, draft.clinic_id);
-    Lead lead = LeadStore::Insert(tx, draft);
-    LeadStore::AddActivity(tx, lead.id, "created", ActorId(call),
-                           {{"source", lead.source}, {"owner_id", ToJson(lead)["owner_id"]}});
-    modules::Audit(tx, call.actor, {"lead.created", "lead", lead.id, nullptr, ToJson(lead)});
-    auto payload = FollowUpPayload(tx, lead.id, lead.owner_id, lead.clinic_id);
-    payload["source"] = lead.source;
-    modules::Emit(jobs, "lead.created", payload);
-    tx.Commit();
-    return Arrival{std::move(lead), false};
-  }));
+        return Arrival{std::move(lead), false};
+      }));
 }
 
 template <typename Result>
@@ -228,11 +219,12 @@ Result<std::string> CrmService::ListLeads(const Call& call, const kit::PageReque
     key += "*";
   }
   key += "|" + page.list + "|" + std::to_string(page.limit) + "|" + (page.after ? page.after->dump() : "");
-  CLINICORE_TRY(const auto cached, pages_->ReadThrough(LeadPageCache::KeyOf(call.tenant.schema_name, key),
-                                                 [&]() -> Result<std::optional<std::shared_ptr<const std::string>>> {
-                                                   CLINICORE_TRY(std::string body, RenderLeads(call, page, filter, order));
-                                                   return std::optional(std::make_shared<const std::string>(std::move(body)));
-                                                 }));
+  CLINICORE_TRY(const auto cached,
+                pages_->ReadThrough(LeadPageCache::KeyOf(call.tenant.schema_name, key),
+                                    [&]() -> Result<std::optional<std::shared_ptr<const std::string>>> {
+                                      CLINICORE_TRY(std::string body, RenderLeads(call, page, filter, order));
+                                      return std::optional(std::make_shared<const std::string>(std::move(body)));
+                                    }));
   if (!cached || !*cached) return Error::Internal("the lead page cache answered no page");
   return std::string(**cached);
 }
@@ -260,35 +252,37 @@ Result<kit::Page<Activity>> CrmService::ListActivities(const Call& call, const s
 }
 
 Result<Lead> CrmService::UpdateLead(const Call& call, const std::string& id, LeadPatch patch) {
-  return Forgetting(call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Lead> {
-    auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
-    if (!before) return NoSuchLead();
-    const auto clinic_id = patch.clinic_id ? *patch.clinic_id : before->clinic_id;
-    const auto service_id = patch.service_id ? *patch.service_id : before->service_id;
-    if (patch.clinic_id || patch.service_id) CLINICORE_TRY_STATUS(CheckPlace(tx, call, clinic_id, service_id));
-    const auto email = patch.email ? *patch.email : before->email;
-    const auto phone = patch.phone ? *patch.phone : before->phone;
-    if (!email && !phone) {
-      return BadField(patch.email ? "email" : "phone", "cannot be cleared: a lead needs an email or a phone");
-    }
-    const bool status_changes = patch.status && *patch.status != before->status;
-    if (status_changes) CLINICORE_TRY_STATUS(CheckTransition(before->status, *patch.status));
-    if (!status_changes && patch.status != "lost") patch.status.reset();
-    auto after = LeadStore::Update(tx, id, patch);
-    if (!after) return NoSuchLead();
-    const auto actor = ActorId(call);
-    if (status_changes) {
-      nlohmann::json details = {{"from", before->status}, {"to", after->status}};
-      if (after->lost_reason) details["lost_reason"] = *after->lost_reason;
-      LeadStore::AddActivity(tx, id, "status_changed", actor, details);
-      modules::Emit(jobs, "lead.status_changed", {{"lead_id", id}, {"from", before->status}, {"to", after->status}});
-    }
-    const auto changed = ChangedFields(*before, *after);
-    if (!changed.empty()) LeadStore::AddActivity(tx, id, "updated", actor, {{"changed", changed}});
-    modules::Audit(tx, call.actor, {"lead.updated", "lead", id, ToJson(*before), ToJson(*after)});
-    tx.Commit();
-    return *after;
-  }));
+  return Forgetting(
+      call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Lead> {
+        auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
+        if (!before) return NoSuchLead();
+        const auto clinic_id = patch.clinic_id ? *patch.clinic_id : before->clinic_id;
+        const auto service_id = patch.service_id ? *patch.service_id : before->service_id;
+        if (patch.clinic_id || patch.service_id) CLINICORE_TRY_STATUS(CheckPlace(tx, call, clinic_id, service_id));
+        const auto email = patch.email ? *patch.email : before->email;
+        const auto phone = patch.phone ? *patch.phone : before->phone;
+        if (!email && !phone) {
+          return BadField(patch.email ? "email" : "phone", "cannot be cleared: a lead needs an email or a phone");
+        }
+        const bool status_changes = patch.status && *patch.status != before->status;
+        if (status_changes) CLINICORE_TRY_STATUS(CheckTransition(before->status, *patch.status));
+        if (!status_changes && patch.status != "lost") patch.status.reset();
+        auto after = LeadStore::Update(tx, id, patch);
+        if (!after) return NoSuchLead();
+        const auto actor = ActorId(call);
+        if (status_changes) {
+          nlohmann::json details = {{"from", before->status}, {"to", after->status}};
+          if (after->lost_reason) details["lost_reason"] = *after->lost_reason;
+          LeadStore::AddActivity(tx, id, "status_changed", actor, details);
+          modules::Emit(jobs, "lead.status_changed",
+                        {{"lead_id", id}, {"from", before->status}, {"to", after->status}});
+        }
+        const auto changed = ChangedFields(*before, *after);
+        if (!changed.empty()) LeadStore::AddActivity(tx, id, "updated", actor, {{"changed", changed}});
+        modules::Audit(tx, call.actor, {"lead.updated", "lead", id, ToJson(*before), ToJson(*after)});
+        tx.Commit();
+        return *after;
+      }));
 }
 
 Result<Lead> CrmService::AssignLead(const Call& call, const std::string& id,
@@ -296,25 +290,26 @@ Result<Lead> CrmService::AssignLead(const Call& call, const std::string& id,
   if (call.HasRole("salesperson") && owner_id != call.actor.id) {
     return Error::PermissionDenied("Salespeople may assign leads to themselves only.");
   }
-  return Forgetting(call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Lead> {
-    auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
-    if (!before) return NoSuchLead();
-    if (call.HasRole("salesperson") && before->owner_id && before->owner_id != call.actor.id) {
-      return Error::PermissionDenied("This lead has an owner already.");
-    }
-    if (owner_id) CLINICORE_TRY_STATUS(CheckOwner(tx, *owner_id, before->clinic_id));
-    LeadPatch patch;
-    patch.owner_id = owner_id;
-    auto after = LeadStore::Update(tx, id, patch);
-    if (!after) return NoSuchLead();
-    const auto previous = ToJson(*before)["owner_id"];
-    const auto owner = ToJson(*after)["owner_id"];
-    LeadStore::AddActivity(tx, id, "assigned", ActorId(call), {{"from", previous}, {"to", owner}});
-    modules::Audit(tx, call.actor, {"lead.assigned", "lead", id, ToJson(*before), ToJson(*after)});
-    modules::Emit(jobs, "lead.assigned", {{"lead_id", id}, {"owner_id", owner}, {"previous_owner_id", previous}});
-    tx.Commit();
-    return *after;
-  }));
+  return Forgetting(
+      call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Lead> {
+        auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
+        if (!before) return NoSuchLead();
+        if (call.HasRole("salesperson") && before->owner_id && before->owner_id != call.actor.id) {
+          return Error::PermissionDenied("This lead has an owner already.");
+        }
+        if (owner_id) CLINICORE_TRY_STATUS(CheckOwner(tx, *owner_id, before->clinic_id));
+        LeadPatch patch;
+        patch.owner_id = owner_id;
+        auto after = LeadStore::Update(tx, id, patch);
+        if (!after) return NoSuchLead();
+        const auto previous = ToJson(*before)["owner_id"];
+        const auto owner = ToJson(*after)["owner_id"];
+        LeadStore::AddActivity(tx, id, "assigned", ActorId(call), {{"from", previous}, {"to", owner}});
+        modules::Audit(tx, call.actor, {"lead.assigned", "lead", id, ToJson(*before), ToJson(*after)});
+        modules::Emit(jobs, "lead.assigned", {{"lead_id", id}, {"owner_id", owner}, {"previous_owner_id", previous}});
+        tx.Commit();
+        return *after;
+      }));
 }
 
 Result<Activity> CrmService::AddNote(const Call& call, const std::string& id, const std::string& text) {
@@ -330,15 +325,16 @@ Result<Activity> CrmService::AddNote(const Call& call, const std::string& id, co
 }
 
 core::Status CrmService::DeleteLead(const Call& call, const std::string& id) {
-  return Forgetting(call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
-    auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
-    if (!before || !LeadStore::SoftDelete(tx, id)) return NoSuchLead();
-    LeadStore::AddActivity(tx, id, "deleted", ActorId(call), nlohmann::json::object());
-    modules::Audit(tx, call.actor, {"lead.deleted", "lead", id, ToJson(*before), nullptr});
-    modules::Emit(jobs, "lead.deleted", {{"lead_id", id}});
-    tx.Commit();
-    return core::Ok();
-  }));
+  return Forgetting(
+      call, jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
+        auto before = LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true);
+        if (!before || !LeadStore::SoftDelete(tx, id)) return NoSuchLead();
+        LeadStore::AddActivity(tx, id, "deleted", ActorId(call), nlohmann::json::object());
+        modules::Audit(tx, call.actor, {"lead.deleted", "lead", id, ToJson(*before), nullptr});
+        modules::Emit(jobs, "lead.deleted", {{"lead_id", id}});
+        tx.Commit();
+        return core::Ok();
+      }));
 }
 
 Result<Tag> CrmService::CreateTag(const Call& call, const std::string& name, const std::string& color) {
@@ -427,7 +423,7 @@ jobs::Outcome CrmService::FlagQuietLeads(jobs::JobContext& context) {
 
 jobs::Outcome CrmService::RecordOnTimeline(jobs::JobContext& context, const modules::Event& event,
                                            const std::string& kind) {
-  const auto lead_id = OptionalString(event.payload, "lead_id");
+  const auto lead_id = modules::PayloadString(event.payload, "lead_id");
   if (!lead_id || context.tenant() == nullptr) return jobs::Outcome::Done();
   auto recorded = database_.WriteInTenant(context.tenant()->Scope(), [&](db::Transaction& tx) -> core::Status {
     if (!LeadStore::FindAnyForUpdate(tx, *lead_id)) return core::Ok();  // deleted meanwhile
@@ -442,7 +438,7 @@ jobs::Outcome CrmService::RecordOnTimeline(jobs::JobContext& context, const modu
 }
 
 jobs::Outcome CrmService::MarkBooked(jobs::JobContext& context, const modules::Event& event) {
-  const auto lead_id = OptionalString(event.payload, "lead_id");
+  const auto lead_id = modules::PayloadString(event.payload, "lead_id");
   if (!lead_id || context.tenant() == nullptr) return jobs::Outcome::Done();
   auto marked = context.jobs().WriteInTenant(
       context.tenant()->Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
@@ -460,7 +456,7 @@ jobs::Outcome CrmService::MarkBooked(jobs::JobContext& context, const modules::E
           LeadStore::Update(tx, *lead_id, patch);
           LeadStore::AddActivity(tx, *lead_id, "status_changed", std::nullopt,
                                  {{"from", lead->status}, {"to", "booked"}, {"by_event", event.name}});
-          modules::Audit(tx, SystemActor(),
+          modules::Audit(tx, modules::SystemActor(),
                          {"lead.updated", "lead", *lead_id, {{"status", lead->status}}, {{"status", "booked"}}});
           modules::Emit(jobs, "lead.status_changed", {{"lead_id", *lead_id}, {"from", lead->status}, {"to", "booked"}});
         }

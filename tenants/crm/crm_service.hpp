@@ -48,8 +48,8 @@ class CrmService {
   core::Result<Arrival> CreateLead(const modules::Call& call, NewLead draft);
   // The page as its JSON answer; pages without a search come from the lead-page cache while it
   // hears PostgreSQL's change notices.
-  core::Result<std::string> ListLeads(const modules::Call& call, const kit::PageRequest& page,
-                                      const LeadFilter& filter, const LeadOrder& order);
+  core::Result<std::string> ListLeads(const modules::Call& call, const kit::PageRequest& page, const LeadFilter& filter,
+                                      const LeadOrder& order);
   core::Result<LeadDetail> GetLead(const modules::Call& call, const std::string& id);
   core::Result<kit::Page<Activity>> ListActivities(const modules::Call& call, const std::string& id,
                                                    const kit::PageRequest& page);

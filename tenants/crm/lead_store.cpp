@@ -13,13 +13,17 @@ std::string ListLeadsName(const std::string& column, bool descending, bool searc
 std::string ListLeadsSql(const std::string& column, bool descending, bool search) {
   const std::string col = "l." + column;
   const std::string direction = descending ? " DESC" : " ASC";
-  return std::string("SELECT l.id::text, ") + CLINICORE_SQL_SORT_KEY("l.created_at") ", " CLINICORE_SQL_SORT_KEY(
-             "l.updated_at") ", " CLINICORE_LEAD_JSON " FROM leads l WHERE l.deleted_at IS NULL AND " CLINICORE_LEAD_VISIBLE
-         " AND ($3::text IS NULL OR l.status = $3) AND ($4::uuid IS NULL OR l.owner_id = $4::uuid) "
-         "AND ($5::text IS NULL OR l.source = $5) AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM lead_tags lt "
-         "WHERE lt.lead_id = l.id AND lt.tag_id = $6::uuid)) AND ($7::uuid IS NULL OR l.clinic_id = $7::uuid) "
-         "AND ($8::timestamptz IS NULL OR l.created_at >= $8::timestamptz) "
-         "AND ($9::timestamptz IS NULL OR l.created_at < $9::timestamptz) AND (" +
+  return std::string("SELECT l.id::text, ") +
+         CLINICORE_SQL_SORT_KEY("l.created_at") ", " CLINICORE_SQL_SORT_KEY(
+             "l.updated_at") ", " CLINICORE_LEAD_JSON
+                             " FROM leads l WHERE l.deleted_at IS NULL AND " CLINICORE_LEAD_VISIBLE
+                             " AND ($3::text IS NULL OR l.status = $3) AND ($4::uuid IS NULL OR l.owner_id = $4::uuid) "
+                             "AND ($5::text IS NULL OR l.source = $5) AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM "
+                             "lead_tags lt "
+                             "WHERE lt.lead_id = l.id AND lt.tag_id = $6::uuid)) AND ($7::uuid IS NULL OR l.clinic_id "
+                             "= $7::uuid) "
+                             "AND ($8::timestamptz IS NULL OR l.created_at >= $8::timestamptz) "
+                             "AND ($9::timestamptz IS NULL OR l.created_at < $9::timestamptz) AND (" +
          col + ", l.id) " + (descending ? "<" : ">") + " ($10::timestamptz, $11::uuid) " +
          (search ? "AND l.search_text LIKE extensions.search_fold($13::text) " : "AND $13::text IS NULL ") +
          "ORDER BY " + col + direction + ", l.id" + direction + " LIMIT $12";
@@ -224,19 +228,18 @@ bool LeadStore::SoftDelete(db::Transaction& tx, const std::string& id) {
 }
 
 std::vector<ListedLead> LeadStore::List(db::Transaction& tx, const LeadScope& scope, const LeadFilter& f,
-                                  const LeadOrder& order, const Position& after, int limit) {
+                                        const LeadOrder& order, const Position& after, int limit) {
   // The first page starts beyond every row of the order.
   const std::string key = after.key.value_or(order.descending ? "infinity" : "-infinity");
   const std::string id = after.id.value_or(order.descending ? kMaxUuid : kNilUuid);
   const bool search = f.search_pattern.has_value();
-  return db::AllRows<ListedLead>(
-      tx.Exec(ListLeadsName(order.column, order.descending, search), ScopeArray(scope), scope.salesperson_id, f.status,
-              f.owner_id, f.source, f.tag_id, f.clinic_id, f.created_from, f.created_to, key, id, limit,
-              f.search_pattern),
-      [](const pqxx::row& row) {
-        return ListedLead{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                          row[3].as<std::string>()};
-      });
+  return db::AllRows<ListedLead>(tx.Exec(ListLeadsName(order.column, order.descending, search), ScopeArray(scope),
+                                         scope.salesperson_id, f.status, f.owner_id, f.source, f.tag_id, f.clinic_id,
+                                         f.created_from, f.created_to, key, id, limit, f.search_pattern),
+                                 [](const pqxx::row& row) {
+                                   return ListedLead{row[0].as<std::string>(), row[1].as<std::string>(),
+                                                     row[2].as<std::string>(), row[3].as<std::string>()};
+                                 });
 }
 
 std::optional<std::string> LeadStore::AddActivity(db::Transaction& tx, const std::string& lead_id,

@@ -88,7 +88,7 @@ class LeadStore {
   static void Touch(db::Transaction& tx, const std::string& id);
   static bool SoftDelete(db::Transaction& tx, const std::string& id);
   static std::vector<ListedLead> List(db::Transaction& tx, const LeadScope& scope, const LeadFilter& filter,
-                                const LeadOrder& order, const Position& after, int limit);
+                                      const LeadOrder& order, const Position& after, int limit);
 
   // nullopt when the event it came from was recorded already.
   static std::optional<std::string> AddActivity(db::Transaction& tx, const std::string& lead_id,

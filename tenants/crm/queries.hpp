@@ -20,10 +20,10 @@ namespace clinicore::crm::queries {
 // A lead as the API shows it (records.cpp ToJson), rendered by PostgreSQL for lists: building
 // 20 JSON trees per page in the server cost more than the query. The e2e test holds the two
 // renderings equal.
-#define CLINICORE_LEAD_JSON                                                                                           \
-  "json_build_object('id', l.id, 'first_name', l.first_name, 'last_name', l.last_name, 'email', l.email, "          \
-  "'phone', l.phone, 'source', l.source, 'external_id', l.external_id, 'campaign', l.campaign, "                    \
-  "'clinic_id', l.clinic_id, 'service_id', l.service_id, 'status', l.status, 'lost_reason', l.lost_reason, "        \
+#define CLINICORE_LEAD_JSON                                                                                        \
+  "json_build_object('id', l.id, 'first_name', l.first_name, 'last_name', l.last_name, 'email', l.email, "         \
+  "'phone', l.phone, 'source', l.source, 'external_id', l.external_id, 'campaign', l.campaign, "                   \
+  "'clinic_id', l.clinic_id, 'service_id', l.service_id, 'status', l.status, 'lost_reason', l.lost_reason, "       \
   "'owner_id', l.owner_id, 'tags', (SELECT coalesce(json_agg(t.tag_id ORDER BY t.tag_id), '[]') FROM lead_tags t " \
   "WHERE t.lead_id = l.id), 'consent', CASE WHEN l.consent = '{}' THEN NULL ELSE l.consent END, "                  \
   "'last_activity_at', " CLINICORE_SQL_INSTANT("l.last_activity_at") ", 'created_at', " CLINICORE_SQL_INSTANT(     \

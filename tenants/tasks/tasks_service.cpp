@@ -55,12 +55,6 @@ core::Status Announce(jobs::JobTx& jobs, const Task& task, bool created) {
   return core::Ok();
 }
 
-std::optional<std::string> OptionalString(const nlohmann::json& payload, const char* key) {
-  const auto it = payload.find(key);
-  if (it == payload.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
 }  // namespace
 
 Result<Task> TasksService::CreateTask(const Call& call, Task draft) {
@@ -121,8 +115,8 @@ Result<Task> TasksService::UpdateTask(const Call& call, const std::string& id, c
 }
 
 jobs::Outcome TasksService::CreateFollowUp(jobs::JobContext& context, const modules::Event& event) {
-  const auto lead_id = OptionalString(event.payload, "lead_id");
-  const auto assignee_id = OptionalString(event.payload, "follow_up_assignee_id");
+  const auto lead_id = modules::PayloadString(event.payload, "lead_id");
+  const auto assignee_id = modules::PayloadString(event.payload, "follow_up_assignee_id");
   // No one to give it to (a tenant without a secretariat or admin): nothing to create.
   if (!lead_id || !assignee_id || context.tenant() == nullptr) return jobs::Outcome::Done();
   const bool fresh = event.name == "lead.created";
@@ -139,7 +133,7 @@ jobs::Outcome TasksService::CreateFollowUp(jobs::JobContext& context, const modu
         if (!TaskStore::LeadIsLive(tx, *lead_id) || !CheckAssignee(tx, *assignee_id).ok()) return core::Ok();
         auto task = TaskStore::Insert(tx, draft, event.id);
         if (!task) return core::Ok();  // this event made its task already
-        modules::Audit(tx, {"", "system", "", ""}, {"task.created", "task", task->id, nullptr, ToJson(*task)});
+        modules::Audit(tx, modules::SystemActor(), {"task.created", "task", task->id, nullptr, ToJson(*task)});
         CLINICORE_TRY_STATUS(Announce(jobs, *task, /*created=*/true));
         tx.Commit();
         return core::Ok();
@@ -150,8 +144,8 @@ jobs::Outcome TasksService::CreateFollowUp(jobs::JobContext& context, const modu
 
 jobs::Outcome TasksService::RaiseDue(jobs::JobContext& context) {
   const auto& payload = context.job().payload;
-  const auto task_id = OptionalString(payload, "task_id");
-  const auto due_key = OptionalString(payload, "due_key");
+  const auto task_id = modules::PayloadString(payload, "task_id");
+  const auto due_key = modules::PayloadString(payload, "due_key");
   if (!task_id || !due_key || context.tenant() == nullptr) return jobs::Outcome::Fail("task_id and due_key required");
   auto raised = context.jobs().WriteInTenant(context.tenant()->Scope(),
                                              [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
