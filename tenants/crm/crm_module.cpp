@@ -42,7 +42,7 @@ class CrmModule final : public modules::Module {
 
   std::vector<modules::EventSubscription> Subscriptions() override {
     auto service = service_;
-    auto timeline = [service](std::string kind) {
+    auto timeline = [service](const std::string& kind) {
       return [service, kind](jobs::JobContext& context, const modules::Event& event) {
         return service->RecordOnTimeline(context, event, kind);
       };

@@ -87,7 +87,7 @@ std::string SearchTerm(std::string_view text) {
     return std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == ' ' || c == '-' || c == '(' || c == ')' ||
            c == '.';
   });
-  const std::string digits = PhoneDigits(text);
+  std::string digits = PhoneDigits(text);
   if (phone_like && digits.size() >= 3) return digits;
   // Trimmed: a term typed with a trailing space still matches.
   const auto first = text.find_first_not_of(' ');
