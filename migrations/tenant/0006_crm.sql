@@ -72,6 +72,17 @@ END $$;
 CREATE TRIGGER leads_search_text BEFORE INSERT OR UPDATE OF first_name, last_name, email, phone ON leads
     FOR EACH ROW EXECUTE FUNCTION leads_search_text();
 
+-- Who sees a lead, for the modules that name leads (tasks): the rule CLINICORE_LEAD_VISIBLE
+-- (tenants/crm/queries.hpp) applies in the CRM's own statements, written out again here as a
+-- function other modules may call. `clinics` NULL: every clinic; `salesperson`: the one asking.
+CREATE FUNCTION lead_visible(lead uuid, clinics uuid[], salesperson uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM leads l WHERE l.id = lead AND l.deleted_at IS NULL AND
+    ((salesperson IS NULL AND (clinics IS NULL OR l.clinic_id = ANY (clinics))) OR
+     (salesperson IS NOT NULL AND (l.owner_id = salesperson OR (l.owner_id IS NULL AND l.clinic_id = ANY (clinics))
+      OR (SELECT s.value = 'true'::jsonb FROM settings s WHERE s.key = 'crm.salesperson_sees_all') IS TRUE))))
+$$;
+
 CREATE TABLE lead_tags (
     lead_id     uuid NOT NULL REFERENCES leads (id),
     tag_id      uuid NOT NULL REFERENCES tags (id),

@@ -57,8 +57,9 @@ constexpr const char* kClaimDueEventSql =
 constexpr const char* kWorkerRole = "tasks.worker_role";
 constexpr const char* kWorkerRoleSql = "SELECT role FROM users WHERE id = $1::uuid AND active AND deleted_at IS NULL";
 
-constexpr const char* kLeadIsLive = "tasks.lead_is_live";
-constexpr const char* kLeadIsLiveSql = "SELECT 1 FROM leads WHERE id = $1::uuid AND deleted_at IS NULL";
+// The CRM's published rule (migrations/tenant/0006, lead_visible).
+constexpr const char* kLeadVisible = "tasks.lead_visible";
+constexpr const char* kLeadVisibleSql = "SELECT lead_visible($1::uuid, $2::uuid[], $3::uuid)";
 
 Task TaskOf(const pqxx::row& row) {
   Task t;
@@ -89,7 +90,7 @@ void TaskStore::RegisterStatements(db::Database& database) {
       {kUpdateTask, kUpdateTaskSql},
       {kListTasks, kListTasksSql},
       {kWorkerRole, kWorkerRoleSql},
-      {kLeadIsLive, kLeadIsLiveSql},
+      {kLeadVisible, kLeadVisibleSql},
       {kClaimDueEvent, kClaimDueEventSql},
   };
   for (const auto& [name, sql] : statements) database.RegisterStatement(name, sql);
@@ -127,8 +128,10 @@ std::optional<std::string> TaskStore::WorkerRole(db::Transaction& tx, const std:
   return rows[0][0].as<std::string>();
 }
 
-bool TaskStore::LeadIsLive(db::Transaction& tx, const std::string& lead_id) {
-  return !tx.Exec(kLeadIsLive, lead_id).empty();
+bool TaskStore::LeadVisible(db::Transaction& tx, const std::string& lead_id, const LeadViewer& viewer) {
+  std::optional<std::string> clinics;
+  if (viewer.clinic_ids) clinics = db::UuidArray(*viewer.clinic_ids);
+  return tx.Exec(kLeadVisible, lead_id, clinics, viewer.salesperson_id)[0][0].as<bool>();
 }
 
 }  // namespace clinicore::tasks

@@ -14,6 +14,12 @@ struct TaskFilter {
   std::optional<std::string> assignee_id, status, type, lead_id, due_from, due_to;
 };
 
+// Whose view of leads a check takes (the CRM's row scope): every lead when both are unset.
+struct LeadViewer {
+  std::optional<std::vector<std::string>> clinic_ids;  // nullopt: every clinic
+  std::optional<std::string> salesperson_id;
+};
+
 struct TaskPatch {
   std::optional<std::string> title, status, due_at, assignee_id, notes;
   bool Empty() const { return !title && !status && !due_at && !assignee_id && !notes; }
@@ -38,7 +44,8 @@ class TaskStore {
   static std::optional<Task> ClaimDueEvent(db::Transaction& tx, const std::string& id, const std::string& due_key);
   // The role of an account that may work (active, not deleted).
   static std::optional<std::string> WorkerRole(db::Transaction& tx, const std::string& user_id);
-  static bool LeadIsLive(db::Transaction& tx, const std::string& lead_id);
+  // Whether the lead is live and `viewer` may see it by the CRM's rule.
+  static bool LeadVisible(db::Transaction& tx, const std::string& lead_id, const LeadViewer& viewer);
 };
 
 }  // namespace clinicore::tasks

@@ -120,7 +120,10 @@ void RegisterTasksRoutes(modules::RouteTable& routes, std::shared_ptr<TasksHandl
   using modules::Bind;
   const http::RouteOptions json{.json_body = true};
   const std::string own = "staff: tasks assigned to or made by them; admins and clinic owners: all";
-  routes.AddIdempotent(RolesMay(Method::kPost, "/v1/tasks", StaffRoles(), {}, "Idempotency-Key"),
+  // Scoped so the handler knows the caller's clinics: a task may name only a lead they see.
+  routes.AddIdempotent(auth::ScopedToClinics(RolesMay(Method::kPost, "/v1/tasks", StaffRoles(), {},
+                                                      "lead_id: a lead they see; Idempotency-Key"),
+                                             auth::ScopedRoles()),
                        Bind(handler, &TasksHandler::CreateTask), json);
   routes.Add(RolesMay(Method::kGet, "/v1/tasks", StaffRoles(), {}, own), Bind(handler, &TasksHandler::ListTasks));
   routes.Add(RolesMay(Method::kGet, "/v1/tasks/{id}", StaffRoles(), {}, own), Bind(handler, &TasksHandler::GetTask));

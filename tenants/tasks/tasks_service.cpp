@@ -30,6 +30,18 @@ bool Sees(const Call& call, const Task& task) {
   return SeesAll(call) || task.assignee_id == call.actor.id || task.created_by == call.actor.id;
 }
 
+// The caller's view of leads, as the CRM scopes it: admins every lead; salespeople their own
+// and their clinics' unowned ones; clinic owners and secretariat their clinics'; doctors none.
+LeadViewer ViewerOf(const Call& call) {
+  LeadViewer viewer;
+  if (call.HasRole("admin")) return viewer;
+  viewer.clinic_ids = std::vector<std::string>{};
+  if (call.HasRole("doctor")) return viewer;
+  viewer.clinic_ids = call.clinic_scope().value_or(std::vector<std::string>{});
+  if (call.HasRole("salesperson")) viewer.salesperson_id = call.actor.id;
+  return viewer;
+}
+
 core::Status CheckAssignee(db::Transaction& tx, const std::string& assignee_id) {
   const auto role = TaskStore::WorkerRole(tx, assignee_id);
   if (!role) return BadField("assignee_id", "is not an active user of this tenant");
@@ -61,8 +73,8 @@ Result<Task> TasksService::CreateTask(const Call& call, Task draft) {
   draft.created_by = call.actor.id;
   return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Task> {
     CLINICORE_TRY_STATUS(CheckAssignee(tx, draft.assignee_id));
-    if (draft.lead_id && !TaskStore::LeadIsLive(tx, *draft.lead_id)) {
-      return BadField("lead_id", "is not a lead of this tenant");
+    if (draft.lead_id && !TaskStore::LeadVisible(tx, *draft.lead_id, ViewerOf(call))) {
+      return BadField("lead_id", "is not a lead you can see");
     }
     auto task = TaskStore::Insert(tx, draft);
     modules::Audit(tx, call.actor, {"task.created", "task", task->id, nullptr, ToJson(*task)});
@@ -130,7 +142,7 @@ jobs::Outcome TasksService::CreateFollowUp(jobs::JobContext& context, const modu
       (fresh ? std::chrono::duration_cast<std::chrono::seconds>(kNewLeadFollowUp) : std::chrono::seconds(0)));
   auto created = context.jobs().WriteInTenant(
       context.tenant()->Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
-        if (!TaskStore::LeadIsLive(tx, *lead_id) || !CheckAssignee(tx, *assignee_id).ok()) return core::Ok();
+        if (!TaskStore::LeadVisible(tx, *lead_id, {}) || !CheckAssignee(tx, *assignee_id).ok()) return core::Ok();
         auto task = TaskStore::Insert(tx, draft, event.id);
         if (!task) return core::Ok();  // this event made its task already
         modules::Audit(tx, modules::SystemActor(), {"task.created", "task", task->id, nullptr, ToJson(*task)});

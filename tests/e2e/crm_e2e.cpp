@@ -586,6 +586,14 @@ TEST_F(CrmE2eTest, TasksAreMadeListedAndClosed) {
     EXPECT_EQ(FirstErrorField(reply), field);
   }
   EXPECT_EQ(FirstErrorField(As("admin", "PATCH", "/v1/tasks/" + id, {{"status", "paused"}})), "status");
+  // A task names only a lead its maker can see (the CRM's rule): not another salesperson's.
+  const std::string theirs = CreateLead("salesperson3", NewLead("task.theirs@a.test"))["id"];
+  json on_theirs = task;
+  on_theirs["lead_id"] = theirs;
+  EXPECT_EQ(FirstErrorField(As("salesperson", "POST", "/v1/tasks", on_theirs)), "lead_id");
+  EXPECT_EQ(FirstErrorField(As("doctor", "POST", "/v1/tasks", on_theirs)), "lead_id");
+  EXPECT_EQ(As("salesperson3", "POST", "/v1/tasks", on_theirs).status, 201);
+  EXPECT_EQ(As("secretariat", "POST", "/v1/tasks", on_theirs).status, 201);  // a lead of their clinic
   EXPECT_EQ(FirstErrorField(As("admin", "GET", "/v1/tasks?due_from=soon")), "due_from");
 }
 
