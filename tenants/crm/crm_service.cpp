@@ -315,12 +315,11 @@ Result<Lead> CrmService::AssignLead(const Call& call, const std::string& id,
 Result<Activity> CrmService::AddNote(const Call& call, const std::string& id, const std::string& text) {
   return Forgetting(call, database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Activity> {
     if (!LeadStore::Find(tx, ScopeOf(call), id, /*for_update=*/true)) return NoSuchLead();
-    const auto activity_id = LeadStore::AddActivity(tx, id, "note", ActorId(call), {{"text", text}});
+    auto note = LeadStore::AddActivity(tx, id, "note", ActorId(call), {{"text", text}});
     LeadStore::Touch(tx, id);
-    auto rows = LeadStore::ListActivities(tx, id, {}, 1);
-    modules::Audit(tx, call.actor, {"lead.note_added", "lead", id, nullptr, {{"note_id", *activity_id}}});
+    modules::Audit(tx, call.actor, {"lead.note_added", "lead", id, nullptr, {{"note_id", note->id}}});
     tx.Commit();
-    return rows.at(0);
+    return *note;
   }));
 }
 

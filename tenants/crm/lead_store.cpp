@@ -90,6 +90,18 @@ Lead LeadOf(const pqxx::row& row) {
   return l;
 }
 
+Activity ActivityOf(const pqxx::row& row) {
+  Activity a;
+  a.id = row[0].as<std::string>();
+  a.lead_id = row[1].as<std::string>();
+  a.kind = row[2].as<std::string>();
+  a.actor_id = OptionalText(row[3]);
+  a.details = nlohmann::json::parse(row[4].as<std::string>(), nullptr, false);
+  a.created_at = row[5].as<std::string>();
+  a.created_key = row[6].as<std::string>();
+  return a;
+}
+
 Tag TagOf(const pqxx::row& row) {
   return {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
           row[4].as<std::string>()};
@@ -242,30 +254,19 @@ std::vector<ListedLead> LeadStore::List(db::Transaction& tx, const LeadScope& sc
                                  });
 }
 
-std::optional<std::string> LeadStore::AddActivity(db::Transaction& tx, const std::string& lead_id,
-                                                  const std::string& kind, const std::optional<std::string>& actor_id,
-                                                  const nlohmann::json& details,
-                                                  const std::optional<std::string>& event_id) {
-  const auto rows = tx.Exec(kInsertActivity, lead_id, kind, actor_id, details.dump(), event_id);
-  if (rows.empty()) return std::nullopt;
-  return rows[0][0].as<std::string>();
+std::optional<Activity> LeadStore::AddActivity(db::Transaction& tx, const std::string& lead_id, const std::string& kind,
+                                               const std::optional<std::string>& actor_id,
+                                               const nlohmann::json& details,
+                                               const std::optional<std::string>& event_id) {
+  return db::FirstRow<Activity>(tx.Exec(kInsertActivity, lead_id, kind, actor_id, details.dump(), event_id),
+                                ActivityOf);
 }
 
 std::vector<Activity> LeadStore::ListActivities(db::Transaction& tx, const std::string& lead_id, const Position& after,
                                                 int limit) {
   return db::AllRows<Activity>(
       tx.Exec(kListActivities, lead_id, after.key.value_or("infinity"), after.id.value_or(kMaxUuid), limit),
-      [](const pqxx::row& row) {
-        Activity a;
-        a.id = row[0].as<std::string>();
-        a.lead_id = row[1].as<std::string>();
-        a.kind = row[2].as<std::string>();
-        a.actor_id = OptionalText(row[3]);
-        a.details = nlohmann::json::parse(row[4].as<std::string>(), nullptr, false);
-        a.created_at = row[5].as<std::string>();
-        a.created_key = row[6].as<std::string>();
-        return a;
-      });
+      ActivityOf);
 }
 
 std::optional<Tag> LeadStore::InsertTag(db::Transaction& tx, const std::string& name, const std::string& color) {

@@ -91,10 +91,9 @@ class LeadStore {
                                       const LeadOrder& order, const Position& after, int limit);
 
   // nullopt when the event it came from was recorded already.
-  static std::optional<std::string> AddActivity(db::Transaction& tx, const std::string& lead_id,
-                                                const std::string& kind, const std::optional<std::string>& actor_id,
-                                                const nlohmann::json& details,
-                                                const std::optional<std::string>& event_id = std::nullopt);
+  static std::optional<Activity> AddActivity(db::Transaction& tx, const std::string& lead_id, const std::string& kind,
+                                             const std::optional<std::string>& actor_id, const nlohmann::json& details,
+                                             const std::optional<std::string>& event_id = std::nullopt);
   static std::vector<Activity> ListActivities(db::Transaction& tx, const std::string& lead_id, const Position& after,
                                               int limit);
 

@@ -110,16 +110,20 @@ inline constexpr const char* kSoftDeleteLeadSql =
 std::string ListLeadsSql(const std::string& column, bool descending, bool search);
 std::string ListLeadsName(const std::string& column, bool descending, bool search);
 
+#define CLINICORE_ACTIVITY_COLUMNS                                                        \
+  "id::text, lead_id::text, kind, actor_id::text, details::text, " CLINICORE_SQL_INSTANT( \
+      "created_at") ", " CLINICORE_SQL_SORT_KEY("created_at")
+
 inline constexpr const char* kInsertActivity = "crm.insert_activity";
 inline constexpr const char* kInsertActivitySql =
     "INSERT INTO lead_activities (lead_id, kind, actor_id, details, event_id) "
-    "VALUES ($1::uuid, $2, $3::uuid, $4::jsonb, $5::uuid) ON CONFLICT (event_id) DO NOTHING RETURNING id::text";
+    "VALUES ($1::uuid, $2, $3::uuid, $4::jsonb, $5::uuid) ON CONFLICT (event_id) DO NOTHING "
+    "RETURNING " CLINICORE_ACTIVITY_COLUMNS;
 
 // Newest first; $2/$3 the cursor (the first page starts at +infinity).
 inline constexpr const char* kListActivities = "crm.list_activities";
 inline constexpr const char* kListActivitiesSql =
-    "SELECT id::text, lead_id::text, kind, actor_id::text, details::text, " CLINICORE_SQL_INSTANT(
-        "created_at") ", " CLINICORE_SQL_SORT_KEY("created_at")
+    "SELECT " CLINICORE_ACTIVITY_COLUMNS
     " FROM lead_activities WHERE lead_id = $1::uuid AND (created_at, id) < ($2::timestamptz, $3::uuid) "
     "ORDER BY created_at DESC, id DESC LIMIT $4";
 
