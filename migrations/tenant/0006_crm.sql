@@ -72,15 +72,20 @@ END $$;
 CREATE TRIGGER leads_search_text BEFORE INSERT OR UPDATE OF first_name, last_name, email, phone ON leads
     FOR EACH ROW EXECUTE FUNCTION leads_search_text();
 
--- Who sees a lead, for the modules that name leads (tasks): the rule CLINICORE_LEAD_VISIBLE
--- (tenants/crm/queries.hpp) applies in the CRM's own statements, written out again here as a
--- function other modules may call. `clinics` NULL: every clinic; `salesperson`: the one asking.
-CREATE FUNCTION lead_visible(lead uuid, clinics uuid[], salesperson uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT 1 FROM leads l WHERE l.id = lead AND l.deleted_at IS NULL AND
-    ((salesperson IS NULL AND (clinics IS NULL OR l.clinic_id = ANY (clinics))) OR
-     (salesperson IS NOT NULL AND (l.owner_id = salesperson OR (l.owner_id IS NULL AND l.clinic_id = ANY (clinics))
-      OR (SELECT s.value = 'true'::jsonb FROM settings s WHERE s.key = 'crm.salesperson_sees_all') IS TRUE))))
+-- Who sees a lead: the one rule, used by the CRM's statements (CLINICORE_LEAD_VISIBLE) and by
+-- modules that name leads (tasks). `clinics` NULL: every clinic; `salesperson`: the one asking,
+-- who sees the leads they own and the unowned ones of their clinics, or every lead when
+-- `sees_all` (crm_salesperson_sees_all(): the tenant's crm.salesperson_sees_all). A plain
+-- expression, so PostgreSQL inlines it into the caller's plan; callers pass
+-- `(SELECT crm_salesperson_sees_all())`, which it reads once per statement.
+CREATE FUNCTION lead_visible_to(clinic_id uuid, owner_id uuid, clinics uuid[], salesperson uuid, sees_all boolean)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT (salesperson IS NULL AND (clinics IS NULL OR clinic_id = ANY (clinics))) OR
+         (salesperson IS NOT NULL AND (owner_id = salesperson OR (owner_id IS NULL AND clinic_id = ANY (clinics))
+          OR sees_all))
+$$;
+CREATE FUNCTION crm_salesperson_sees_all() RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT coalesce((SELECT value = 'true'::jsonb FROM settings WHERE key = 'crm.salesperson_sees_all'), false)
 $$;
 
 CREATE TABLE lead_tags (

@@ -21,12 +21,12 @@ using Kind = kit::FilterRule::Kind;
 constexpr size_t kMaxCampaignBytes = 8 * 1024;
 constexpr size_t kMaxNoteChars = 10'000;
 
-Result<std::string> PathId(const Call& call, const std::string& name) {
-  return kit::PathUuid(call.http, name);
-}
-
 bool Sent(const Call& call, const char* field) {
   return call.body().is_object() && call.body().contains(field);
+}
+// Sent with a value other than null (a refused value has its own error already).
+bool SentValue(const Call& call, const char* field) {
+  return Sent(call, field) && !call.body()[field].is_null();
 }
 
 void Refuse(JsonFields& fields, const std::string& field, const std::string& message) {
@@ -159,9 +159,8 @@ Result<Response> CrmHandler::CreateLead(Call& call) {
   kit::CheckIfPresent(fields, draft.email, kit::ValidateEmail, "email");
   draft.phone = fields.String("phone", {.max_length = 16});
   kit::CheckIfPresent(fields, draft.phone, kit::ValidatePhone, "phone");
-  // Absent, null or refused: one error for the pair unless a refusal named one already.
-  if (!draft.email && !draft.phone && !(Sent(call, "email") && !call.body()["email"].is_null()) &&
-      !(Sent(call, "phone") && !call.body()["phone"].is_null())) {
+  // Neither sent (or both null): one error for the pair; a refused value has its own already.
+  if (!SentValue(call, "email") && !SentValue(call, "phone")) {
     Refuse(fields, "email", "an email or a phone is required");
   }
   draft.source = SourceField(fields).value_or("manual");
@@ -201,7 +200,7 @@ Result<Response> CrmHandler::ListLeads(Call& call) {
 }
 
 Result<Response> CrmHandler::GetLead(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
   CLINICORE_TRY(const LeadDetail detail, service_->GetLead(call, id));
   nlohmann::json body = ToJson(detail.lead);
   body["timeline"] = kit::PageJson(detail.timeline);
@@ -209,14 +208,14 @@ Result<Response> CrmHandler::GetLead(Call& call) {
 }
 
 Result<Response> CrmHandler::ListActivities(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
   CLINICORE_TRY(const kit::ListQuery query, kit::ParseListQuery(call.http, "timeline:" + id));
   CLINICORE_TRY(const auto page, service_->ListActivities(call, id, query.page));
   return kit::PageResponse(page);
 }
 
 Result<Response> CrmHandler::UpdateLead(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
   JsonFields fields(call.body());
   LeadPatch patch;
   patch.first_name = NameField(fields, "first_name");
@@ -245,7 +244,7 @@ Result<Response> CrmHandler::UpdateLead(Call& call) {
 }
 
 Result<Response> CrmHandler::AssignLead(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
   JsonFields fields(call.body());
   auto owner = kit::NullableUuidField(fields, "owner_id");
   if (!Sent(call, "owner_id")) Refuse(fields, "owner_id", "is required (null unassigns the lead)");
@@ -255,7 +254,7 @@ Result<Response> CrmHandler::AssignLead(Call& call) {
 }
 
 Result<Response> CrmHandler::AddNote(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
   JsonFields fields(call.body());
   auto text = fields.String("text", {.required = true, .max_length = 4 * kMaxNoteChars});
   if (text) fields.Check(kit::ValidateLength(*text, "text", 1, kMaxNoteChars));
@@ -265,7 +264,7 @@ Result<Response> CrmHandler::AddNote(Call& call) {
 }
 
 Result<Response> CrmHandler::DeleteLead(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
   CLINICORE_TRY_STATUS(service_->DeleteLead(call, id));
   return Response::NoContent();
 }
@@ -287,7 +286,7 @@ Result<Response> CrmHandler::ListTags(Call& call) {
 }
 
 Result<Response> CrmHandler::UpdateTag(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
   JsonFields fields(call.body());
   auto name = fields.String("name", {.max_length = 200});
   if (name) fields.Check(kit::ValidateLength(*name, "name", 1, 50));
@@ -300,21 +299,21 @@ Result<Response> CrmHandler::UpdateTag(Call& call) {
 }
 
 Result<Response> CrmHandler::DeleteTag(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
   CLINICORE_TRY_STATUS(service_->DeleteTag(call, id));
   return Response::NoContent();
 }
 
 Result<Response> CrmHandler::AttachTag(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
-  CLINICORE_TRY(const std::string tag_id, PathId(call, "tag_id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
+  CLINICORE_TRY(const std::string tag_id, kit::PathUuid(call.http, "tag_id"));
   CLINICORE_TRY(const Lead lead, service_->TagLead(call, id, tag_id, /*attach=*/true));
   return LeadResponse(200, lead);
 }
 
 Result<Response> CrmHandler::DetachTag(Call& call) {
-  CLINICORE_TRY(const std::string id, PathId(call, "id"));
-  CLINICORE_TRY(const std::string tag_id, PathId(call, "tag_id"));
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
+  CLINICORE_TRY(const std::string tag_id, kit::PathUuid(call.http, "tag_id"));
   CLINICORE_TRY(const Lead lead, service_->TagLead(call, id, tag_id, /*attach=*/false));
   return LeadResponse(200, lead);
 }

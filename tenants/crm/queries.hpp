@@ -29,13 +29,11 @@ namespace clinicore::crm::queries {
   "'last_activity_at', " CLINICORE_SQL_INSTANT("l.last_activity_at") ", 'created_at', " CLINICORE_SQL_INSTANT(     \
       "l.created_at") ", 'updated_at', " CLINICORE_SQL_INSTANT("l.updated_at") ")::text"
 
-// Who sees a lead: $1 the caller's clinics (NULL: every clinic), $2 the salesperson asking
-// (NULL for other roles). A salesperson sees the leads they own and the unowned ones of their
-// clinics, or every lead when the tenant's crm.salesperson_sees_all is on.
-#define CLINICORE_LEAD_VISIBLE                                                                                   \
-  "(($2::uuid IS NULL AND ($1::uuid[] IS NULL OR l.clinic_id = ANY ($1::uuid[]))) OR "                           \
-  "($2::uuid IS NOT NULL AND (l.owner_id = $2::uuid OR (l.owner_id IS NULL AND l.clinic_id = ANY ($1::uuid[])) " \
-  "OR (SELECT s.value = 'true'::jsonb FROM settings s WHERE s.key = 'crm.salesperson_sees_all') IS TRUE)))"
+// Who sees a lead (migrations/tenant/0006, lead_visible_to): $1 the caller's clinics (NULL:
+// every clinic), $2 the salesperson asking (NULL for other roles).
+#define CLINICORE_LEAD_VISIBLE                                                                                     \
+  "COALESCE(lead_visible_to(l.clinic_id, l.owner_id, $1::uuid[], $2::uuid, (SELECT crm_salesperson_sees_all())), " \
+  "false)"
 
 inline constexpr const char* kSelectSettings = "crm.select_settings";
 inline constexpr const char* kSelectSettingsSql = "SELECT key, value::text FROM settings WHERE key LIKE 'crm.%'";

@@ -57,9 +57,12 @@ constexpr const char* kClaimDueEventSql =
 constexpr const char* kWorkerRole = "tasks.worker_role";
 constexpr const char* kWorkerRoleSql = "SELECT role FROM users WHERE id = $1::uuid AND active AND deleted_at IS NULL";
 
-// The CRM's published rule (migrations/tenant/0006, lead_visible).
+// The CRM's published rule (migrations/tenant/0006, lead_visible_to), on a live lead.
 constexpr const char* kLeadVisible = "tasks.lead_visible";
-constexpr const char* kLeadVisibleSql = "SELECT lead_visible($1::uuid, $2::uuid[], $3::uuid)";
+constexpr const char* kLeadVisibleSql =
+    "SELECT EXISTS (SELECT 1 FROM leads WHERE id = $1::uuid AND deleted_at IS NULL "
+    "AND COALESCE(lead_visible_to(clinic_id, owner_id, $2::uuid[], $3::uuid, (SELECT crm_salesperson_sees_all())), "
+    "false))";
 
 Task TaskOf(const pqxx::row& row) {
   Task t;
