@@ -6,11 +6,18 @@
 #include <string>
 #include <vector>
 
-#include "tenants/clinics/weekly_hours.hpp"
+#include "platform/kit/weekly_hours.hpp"
 
 // The records of the clinics module as the API shows them. Instants are RFC 3339 UTC
 // strings, dates YYYY-MM-DD, ids lower-case UUIDs.
 namespace clinicore::clinics {
+
+// Opening and working hours are the kit's weekly hours.
+using kit::FirstDayOutside;
+using kit::kDayNames;
+using kit::ParseWeeklyHours;
+using kit::WeeklyHours;
+using kit::WeeklyHoursJson;
 
 struct Clinic {
   std::string id;

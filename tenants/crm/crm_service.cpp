@@ -425,10 +425,11 @@ jobs::Outcome CrmService::RecordOnTimeline(jobs::JobContext& context, const modu
   const auto lead_id = modules::PayloadString(event.payload, "lead_id");
   if (!lead_id || context.tenant() == nullptr) return jobs::Outcome::Done();
   auto recorded = database_.WriteInTenant(context.tenant()->Scope(), [&](db::Transaction& tx) -> core::Status {
-    if (!LeadStore::FindAnyForUpdate(tx, *lead_id)) return core::Ok();  // deleted meanwhile
-    nlohmann::json details = event.payload;
-    details.erase("lead_id");
-    LeadStore::AddActivity(tx, *lead_id, kind, std::nullopt, details, event.id);
+    if (LeadStore::FindAnyForUpdate(tx, *lead_id)) {  // not deleted meanwhile
+      nlohmann::json details = event.payload;
+      details.erase("lead_id");
+      LeadStore::AddActivity(tx, *lead_id, kind, std::nullopt, details, event.id);
+    }
     tx.Commit();
     return core::Ok();
   });
@@ -436,29 +437,38 @@ jobs::Outcome CrmService::RecordOnTimeline(jobs::JobContext& context, const modu
   return jobs::Outcome::Done();
 }
 
+namespace {
+
+// The booking on the lead's timeline, once per event (a redelivery finds the entry and changes
+// nothing), and a lead still being worked moves to booked; booked, won and lost leads keep theirs.
+void RecordBooking(db::Transaction& tx, jobs::JobTx& jobs, const std::string& lead_id, const modules::Event& event) {
+  auto lead = LeadStore::FindAnyForUpdate(tx, lead_id);
+  if (!lead) return;
+  nlohmann::json details = event.payload;
+  details.erase("lead_id");
+  if (!LeadStore::AddActivity(tx, lead_id, "booking", std::nullopt, details, event.id)) return;
+  if (lead->status != "new" && lead->status != "contacted" && lead->status != "qualified") return;
+  LeadPatch patch;
+  patch.status = "booked";
+  patch.by_person = false;
+  LeadStore::Update(tx, lead_id, patch);
+  LeadStore::AddActivity(tx, lead_id, "status_changed", std::nullopt,
+                         {{"from", lead->status}, {"to", "booked"}, {"by_event", event.name}});
+  modules::Audit(tx, modules::SystemActor(),
+                 {"lead.updated", "lead", lead_id, {{"status", lead->status}}, {{"status", "booked"}}});
+  modules::Emit(jobs, "lead.status_changed", {{"lead_id", lead_id}, {"from", lead->status}, {"to", "booked"}});
+}
+
+}  // namespace
+
 jobs::Outcome CrmService::MarkBooked(jobs::JobContext& context, const modules::Event& event) {
-  const auto lead_id = modules::PayloadString(event.payload, "lead_id");
-  if (!lead_id || context.tenant() == nullptr) return jobs::Outcome::Done();
+  auto lead_id = modules::PayloadString(event.payload, "lead_id");
+  const auto client_id = modules::PayloadString(event.payload, "client_id");
+  if ((!lead_id && !client_id) || context.tenant() == nullptr) return jobs::Outcome::Done();
   auto marked = context.jobs().WriteInTenant(
       context.tenant()->Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
-        auto lead = LeadStore::FindAnyForUpdate(tx, *lead_id);
-        if (!lead) return core::Ok();
-        nlohmann::json details = event.payload;
-        details.erase("lead_id");
-        // Recorded once per event; a redelivery finds the entry and changes nothing.
-        if (!LeadStore::AddActivity(tx, *lead_id, "booking", std::nullopt, details, event.id)) return core::Ok();
-        // A booking moves a lead still being worked; booked, won and lost leads keep their status.
-        if (lead->status == "new" || lead->status == "contacted" || lead->status == "qualified") {
-          LeadPatch patch;
-          patch.status = "booked";
-          patch.by_person = false;
-          LeadStore::Update(tx, *lead_id, patch);
-          LeadStore::AddActivity(tx, *lead_id, "status_changed", std::nullopt,
-                                 {{"from", lead->status}, {"to", "booked"}, {"by_event", event.name}});
-          modules::Audit(tx, modules::SystemActor(),
-                         {"lead.updated", "lead", *lead_id, {{"status", lead->status}}, {{"status", "booked"}}});
-          modules::Emit(jobs, "lead.status_changed", {{"lead_id", *lead_id}, {"from", lead->status}, {"to", "booked"}});
-        }
+        if (!lead_id) lead_id = LeadStore::LeadOfClient(tx, *client_id);
+        if (lead_id) RecordBooking(tx, jobs, *lead_id, event);  // none: a client who never was a lead
         tx.Commit();
         return core::Ok();
       });

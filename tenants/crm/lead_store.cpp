@@ -137,6 +137,7 @@ void LeadStore::RegisterStatements(db::Database& database) {
       {kSelectLead, kSelectLeadSql},
       {kSelectLeadForUpdate, kSelectLeadForUpdateSql},
       {kSelectAnyLeadForUpdate, kSelectAnyLeadForUpdateSql},
+      {kLeadOfClient, kLeadOfClientSql},
       {kUpdateLead, kUpdateLeadSql},
       {kTouchLead, kTouchLeadSql},
       {kSoftDeleteLead, kSoftDeleteLeadSql},
@@ -215,6 +216,12 @@ std::optional<Lead> LeadStore::Find(db::Transaction& tx, const LeadScope& scope,
 
 std::optional<Lead> LeadStore::FindAnyForUpdate(db::Transaction& tx, const std::string& id) {
   return db::FirstRow<Lead>(tx.Exec(kSelectAnyLeadForUpdate, id), LeadOf);
+}
+
+std::optional<std::string> LeadStore::LeadOfClient(db::Transaction& tx, const std::string& client_id) {
+  const auto rows = tx.Exec(kLeadOfClient, client_id);
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<std::string>();
 }
 
 std::optional<Lead> LeadStore::Update(db::Transaction& tx, const std::string& id, const LeadPatch& p) {

@@ -84,6 +84,7 @@ class LeadStore {
   static std::optional<Lead> Find(db::Transaction& tx, const LeadScope& scope, const std::string& id,
                                   bool for_update = false);
   static std::optional<Lead> FindAnyForUpdate(db::Transaction& tx, const std::string& id);
+  static std::optional<std::string> LeadOfClient(db::Transaction& tx, const std::string& client_id);
   static std::optional<Lead> Update(db::Transaction& tx, const std::string& id, const LeadPatch& patch);
   static void Touch(db::Transaction& tx, const std::string& id);
   static bool SoftDelete(db::Transaction& tx, const std::string& id);

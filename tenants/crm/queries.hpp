@@ -75,6 +75,14 @@ inline constexpr const char* kSelectLeadForUpdateSql =
     " FROM leads l WHERE l.id = $3::uuid AND l.deleted_at IS NULL AND " CLINICORE_LEAD_VISIBLE " FOR UPDATE OF l";
 
 // Events of other modules name leads without a caller: no scope.
+// The lead of a client account (booking events name the client): the newest live lead with
+// the account's email or phone, one still being worked first.
+inline constexpr const char* kLeadOfClient = "crm.lead_of_client";
+inline constexpr const char* kLeadOfClientSql =
+    "SELECT l.id::text FROM leads l JOIN users u ON u.id = $1::uuid WHERE l.deleted_at IS NULL "
+    "AND (l.email_normalized = u.email_normalized OR (u.phone IS NOT NULL AND l.phone = u.phone)) "
+    "ORDER BY (l.status IN ('new', 'contacted', 'qualified')) DESC, l.created_at DESC LIMIT 1";
+
 inline constexpr const char* kSelectAnyLeadForUpdate = "crm.select_any_lead_for_update";
 inline constexpr const char* kSelectAnyLeadForUpdateSql =
     "SELECT " CLINICORE_LEAD_COLUMNS " FROM leads l WHERE l.id = $1::uuid AND l.deleted_at IS NULL FOR UPDATE OF l";

@@ -142,11 +142,13 @@ jobs::Outcome TasksService::CreateFollowUp(jobs::JobContext& context, const modu
       (fresh ? std::chrono::duration_cast<std::chrono::seconds>(kNewLeadFollowUp) : std::chrono::seconds(0)));
   auto created = context.jobs().WriteInTenant(
       context.tenant()->Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
-        if (!TaskStore::LeadVisible(tx, *lead_id, {}) || !CheckAssignee(tx, *assignee_id).ok()) return core::Ok();
-        auto task = TaskStore::Insert(tx, draft, event.id);
-        if (!task) return core::Ok();  // this event made its task already
-        modules::Audit(tx, modules::SystemActor(), {"task.created", "task", task->id, nullptr, ToJson(*task)});
-        CLINICORE_TRY_STATUS(Announce(jobs, *task, /*created=*/true));
+        // Nothing to make for a lead gone or an assignee who left; nor twice for one event.
+        if (TaskStore::LeadVisible(tx, *lead_id, {}) && CheckAssignee(tx, *assignee_id).ok()) {
+          if (auto task = TaskStore::Insert(tx, draft, event.id)) {
+            modules::Audit(tx, modules::SystemActor(), {"task.created", "task", task->id, nullptr, ToJson(*task)});
+            CLINICORE_TRY_STATUS(Announce(jobs, *task, /*created=*/true));
+          }
+        }
         tx.Commit();
         return core::Ok();
       });
@@ -161,9 +163,10 @@ jobs::Outcome TasksService::RaiseDue(jobs::JobContext& context) {
   if (!task_id || !due_key || context.tenant() == nullptr) return jobs::Outcome::Fail("task_id and due_key required");
   auto raised = context.jobs().WriteInTenant(context.tenant()->Scope(),
                                              [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
-                                               auto task = TaskStore::ClaimDueEvent(tx, *task_id, *due_key);
-                                               if (!task) return core::Ok();
-                                               modules::Emit(jobs, "task.due", EventPayload(*task));
+                                               // None when closed, moved or raised already.
+                                               if (auto task = TaskStore::ClaimDueEvent(tx, *task_id, *due_key)) {
+                                                 modules::Emit(jobs, "task.due", EventPayload(*task));
+                                               }
                                                tx.Commit();
                                                return core::Ok();
                                              });

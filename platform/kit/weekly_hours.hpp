@@ -9,7 +9,7 @@
 
 #include "platform/core/result.hpp"
 
-namespace clinicore::clinics {
+namespace clinicore::kit {
 
 // Open hours within one day, in minutes since local midnight; `close` may be 1440 ("24:00").
 struct Interval {
@@ -37,4 +37,4 @@ nlohmann::json WeeklyHoursJson(const WeeklyHours& hours);
 // within it every day (a practitioner's working hours within the clinic's opening hours).
 std::optional<int> FirstDayOutside(const WeeklyHours& inner, const WeeklyHours& outer);
 
-}  // namespace clinicore::clinics
+}  // namespace clinicore::kit

@@ -1,8 +1,8 @@
-#include "tenants/clinics/weekly_hours.hpp"
+#include "platform/kit/weekly_hours.hpp"
 
 #include <gtest/gtest.h>
 
-namespace clinicore::clinics {
+namespace clinicore::kit {
 namespace {
 
 nlohmann::json Day(std::initializer_list<std::pair<const char*, const char*>> intervals) {
@@ -67,4 +67,4 @@ TEST(WeeklyHours, FindsTheFirstDayOutsideTheOuterHours) {
 }
 
 }  // namespace
-}  // namespace clinicore::clinics
+}  // namespace clinicore::kit

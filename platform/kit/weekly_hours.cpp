@@ -1,10 +1,10 @@
-#include "tenants/clinics/weekly_hours.hpp"
+#include "platform/kit/weekly_hours.hpp"
 
 #include <algorithm>
 
 #include "platform/kit/validators.hpp"
 
-namespace clinicore::clinics {
+namespace clinicore::kit {
 namespace {
 
 using core::Error;
@@ -86,4 +86,4 @@ std::optional<int> FirstDayOutside(const WeeklyHours& inner, const WeeklyHours& 
   return std::nullopt;
 }
 
-}  // namespace clinicore::clinics
+}  // namespace clinicore::kit

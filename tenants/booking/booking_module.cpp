@@ -1,0 +1,42 @@
+#include "tenants/booking/booking_module.hpp"
+
+#include "tenants/booking/booking_handler.hpp"
+
+namespace clinicore::booking {
+namespace {
+
+class BookingModule final : public modules::Module {
+ public:
+  explicit BookingModule(const modules::ModuleServices& services)
+      : service_(std::make_shared<BookingService>(services.database, services.jobs)) {}
+
+  std::string_view Name() const override { return "booking"; }
+  void RegisterStatements(db::Database& database) override { BookingStore::RegisterStatements(database); }
+  void RegisterRoutes(modules::RouteTable& routes) override {
+    RegisterBookingRoutes(routes, std::make_shared<BookingHandler>(service_));
+  }
+  void RegisterJobs(jobs::JobRegistry& registry) override {
+    auto service = service_;
+    registry.Register(kReminderKind, [service](jobs::JobContext& context) { return service->RaiseReminder(context); });
+  }
+  modules::PersonalDataMap PersonalData() const override {
+    using modules::Erasure;
+    return {{"appointments",
+             "client_id",
+             {"notes", "cancel_reason"},
+             Erasure::kRetain,
+             "the clinic's medical and accounting record of a treatment; notes are kept with it"},
+            {"appointment_holds", "held_by", {"starts_at", "ends_at"}, Erasure::kDeleteRow}};
+  }
+
+ private:
+  std::shared_ptr<BookingService> service_;
+};
+
+}  // namespace
+
+std::unique_ptr<modules::Module> MakeBookingModule(const modules::ModuleServices& services) {
+  return std::make_unique<BookingModule>(services);
+}
+
+}  // namespace clinicore::booking

@@ -1,0 +1,481 @@
+#include "tenants/booking/booking_service.hpp"
+
+#include "platform/core/crypto.hpp"
+#include "platform/kit/validators.hpp"
+#include "platform/modules/audit.hpp"
+
+namespace clinicore::booking {
+namespace {
+
+using core::Error;
+using core::Result;
+using modules::Call;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+// A schedule as BookingStore::LoadSchedule reads it, with the tenant's settings and the
+// database's clock (the one the claims' expiry is compared with).
+struct Loaded {
+  Schedule schedule;
+  BookingSettings settings;
+  Instant now;
+};
+
+Error BadField(const std::string& field, const std::string& message) {
+  return Error::InvalidArgument("The field " + field + " " + message + ".", {{field, message}});
+}
+Error ConflictOn(const std::string& field, const std::string& message) {
+  return Error::Conflict("The field " + field + " " + message + ".", {{field, message}});
+}
+Error NoSuchAppointment() {
+  return Error::NotFound("No such appointment.");
+}
+
+bool IsClient(const Call& call) {
+  return call.HasRole("client");
+}
+
+// Who may see an appointment: a client their own, a doctor their own, staff their clinics'.
+bool Sees(const Call& call, const Appointment& a) {
+  if (IsClient(call)) return a.client_id == call.actor.id;
+  if (call.HasRole("doctor")) return a.practitioner_id == call.actor.id && call.SeesClinic(a.clinic_id);
+  return call.SeesClinic(a.clinic_id);
+}
+
+Instant ToInstant(std::chrono::system_clock::time_point t) {
+  return std::chrono::floor<std::chrono::seconds>(t);
+}
+Instant Epoch(const nlohmann::json& seconds) {
+  return Instant{std::chrono::seconds{seconds.get<long long>()}};
+}
+
+std::vector<Span> Spans(const nlohmann::json& pairs) {
+  std::vector<Span> spans;
+  for (const auto& pair : pairs) spans.push_back({Epoch(pair.at(0)), Epoch(pair.at(1))});
+  return spans;
+}
+
+kit::WeeklyHours StoredHours(const nlohmann::json& value) {
+  auto hours = kit::ParseWeeklyHours(value, "hours");  // validated when written
+  return hours ? *hours : kit::WeeklyHours{};
+}
+
+Result<Loaded> ParseSchedule(const nlohmann::json& doc) {
+  if (doc.at("clinic").is_null()) return BadField("clinic_id", "is not a live clinic of this tenant");
+  if (doc.at("service").is_null()) return BadField("service_id", "is not a live service of this clinic");
+  Loaded loaded;
+  auto& s = loaded.schedule;
+  const auto& clinic = doc.at("clinic");
+  try {
+    s.zone = date::locate_zone(clinic.at("time_zone").get<std::string>());
+  } catch (const std::exception& failure) {
+    return Error::Internal(std::string("clinic time zone: ") + failure.what());
+  }
+  s.opening_hours = StoredHours(clinic.at("opening_hours"));
+  const auto& service = doc.at("service");
+  s.service.duration_minutes = service.at("duration_minutes").get<int>();
+  s.service.buffer_before_minutes = service.at("buffer_before_minutes").get<int>();
+  s.service.buffer_after_minutes = service.at("buffer_after_minutes").get<int>();
+  s.service.resource_kinds = service.at("resource_kinds").get<std::vector<std::string>>();
+  for (const auto& closure : doc.at("closures")) {
+    auto first = kit::ParseLocalDate(closure.at(0).get<std::string>(), "closure");
+    auto last = kit::ParseLocalDate(closure.at(1).get<std::string>(), "closure");
+    if (first && last) s.closures.push_back({*first, *last});
+  }
+  for (const auto& p : doc.at("practitioners")) {
+    s.practitioners.push_back(
+        {p.at("id").get<std::string>(), StoredHours(p.at("working_hours")), Spans(p.at("time_off")), {}});
+  }
+  for (const auto& r : doc.at("resources")) s.resources.push_back({r.at("id"), r.at("kind"), {}});
+  for (const auto& claim : doc.at("busy")) {
+    const auto subject = claim.at(0).get<std::string>();
+    const Span span{Epoch(claim.at(1)), Epoch(claim.at(2))};
+    for (auto& p : s.practitioners) {
+      if (p.id == subject) p.busy.push_back(span);
+    }
+    for (auto& r : s.resources) {
+      if (r.id == subject) r.busy.push_back(span);
+    }
+  }
+  loaded.settings = SettingsFrom(doc.at("settings"));
+  loaded.now = Epoch(doc.at("now"));
+  return loaded;
+}
+
+SlotRules RulesOf(const Loaded& loaded) {
+  const auto& s = loaded.settings;
+  return {s.slot_step_minutes, loaded.now + minutes{s.min_notice_minutes}, loaded.now + hours{24 * s.horizon_days}};
+}
+
+Error StartError(StartCheck check, const BookingSettings& s) {
+  switch (check) {
+    case StartCheck::kOffGrid:
+      return BadField("start", "must lie on the clinic's " + std::to_string(s.slot_step_minutes) + "-minute grid");
+    case StartCheck::kOutsideHours:
+      return BadField("start", "is outside the practitioner's hours at this clinic");
+    case StartCheck::kTooSoon:
+      return BadField("start", "must be at least " + std::to_string(s.min_notice_minutes) + " minutes from now");
+    case StartCheck::kTooFar:
+      return BadField("start", "is beyond the booking horizon of " + std::to_string(s.horizon_days) + " days");
+    case StartCheck::kOk:
+      break;
+  }
+  return Error::Internal("no start error");
+}
+
+// The schedule around a requested time, checked: the practitioner performs the service there,
+// and the start is one of their slots (occupancy aside: the claim decides that).
+Result<Loaded> LoadChecked(db::Transaction& tx, const TimeRequest& request) {
+  const auto utc_day = kit::FormatLocalDate(date::year_month_day{std::chrono::floor<date::days>(request.start)});
+  CLINICORE_TRY(auto loaded, ParseSchedule(BookingStore::LoadSchedule(tx, request.clinic_id, request.service_id,
+                                                                      request.practitioner_id, utc_day, utc_day)));
+  if (loaded.schedule.practitioners.empty()) {
+    return BadField("practitioner_id", "does not perform this service at this clinic");
+  }
+  const auto check = CheckStart(loaded.schedule, loaded.schedule.practitioners.front(), request.start, RulesOf(loaded));
+  if (check != StartCheck::kOk) return StartError(check, loaded.settings);
+  return loaded;
+}
+
+Error ClaimConflict(const std::string& conflict) {
+  if (conflict == "practitioner") return ConflictOn("practitioner_id", "is already booked at that time");
+  return ConflictOn("start", "has no free " + conflict + " at that time");
+}
+
+// Claims the time of `request` for an owner; the resources taken, or the conflict.
+Result<std::vector<std::string>> ClaimFor(db::Transaction& tx, const Loaded& loaded, const TimeRequest& request,
+                                          const std::string& owner_id, const std::optional<std::string>& expires_at) {
+  const Span busy = BusySpan(loaded.schedule.service, request.start);
+  auto claim = BookingStore::ClaimTime(tx, {owner_id, expires_at, request.practitioner_id, request.clinic_id,
+                                            request.service_id, UtcText(busy.from), UtcText(busy.to)});
+  if (claim.conflict) return ClaimConflict(*claim.conflict);
+  return claim.resource_ids;
+}
+
+core::Status CheckClient(db::Transaction& tx, const std::string& client_id) {
+  if (BookingStore::AccountRole(tx, client_id) != std::optional<std::string>("client")) {
+    return BadField("client_id", "is not an active client of this tenant");
+  }
+  return core::Ok();
+}
+
+nlohmann::json EventPayload(const Appointment& a) {
+  return {{"appointment_id", a.id},
+          {"clinic_id", a.clinic_id},
+          {"service_id", a.service_id},
+          {"practitioner_id", a.practitioner_id},
+          {"client_id", a.client_id},
+          {"start", a.start},
+          {"end", a.end},
+          {"status", a.status}};
+}
+
+// The reminders of an appointment's current start: 24 hours before, and the tenant's second
+// one. A reminder whose time has passed is not planned; one planned for an earlier start finds
+// the start changed when it runs and does nothing.
+core::Status PlanReminders(jobs::JobTx& jobs, const Appointment& a, const BookingSettings& settings, Instant now) {
+  CLINICORE_TRY(const auto start, kit::ParseInstant(a.start, "start"));
+  std::vector<int> lead_hours = {24};
+  if (settings.second_reminder_hours && *settings.second_reminder_hours != 24) {
+    lead_hours.push_back(*settings.second_reminder_hours);
+  }
+  for (const int lead : lead_hours) {
+    const auto at = start - hours{lead};
+    if (ToInstant(at) <= now) continue;
+    CLINICORE_TRY_STATUS(jobs.Enqueue(
+        kReminderKind, {{"appointment_id", a.id}, {"start", a.start}, {"hours_before", lead}},
+        {.run_at = at, .idempotency_key = "reminder:" + a.id + ":" + a.start + ":" + std::to_string(lead)}));
+  }
+  return core::Ok();
+}
+
+Instant Now() {
+  return ToInstant(std::chrono::system_clock::now());
+}
+
+// A client changes or cancels online only up to the tenant's window before the start.
+core::Status CheckClientWindow(const Call& call, const Appointment& a, const BookingSettings& settings) {
+  if (!IsClient(call)) return core::Ok();
+  CLINICORE_TRY(const auto start, kit::ParseInstant(a.start, "start"));
+  if (ToInstant(start) - Now() < hours{settings.cancel_window_hours}) {
+    return ConflictOn("start", "is less than " + std::to_string(settings.cancel_window_hours) +
+                                   " hours away; the clinic can still change it");
+  }
+  return core::Ok();
+}
+
+core::Status CheckBooked(const Appointment& a, const char* action) {
+  if (a.status == "booked") return core::Ok();
+  return ConflictOn("status", "is " + a.status + "; only a booked appointment can be " + action);
+}
+
+}  // namespace
+
+Result<nlohmann::json> BookingService::Availability(const Call& call, const AvailabilityQuery& query) {
+  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<nlohmann::json> {
+    CLINICORE_TRY(const auto loaded, ParseSchedule(BookingStore::LoadSchedule(
+                                         tx, query.clinic_id, query.service_id, query.practitioner_id,
+                                         kit::FormatLocalDate(query.from), kit::FormatLocalDate(query.to))));
+    if (query.practitioner_id && loaded.schedule.practitioners.empty()) {
+      return BadField("practitioner_id", "does not perform this service at this clinic");
+    }
+    auto slots = nlohmann::json::array();
+    for (const auto& slot : FreeSlots(loaded.schedule, query.from, query.to, RulesOf(loaded))) {
+      slots.push_back({{"start", UtcText(slot.start)},
+                       {"end", UtcText(slot.end)},
+                       {"local_start", LocalTimeText(loaded.schedule.zone, slot.start)},
+                       {"practitioner_id", slot.practitioner_id},
+                       {"resource_ids", slot.resource_ids}});
+    }
+    return nlohmann::json{{"slots", std::move(slots)}};
+  });
+}
+
+Result<Hold> BookingService::PlaceHold(const Call& call, const TimeRequest& request) {
+  if (!call.SeesClinic(request.clinic_id)) return BadField("clinic_id", "is not a clinic of yours");
+  return database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Hold> {
+    CLINICORE_TRY(const auto loaded, LoadChecked(tx, request));
+    Hold hold;
+    hold.id = core::NewUuid();
+    hold.clinic_id = request.clinic_id;
+    hold.service_id = request.service_id;
+    hold.practitioner_id = request.practitioner_id;
+    hold.held_by = call.actor.id;
+    hold.start = UtcText(request.start);
+    hold.end = UtcText(request.start + minutes{loaded.schedule.service.duration_minutes});
+    hold.expires_at = kit::FormatInstant(std::chrono::system_clock::now() + minutes{loaded.settings.hold_minutes});
+    CLINICORE_TRY(hold.resource_ids, ClaimFor(tx, loaded, request, hold.id, hold.expires_at));
+    auto placed = BookingStore::InsertHold(tx, hold);
+    tx.Commit();
+    return placed;
+  });
+}
+
+core::Status BookingService::ReleaseHold(const Call& call, const std::string& id) {
+  auto released = database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> core::Status {
+    const auto hold = BookingStore::FindHoldForUpdate(tx, id);
+    const bool mine = hold && (IsClient(call) ? hold->held_by == call.actor.id : call.SeesClinic(hold->clinic_id));
+    if (!mine) return Error::NotFound("No such hold.");
+    BookingStore::ReleaseClaims(tx, id);
+    BookingStore::SettleHold(tx, id);
+    tx.Commit();
+    return core::Ok();
+  });
+  if (!released) return released.error();
+  return core::Ok();
+}
+
+Result<Appointment> BookingService::Book(const Call& call, const BookingRequest& request) {
+  if (IsClient(call) && !request.hold_id) return BadField("hold_id", "is required: clients book a hold they placed");
+  if (request.time && !call.SeesClinic(request.time->clinic_id)) {
+    return BadField("clinic_id", "is not a clinic of yours");
+  }
+  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
+    Appointment draft;
+    draft.id = core::NewUuid();
+    draft.notes = request.notes;
+    draft.booked_by = call.actor.id;
+    BookingSettings settings;
+    if (request.hold_id) {
+      const auto hold = BookingStore::FindHoldForUpdate(tx, *request.hold_id);
+      const bool mine = hold && (IsClient(call) ? hold->held_by == call.actor.id : call.SeesClinic(hold->clinic_id));
+      if (!mine) return BadField("hold_id", "is not a hold of yours");
+      if (hold->settled_at) return ConflictOn("hold_id", "has expired or was used already");
+      const bool client_holds = BookingStore::AccountRole(tx, hold->held_by) == std::optional<std::string>("client");
+      if (IsClient(call)) {
+        draft.client_id = call.actor.id;
+      } else if (client_holds) {
+        if (request.client_id && *request.client_id != hold->held_by) {
+          return BadField("client_id", "must be the client who placed the hold");
+        }
+        draft.client_id = hold->held_by;
+      } else if (request.client_id) {
+        draft.client_id = *request.client_id;
+      } else {
+        return BadField("client_id", "is required to book a hold placed by staff");
+      }
+      CLINICORE_TRY_STATUS(CheckClient(tx, draft.client_id));
+      if (!BookingStore::TransferHoldClaims(tx, hold->id, draft.id)) return ConflictOn("hold_id", "has expired");
+      BookingStore::SettleHold(tx, hold->id);
+      draft.clinic_id = hold->clinic_id;
+      draft.service_id = hold->service_id;
+      draft.practitioner_id = hold->practitioner_id;
+      draft.start = hold->start;
+      draft.end = hold->end;
+      draft.resource_ids = hold->resource_ids;
+      draft.hold_id = hold->id;
+      settings = SettingsFrom(BookingStore::LoadSettings(tx));
+    } else {
+      const auto& time = *request.time;
+      if (!request.client_id) return BadField("client_id", "is required");
+      CLINICORE_TRY_STATUS(CheckClient(tx, *request.client_id));
+      CLINICORE_TRY(const auto loaded, LoadChecked(tx, time));
+      CLINICORE_TRY(draft.resource_ids, ClaimFor(tx, loaded, time, draft.id, std::nullopt));
+      draft.client_id = *request.client_id;
+      draft.clinic_id = time.clinic_id;
+      draft.service_id = time.service_id;
+      draft.practitioner_id = time.practitioner_id;
+      draft.start = UtcText(time.start);
+      draft.end = UtcText(time.start + minutes{loaded.schedule.service.duration_minutes});
+      settings = loaded.settings;
+    }
+    auto booked = BookingStore::InsertAppointment(tx, draft);
+    modules::Audit(tx, call.actor, {"appointment.booked", "appointment", booked.id, nullptr, ToJson(booked)});
+    modules::Emit(jobs, "appointment.booked", EventPayload(booked));
+    CLINICORE_TRY_STATUS(PlanReminders(jobs, booked, settings, Now()));
+    tx.Commit();
+    return booked;
+  });
+}
+
+Result<kit::Page<Appointment>> BookingService::ListAppointments(const Call& call, const kit::PageRequest& page,
+                                                                AppointmentFilter filter) {
+  if (IsClient(call)) filter.client_id = call.actor.id;
+  if (call.HasRole("doctor")) filter.practitioner_id = call.actor.id;
+  filter.clinic_ids = call.clinic_scope();
+  std::optional<std::string> after_key, after_id;
+  if (page.after && page.after->size() == 2 && (*page.after)[0].is_string() && (*page.after)[1].is_string()) {
+    after_key = (*page.after)[0].get<std::string>();
+    after_id = (*page.after)[1].get<std::string>();
+  }
+  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<kit::Page<Appointment>> {
+    return kit::MakePage(BookingStore::ListAppointments(tx, filter, after_key, after_id, page.limit + 1), page,
+                         [](const Appointment& a) {
+                           return nlohmann::json{a.start_key, a.id};
+                         });
+  });
+}
+
+Result<Appointment> BookingService::GetAppointment(const Call& call, const std::string& id) {
+  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Appointment> {
+    auto found = BookingStore::FindAppointment(tx, id);
+    if (!found || !Sees(call, *found)) return NoSuchAppointment();
+    return *found;
+  });
+}
+
+Result<Appointment> BookingService::Reschedule(const Call& call, const std::string& id, Instant start,
+                                               const std::optional<std::string>& practitioner_id) {
+  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
+    auto before = BookingStore::FindAppointment(tx, id, /*for_update=*/true);
+    if (!before || !Sees(call, *before)) return NoSuchAppointment();
+    CLINICORE_TRY_STATUS(CheckBooked(*before, "rescheduled"));
+    const TimeRequest time{before->clinic_id, before->service_id, practitioner_id.value_or(before->practitioner_id),
+                           start};
+    CLINICORE_TRY(const auto loaded, LoadChecked(tx, time));
+    CLINICORE_TRY_STATUS(CheckClientWindow(call, *before, loaded.settings));
+    // The old time is freed in this transaction: a conflict rolls both back and keeps it.
+    BookingStore::ReleaseClaims(tx, id);
+    CLINICORE_TRY(const auto resources, ClaimFor(tx, loaded, time, id, std::nullopt));
+    auto after =
+        BookingStore::MoveAppointment(tx, id, time.practitioner_id, UtcText(start),
+                                      UtcText(start + minutes{loaded.schedule.service.duration_minutes}), resources);
+    modules::Audit(tx, call.actor, {"appointment.rescheduled", "appointment", id, ToJson(*before), ToJson(after)});
+    auto payload = EventPayload(after);
+    payload["previous_start"] = before->start;
+    payload["previous_practitioner_id"] = before->practitioner_id;
+    modules::Emit(jobs, "appointment.rescheduled", payload);
+    CLINICORE_TRY_STATUS(PlanReminders(jobs, after, loaded.settings, Now()));
+    tx.Commit();
+    return after;
+  });
+}
+
+Result<Appointment> BookingService::Cancel(const Call& call, const std::string& id, const std::string& reason) {
+  return ChangeStatus(call, id, {"cancelled", reason, std::nullopt, std::nullopt, std::nullopt});
+}
+
+Result<Appointment> BookingService::Complete(const Call& call, const std::string& id, long long amount_paid_minor,
+                                             const std::string& currency, const std::optional<std::string>& notes) {
+  return ChangeStatus(call, id, {"completed", std::nullopt, amount_paid_minor, currency, notes});
+}
+
+Result<Appointment> BookingService::MarkNoShow(const Call& call, const std::string& id) {
+  return ChangeStatus(call, id, {"no_show", std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+}
+
+Result<Appointment> BookingService::ChangeStatus(const Call& call, const std::string& id, StatusChange change) {
+  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
+    auto before = BookingStore::FindAppointment(tx, id, /*for_update=*/true);
+    if (!before || !Sees(call, *before)) return NoSuchAppointment();
+    const char* action = change.status == "cancelled" ? "cancelled" : "closed";
+    CLINICORE_TRY_STATUS(CheckBooked(*before, action));
+    if (change.status == "cancelled") {
+      CLINICORE_TRY_STATUS(CheckClientWindow(call, *before, SettingsFrom(BookingStore::LoadSettings(tx))));
+      BookingStore::ReleaseClaims(tx, id);  // the time is free again at once
+    }
+    if (change.status == "no_show") {
+      CLINICORE_TRY(const auto start, kit::ParseInstant(before->start, "start"));
+      if (ToInstant(start) > Now()) return ConflictOn("start", "has not come yet");
+    }
+    auto after = BookingStore::ChangeStatus(tx, id, change);
+    modules::Audit(tx, call.actor, {"appointment." + change.status, "appointment", id, ToJson(*before), ToJson(after)});
+    auto payload = EventPayload(after);
+    if (change.status == "cancelled") payload["reason"] = *change.cancel_reason;
+    if (change.status == "completed") {
+      payload["amount_paid_minor"] = *change.amount_paid_minor;
+      payload["currency"] = *change.currency;
+    }
+    modules::Emit(jobs, "appointment." + change.status, payload);
+    tx.Commit();
+    return after;
+  });
+}
+
+Result<BookingSettings> BookingService::GetSettings(const Call& call) {
+  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<BookingSettings> {
+    return SettingsFrom(BookingStore::LoadSettings(tx));
+  });
+}
+
+Result<BookingSettings> BookingService::UpdateSettings(const Call& call, const SettingsPatch& patch) {
+  return database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<BookingSettings> {
+    const auto before = SettingsFrom(BookingStore::LoadSettings(tx));
+    auto save = [&](const char* key, const std::optional<int>& value) {
+      if (value) BookingStore::SaveSetting(tx, key, *value);
+    };
+    save("booking.slot_step_minutes", patch.slot_step_minutes);
+    save("booking.min_notice_minutes", patch.min_notice_minutes);
+    save("booking.horizon_days", patch.horizon_days);
+    save("booking.hold_minutes", patch.hold_minutes);
+    save("booking.cancel_window_hours", patch.cancel_window_hours);
+    if (patch.second_reminder_hours) {
+      const auto& hours_before = *patch.second_reminder_hours;
+      BookingStore::SaveSetting(tx, "booking.second_reminder_hours",
+                                hours_before ? nlohmann::json(*hours_before) : nlohmann::json(nullptr));
+    }
+    const auto after = SettingsFrom(BookingStore::LoadSettings(tx));
+    modules::Audit(tx, call.actor, {"booking.settings_updated", "settings", "booking", ToJson(before), ToJson(after)});
+    tx.Commit();
+    return after;
+  });
+}
+
+jobs::Outcome BookingService::RaiseReminder(jobs::JobContext& context) {
+  const auto& payload = context.job().payload;
+  const auto id = modules::PayloadString(payload, "appointment_id");
+  const auto start = modules::PayloadString(payload, "start");
+  if (!id || !start || !payload.contains("hours_before") || !payload.at("hours_before").is_number_integer() ||
+      context.tenant() == nullptr) {
+    return jobs::Outcome::Fail("appointment_id, start and hours_before required");
+  }
+  const int hours_before = payload.at("hours_before").get<int>();
+  auto raised = context.jobs().WriteInTenant(
+      context.tenant()->Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> core::Status {
+        const auto a = BookingStore::FindAppointment(tx, *id);
+        // Cancelled, closed or moved since it was planned: this reminder is dropped. Raised
+        // already (a repeated run): not again.
+        const bool due = a && a->status == "booked" && a->start == *start;
+        if (due && BookingStore::MarkReminderRaised(tx, *id, *start, hours_before)) {
+          auto event = EventPayload(*a);
+          event["hours_before"] = hours_before;
+          modules::Emit(jobs, "appointment.reminder_due", event);
+        }
+        tx.Commit();
+        return core::Ok();
+      });
+  if (!raised) return jobs::Outcome::FromError(raised.error());
+  return jobs::Outcome::Done();
+}
+
+}  // namespace clinicore::booking
