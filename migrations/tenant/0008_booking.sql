@@ -20,6 +20,31 @@ CREATE TABLE appointment_holds (
 );
 CREATE INDEX appointment_holds_holder_idx ON appointment_holds (held_by, created_at);
 
+-- A recurring booking: the same local time every `every_weeks` weeks. Its occurrences are
+-- booked one by one by a job (booking.book-series), each with the same guarantee; one that
+-- conflicts is recorded with its conflict and the others go on.
+CREATE TABLE appointment_series (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    clinic_id        uuid NOT NULL REFERENCES clinics (id),
+    service_id       uuid NOT NULL REFERENCES services (id),
+    practitioner_id  uuid NOT NULL REFERENCES users (id),
+    client_id        uuid NOT NULL REFERENCES users (id),
+    every_weeks      int NOT NULL CHECK (every_weeks BETWEEN 1 AND 52),
+    notes            text NOT NULL DEFAULT '' CHECK (length(notes) <= 10000),
+    created_by       uuid REFERENCES users (id),
+    created_at       timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE series_occurrences (
+    series_id       uuid NOT NULL REFERENCES appointment_series (id),
+    occurrence      int NOT NULL CHECK (occurrence BETWEEN 0 AND 51),
+    starts_at       timestamptz NOT NULL,
+    status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'booked', 'conflict')),
+    appointment_id  uuid,
+    conflict        jsonb,  -- {field, message} of the refusal
+    PRIMARY KEY (series_id, occurrence)
+);
+
 CREATE TABLE appointments (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     clinic_id          uuid NOT NULL REFERENCES clinics (id),
@@ -36,6 +61,7 @@ CREATE TABLE appointments (
     amount_paid_minor  bigint CHECK (amount_paid_minor >= 0),
     paid_currency      text CHECK (paid_currency ~ '^[A-Z]{3}$'),
     hold_id            uuid,
+    series_id          uuid REFERENCES appointment_series (id),
     booked_by          uuid REFERENCES users (id),
     created_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at         timestamptz NOT NULL DEFAULT clock_timestamp(),

@@ -97,6 +97,42 @@ std::optional<std::string> TextField(JsonFields& fields, const std::string& name
   return text;
 }
 
+// {"every_weeks": N, "count": K} or {"every_weeks": N, "until": "2027-06-30"}; refusals name
+// rule.<key>.
+void ParseRule(JsonFields& fields, SeriesRequest& request) {
+  const auto rule = fields.Object("rule", /*required=*/true);
+  if (!rule) return;
+  std::vector<core::FieldError> errors;
+  auto whole = [&](const char* key, int low, int high) -> std::optional<int> {
+    if (!rule->contains(key)) return std::nullopt;
+    const auto& value = rule->at(key);
+    if (!value.is_number_integer() || value.get<long long>() < low || value.get<long long>() > high) {
+      errors.push_back({std::string("rule.") + key,
+                        "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high)});
+      return std::nullopt;
+    }
+    return value.get<int>();
+  };
+  for (const auto& [key, value] : rule->items()) {
+    if (key != "every_weeks" && key != "count" && key != "until") errors.push_back({"rule." + key, "is not a field"});
+  }
+  if (!rule->contains("every_weeks")) errors.push_back({"rule.every_weeks", "is required"});
+  request.every_weeks = whole("every_weeks", 1, 52).value_or(1);
+  request.count = whole("count", 1, kMaxOccurrences);
+  if (rule->contains("until")) {
+    const auto& until = rule->at("until");
+    auto day = until.is_string() ? kit::ParseLocalDate(until.get<std::string>(), "rule.until")
+                                 : core::Result<date::year_month_day>(Error::InvalidArgument(""));
+    if (day) {
+      request.until = *day;
+    } else {
+      errors.push_back({"rule.until", "must be a date such as 2027-06-30"});
+    }
+  }
+  if (rule->contains("count") == rule->contains("until")) errors.push_back({"rule", "needs either count or until"});
+  if (!errors.empty()) fields.Check(Error::InvalidArgument("", std::move(errors)));
+}
+
 const std::vector<kit::FilterRule>& AppointmentFilters() {
   static const std::vector<kit::FilterRule> rules = {
       {"clinic_id", Kind::kUuid}, {"practitioner_id", Kind::kUuid},
@@ -203,6 +239,27 @@ Result<Response> BookingHandler::MarkNoShow(Call& call) {
   return AppointmentResponse(missed);
 }
 
+Result<Response> BookingHandler::CreateSeries(Call& call) {
+  JsonFields fields(call.body());
+  SeriesRequest request;
+  auto time = TimeFields(fields);
+  request.client_id = kit::UuidField(fields, "client_id", true).value_or("");
+  request.notes = TextField(fields, "notes", false, kMaxNotesChars).value_or("");
+  ParseRule(fields, request);
+  CLINICORE_TRY_STATUS(fields.Finish());
+  request.first = *time;
+  CLINICORE_TRY(const std::string series_id, service_->CreateSeries(call, request));
+  auto accepted = Response::Json(202, {{"series_id", series_id}});
+  accepted.headers.emplace_back("Location", "/v1/appointments/series/" + series_id);
+  return accepted;
+}
+
+Result<Response> BookingHandler::GetSeries(Call& call) {
+  CLINICORE_TRY(const std::string id, kit::PathUuid(call.http, "id"));
+  CLINICORE_TRY(const Series series, service_->GetSeries(call, id));
+  return Response::Json(200, ToJson(series));
+}
+
 Result<Response> BookingHandler::GetSettings(Call& call) {
   CLINICORE_TRY(const BookingSettings settings, service_->GetSettings(call));
   return Response::Json(200, ToJson(settings));
@@ -262,6 +319,12 @@ void RegisterBookingRoutes(modules::RouteTable& routes, std::shared_ptr<BookingH
   routes.AddIdempotent(scoped(Method::kPost, "/v1/appointments", bookers,
                               "clients: from their own hold; staff: a hold or a time; a taken time is 409"),
                        Bind(handler, &BookingHandler::Book), json);
+  const std::vector<std::string> staff_bookers = {"admin", "clinic_owner", "secretariat", "salesperson"};
+  routes.AddIdempotent(scoped(Method::kPost, "/v1/appointments/recurring", staff_bookers,
+                              "202; a job books each occurrence, conflicts recorded per occurrence"),
+                       Bind(handler, &BookingHandler::CreateSeries), json);
+  routes.Add(scoped(Method::kGet, "/v1/appointments/series/{id}", auth::EveryRole(), own),
+             Bind(handler, &BookingHandler::GetSeries));
   routes.Add(scoped(Method::kGet, "/v1/appointments", auth::EveryRole(), own),
              Bind(handler, &BookingHandler::ListAppointments));
   routes.Add(scoped(Method::kGet, "/v1/appointments/{id}", auth::EveryRole(), own),

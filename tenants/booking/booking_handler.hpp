@@ -23,6 +23,8 @@ class BookingHandler {
   core::Result<http::Response> Cancel(modules::Call& call);
   core::Result<http::Response> Complete(modules::Call& call);
   core::Result<http::Response> MarkNoShow(modules::Call& call);
+  core::Result<http::Response> CreateSeries(modules::Call& call);
+  core::Result<http::Response> GetSeries(modules::Call& call);
   core::Result<http::Response> GetSettings(modules::Call& call);
   core::Result<http::Response> UpdateSettings(modules::Call& call);
 

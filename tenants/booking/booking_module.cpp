@@ -18,6 +18,7 @@ class BookingModule final : public modules::Module {
   void RegisterJobs(jobs::JobRegistry& registry) override {
     auto service = service_;
     registry.Register(kReminderKind, [service](jobs::JobContext& context) { return service->RaiseReminder(context); });
+    registry.Register(kBookSeriesKind, [service](jobs::JobContext& context) { return service->BookSeries(context); });
   }
   modules::PersonalDataMap PersonalData() const override {
     using modules::Erasure;
@@ -26,6 +27,11 @@ class BookingModule final : public modules::Module {
              {"notes", "cancel_reason"},
              Erasure::kRetain,
              "the clinic's medical and accounting record of a treatment; notes are kept with it"},
+            {"appointment_series",
+             "client_id",
+             {"every_weeks", "notes", "created_at"},
+             Erasure::kRetain,
+             "the plan behind the retained appointments"},
             {"appointment_holds", "held_by", {"starts_at", "ends_at"}, Erasure::kDeleteRow}};
   }
 

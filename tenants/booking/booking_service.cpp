@@ -209,6 +209,89 @@ core::Status CheckBooked(const Appointment& a, const char* action) {
   return ConflictOn("status", "is " + a.status + "; only a booked appointment can be " + action);
 }
 
+// Writes a booked appointment with its audit row, its event and its reminders.
+Result<Appointment> Record(db::Transaction& tx, jobs::JobTx& jobs, const modules::Actor& actor,
+                           const Appointment& draft, const BookingSettings& settings) {
+  auto booked = BookingStore::InsertAppointment(tx, draft);
+  modules::Audit(tx, actor, {"appointment.booked", "appointment", booked.id, nullptr, ToJson(booked)});
+  modules::Emit(jobs, "appointment.booked", EventPayload(booked));
+  CLINICORE_TRY_STATUS(PlanReminders(jobs, booked, settings, Now()));
+  return booked;
+}
+
+// A staff booking of a time (also each occurrence of a series), uncommitted.
+Result<Appointment> BookTime(db::Transaction& tx, jobs::JobTx& jobs, const modules::Actor& actor,
+                             const TimeRequest& time, const std::string& client_id, const std::string& notes,
+                             const std::optional<std::string>& series_id) {
+  CLINICORE_TRY_STATUS(CheckClient(tx, client_id));
+  CLINICORE_TRY(const auto loaded, LoadChecked(tx, time));
+  Appointment draft;
+  draft.id = core::NewUuid();
+  CLINICORE_TRY(draft.resource_ids, ClaimFor(tx, loaded, time, draft.id, std::nullopt));
+  draft.client_id = client_id;
+  draft.clinic_id = time.clinic_id;
+  draft.service_id = time.service_id;
+  draft.practitioner_id = time.practitioner_id;
+  draft.start = UtcText(time.start);
+  draft.end = UtcText(time.start + minutes{loaded.schedule.service.duration_minutes});
+  draft.notes = notes;
+  if (!actor.id.empty()) draft.booked_by = actor.id;
+  draft.series_id = series_id;
+  return Record(tx, jobs, actor, draft, loaded.settings);
+}
+
+// A booking of a hold by its client or by staff, uncommitted: the hold's claims become the
+// appointment's, so its time and resources are never free in between.
+Result<Appointment> BookHold(db::Transaction& tx, jobs::JobTx& jobs, const Call& call, const BookingRequest& request) {
+  const auto hold = BookingStore::FindHoldForUpdate(tx, *request.hold_id);
+  const bool mine = hold && (IsClient(call) ? hold->held_by == call.actor.id : call.SeesClinic(hold->clinic_id));
+  if (!mine) return BadField("hold_id", "is not a hold of yours");
+  if (hold->settled_at) return ConflictOn("hold_id", "has expired or was used already");
+  Appointment draft;
+  if (IsClient(call)) {
+    draft.client_id = call.actor.id;
+  } else if (BookingStore::AccountRole(tx, hold->held_by) == std::optional<std::string>("client")) {
+    if (request.client_id && *request.client_id != hold->held_by) {
+      return BadField("client_id", "must be the client who placed the hold");
+    }
+    draft.client_id = hold->held_by;
+  } else if (request.client_id) {
+    draft.client_id = *request.client_id;
+  } else {
+    return BadField("client_id", "is required to book a hold placed by staff");
+  }
+  CLINICORE_TRY_STATUS(CheckClient(tx, draft.client_id));
+  draft.id = core::NewUuid();
+  if (!BookingStore::TransferHoldClaims(tx, hold->id, draft.id)) return ConflictOn("hold_id", "has expired");
+  BookingStore::SettleHold(tx, hold->id);
+  draft.clinic_id = hold->clinic_id;
+  draft.service_id = hold->service_id;
+  draft.practitioner_id = hold->practitioner_id;
+  draft.start = hold->start;
+  draft.end = hold->end;
+  draft.resource_ids = hold->resource_ids;
+  draft.hold_id = hold->id;
+  draft.notes = request.notes;
+  draft.booked_by = call.actor.id;
+  return Record(tx, jobs, call.actor, draft, SettingsFrom(BookingStore::LoadSettings(tx)));
+}
+
+// The starts of a series: the first start's local wall time every `every_weeks` weeks (so
+// 10:00 stays 10:00 across a clock change), `count` of them or up to `until`.
+Result<std::vector<Instant>> SeriesStarts(const date::time_zone* zone, const SeriesRequest& request) {
+  const auto first = date::make_zoned(zone, request.first.start).get_local_time();
+  std::vector<Instant> starts;
+  for (int k = 0; k <= kMaxOccurrences; ++k) {
+    const auto local = first + date::days{7 * request.every_weeks * k};
+    const date::year_month_day day{std::chrono::floor<date::days>(local)};
+    if (request.count && k >= *request.count) break;
+    if (request.until && date::sys_days{day} > date::sys_days{*request.until}) break;
+    if (k == kMaxOccurrences) return BadField("rule.until", "allows more than 52 occurrences");
+    starts.push_back(date::make_zoned(zone, local, date::choose::earliest).get_sys_time());
+  }
+  return starts;
+}
+
 }  // namespace
 
 Result<nlohmann::json> BookingService::Availability(const Call& call, const AvailabilityQuery& query) {
@@ -271,59 +354,11 @@ Result<Appointment> BookingService::Book(const Call& call, const BookingRequest&
     return BadField("clinic_id", "is not a clinic of yours");
   }
   return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
-    Appointment draft;
-    draft.id = core::NewUuid();
-    draft.notes = request.notes;
-    draft.booked_by = call.actor.id;
-    BookingSettings settings;
-    if (request.hold_id) {
-      const auto hold = BookingStore::FindHoldForUpdate(tx, *request.hold_id);
-      const bool mine = hold && (IsClient(call) ? hold->held_by == call.actor.id : call.SeesClinic(hold->clinic_id));
-      if (!mine) return BadField("hold_id", "is not a hold of yours");
-      if (hold->settled_at) return ConflictOn("hold_id", "has expired or was used already");
-      const bool client_holds = BookingStore::AccountRole(tx, hold->held_by) == std::optional<std::string>("client");
-      if (IsClient(call)) {
-        draft.client_id = call.actor.id;
-      } else if (client_holds) {
-        if (request.client_id && *request.client_id != hold->held_by) {
-          return BadField("client_id", "must be the client who placed the hold");
-        }
-        draft.client_id = hold->held_by;
-      } else if (request.client_id) {
-        draft.client_id = *request.client_id;
-      } else {
-        return BadField("client_id", "is required to book a hold placed by staff");
-      }
-      CLINICORE_TRY_STATUS(CheckClient(tx, draft.client_id));
-      if (!BookingStore::TransferHoldClaims(tx, hold->id, draft.id)) return ConflictOn("hold_id", "has expired");
-      BookingStore::SettleHold(tx, hold->id);
-      draft.clinic_id = hold->clinic_id;
-      draft.service_id = hold->service_id;
-      draft.practitioner_id = hold->practitioner_id;
-      draft.start = hold->start;
-      draft.end = hold->end;
-      draft.resource_ids = hold->resource_ids;
-      draft.hold_id = hold->id;
-      settings = SettingsFrom(BookingStore::LoadSettings(tx));
-    } else {
-      const auto& time = *request.time;
-      if (!request.client_id) return BadField("client_id", "is required");
-      CLINICORE_TRY_STATUS(CheckClient(tx, *request.client_id));
-      CLINICORE_TRY(const auto loaded, LoadChecked(tx, time));
-      CLINICORE_TRY(draft.resource_ids, ClaimFor(tx, loaded, time, draft.id, std::nullopt));
-      draft.client_id = *request.client_id;
-      draft.clinic_id = time.clinic_id;
-      draft.service_id = time.service_id;
-      draft.practitioner_id = time.practitioner_id;
-      draft.start = UtcText(time.start);
-      draft.end = UtcText(time.start + minutes{loaded.schedule.service.duration_minutes});
-      settings = loaded.settings;
-    }
-    auto booked = BookingStore::InsertAppointment(tx, draft);
-    modules::Audit(tx, call.actor, {"appointment.booked", "appointment", booked.id, nullptr, ToJson(booked)});
-    modules::Emit(jobs, "appointment.booked", EventPayload(booked));
-    CLINICORE_TRY_STATUS(PlanReminders(jobs, booked, settings, Now()));
-    tx.Commit();
+    Result<Appointment> booked = request.hold_id     ? BookHold(tx, jobs, call, request)
+                                 : request.client_id ? BookTime(tx, jobs, call.actor, *request.time, *request.client_id,
+                                                                request.notes, std::nullopt)
+                                                     : Result<Appointment>(BadField("client_id", "is required"));
+    if (booked) tx.Commit();
     return booked;
   });
 }
@@ -420,6 +455,97 @@ Result<Appointment> BookingService::ChangeStatus(const Call& call, const std::st
     tx.Commit();
     return after;
   });
+}
+
+Result<std::string> BookingService::CreateSeries(const Call& call, const SeriesRequest& request) {
+  if (!call.SeesClinic(request.first.clinic_id)) return BadField("clinic_id", "is not a clinic of yours");
+  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<std::string> {
+    CLINICORE_TRY_STATUS(CheckClient(tx, request.client_id));
+    CLINICORE_TRY(const auto loaded, LoadChecked(tx, request.first));  // the first must be bookable
+    CLINICORE_TRY(const auto starts, SeriesStarts(loaded.schedule.zone, request));
+    if (starts.empty()) return BadField("rule.until", "must not be before the first start");
+    Series series;
+    series.id = core::NewUuid();
+    series.clinic_id = request.first.clinic_id;
+    series.service_id = request.first.service_id;
+    series.practitioner_id = request.first.practitioner_id;
+    series.client_id = request.client_id;
+    series.every_weeks = request.every_weeks;
+    series.notes = request.notes;
+    series.created_by = call.actor.id;
+    std::vector<std::string> texts;
+    for (const auto& start : starts) texts.push_back(UtcText(start));
+    BookingStore::InsertSeries(tx, series, texts);
+    modules::Audit(tx, call.actor,
+                   {"appointment_series.created",
+                    "appointment_series",
+                    series.id,
+                    nullptr,
+                    {{"every_weeks", series.every_weeks}, {"starts", texts}, {"client_id", series.client_id}}});
+    CLINICORE_TRY_STATUS(
+        jobs.Enqueue(kBookSeriesKind, {{"series_id", series.id}}, {.idempotency_key = "series:" + series.id}));
+    tx.Commit();
+    return series.id;
+  });
+}
+
+Result<Series> BookingService::GetSeries(const Call& call, const std::string& id) {
+  return database_.ReadInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Series> {
+    auto series = BookingStore::FindSeries(tx, id);
+    if (!series) return Error::NotFound("No such series.");
+    Appointment probe;  // who sees the series: who would see its appointments
+    probe.clinic_id = series->clinic_id;
+    probe.client_id = series->client_id;
+    probe.practitioner_id = series->practitioner_id;
+    if (!Sees(call, probe)) return Error::NotFound("No such series.");
+    return *series;
+  });
+}
+
+jobs::Outcome BookingService::BookSeries(jobs::JobContext& context) {
+  const auto series_id = modules::PayloadString(context.job().payload, "series_id");
+  if (!series_id || context.tenant() == nullptr) return jobs::Outcome::Fail("series_id required");
+  const auto scope = context.tenant()->Scope();
+  auto series = database_.ReadInTenant(scope, [&](db::Transaction& tx) -> Result<std::optional<Series>> {
+    return BookingStore::FindSeries(tx, *series_id);
+  });
+  if (!series) return jobs::Outcome::FromError(series.error());
+  if (!*series) return jobs::Outcome::Done();
+  const auto& s = **series;
+  modules::Actor actor = modules::SystemActor();  // on behalf of the series' maker
+  actor.id = s.created_by.value_or("");
+  for (const auto& occurrence : s.occurrences) {
+    if (context.cancelled()) return jobs::Outcome::Retry("the worker is stopping; the rest are still pending");
+    if (occurrence.status != "pending") continue;
+    auto start = kit::ParseInstant(occurrence.start, "start");
+    if (!start) return jobs::Outcome::Fail("stored start unreadable: " + occurrence.start);
+    const TimeRequest time{s.clinic_id, s.service_id, s.practitioner_id, ToInstant(*start)};
+    // Each occurrence in its own transaction: one that conflicts leaves the others booked.
+    auto booked =
+        context.jobs().WriteInTenant(scope, [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
+          auto appointment = BookTime(tx, jobs, actor, time, s.client_id, s.notes, s.id);
+          if (!appointment) return appointment;  // rolled back; recorded below
+          BookingStore::SettleOccurrence(tx, s.id, occurrence.index, "booked", appointment->id, nullptr);
+          tx.Commit();
+          return appointment;
+        });
+    if (booked) continue;
+    const auto& refusal = booked.error();
+    if (refusal.code != core::ErrorCode::kConflict && refusal.code != core::ErrorCode::kInvalidArgument) {
+      return jobs::Outcome::FromError(refusal);
+    }
+    const nlohmann::json conflict =
+        refusal.fields.empty()
+            ? nlohmann::json{{"field", nullptr}, {"message", refusal.detail}}
+            : nlohmann::json{{"field", refusal.fields.front().field}, {"message", refusal.fields.front().message}};
+    auto recorded = database_.WriteInTenant(scope, [&](db::Transaction& tx) -> core::Status {
+      BookingStore::SettleOccurrence(tx, s.id, occurrence.index, "conflict", std::nullopt, conflict);
+      tx.Commit();
+      return core::Ok();
+    });
+    if (!recorded) return jobs::Outcome::FromError(recorded.error());
+  }
+  return jobs::Outcome::Done();
 }
 
 Result<BookingSettings> BookingService::GetSettings(const Call& call) {

@@ -14,6 +14,9 @@ namespace clinicore::booking {
 
 // The job that raises appointment.reminder_due some hours before an appointment.
 inline constexpr const char* kReminderKind = "booking.reminder";
+// The job that books the occurrences of a recurring series.
+inline constexpr const char* kBookSeriesKind = "booking.book-series";
+inline constexpr int kMaxOccurrences = 52;
 
 struct AvailabilityQuery {
   std::string clinic_id, service_id;
@@ -32,6 +35,17 @@ struct BookingRequest {
   std::optional<TimeRequest> time;  // a staff booking without a hold
   std::optional<std::string> client_id;
   std::string notes;
+};
+
+// A staff booking repeated every `every_weeks` weeks at the same local time, `count` times or
+// until a local day (inclusive).
+struct SeriesRequest {
+  TimeRequest first;
+  std::string client_id;
+  std::string notes;
+  int every_weeks = 1;
+  std::optional<int> count;
+  std::optional<date::year_month_day> until;
 };
 
 struct SettingsPatch {
@@ -68,11 +82,17 @@ class BookingService {
                                      const std::string& currency, const std::optional<std::string>& notes);
   core::Result<Appointment> MarkNoShow(const modules::Call& call, const std::string& id);
 
+  // The series id; a job books its occurrences.
+  core::Result<std::string> CreateSeries(const modules::Call& call, const SeriesRequest& request);
+  core::Result<Series> GetSeries(const modules::Call& call, const std::string& id);
+
   core::Result<BookingSettings> GetSettings(const modules::Call& call);
   core::Result<BookingSettings> UpdateSettings(const modules::Call& call, const SettingsPatch& patch);
 
   // `work`: the kReminderKind job.
   jobs::Outcome RaiseReminder(jobs::JobContext& context);
+  // `work`: the kBookSeriesKind job, one transaction per occurrence.
+  jobs::Outcome BookSeries(jobs::JobContext& context);
 
  private:
   core::Result<Appointment> ChangeStatus(const modules::Call& call, const std::string& id, StatusChange change);

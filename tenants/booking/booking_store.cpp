@@ -20,7 +20,7 @@ using db::OptionalText;
   "id::text, clinic_id::text, service_id::text, practitioner_id::text, client_id::text, " CLINICORE_BOOKING_TIME( \
       "starts_at") ", " CLINICORE_BOOKING_TIME(                                                                    \
       "ends_at") ", array_to_json(resource_ids)::text, status, notes, cancel_reason, amount_paid_minor, "          \
-                 "paid_currency, hold_id::text, booked_by::text, " CLINICORE_SQL_INSTANT(                          \
+                 "paid_currency, hold_id::text, booked_by::text, series_id::text, " CLINICORE_SQL_INSTANT(                          \
                      "created_at") ", " CLINICORE_SQL_INSTANT("updated_at") ", " CLINICORE_SQL_SORT_KEY("starts_at")
 
 // $1 clinic, $2 service, $3 practitioner (NULL: all who perform the service), $4/$5 the local
@@ -103,8 +103,9 @@ constexpr const char* kSettleHoldSql =
 constexpr const char* kInsertAppointment = "booking.insert_appointment";
 constexpr const char* kInsertAppointmentSql =
     "INSERT INTO appointments (id, clinic_id, service_id, practitioner_id, client_id, starts_at, ends_at, "
-    "resource_ids, notes, hold_id, booked_by) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::uuid, "
-    "$6::timestamptz, $7::timestamptz, $8::uuid[], $9, $10::uuid, $11::uuid) RETURNING " CLINICORE_APPOINTMENT_COLUMNS;
+    "resource_ids, notes, hold_id, booked_by, series_id) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::uuid, "
+    "$6::timestamptz, $7::timestamptz, $8::uuid[], $9, $10::uuid, $11::uuid, $12::uuid) "
+    "RETURNING " CLINICORE_APPOINTMENT_COLUMNS;
 
 constexpr const char* kSelectAppointment = "booking.select_appointment";
 constexpr const char* kSelectAppointmentSql =
@@ -138,6 +139,28 @@ constexpr const char* kListAppointmentsSql =
     "AND ($6::timestamptz IS NULL OR starts_at >= $6::timestamptz) "
     "AND ($7::timestamptz IS NULL OR starts_at < $7::timestamptz) "
     "AND (starts_at, id) > ($8::timestamptz, $9::uuid) ORDER BY starts_at, id LIMIT $10";
+
+constexpr const char* kInsertSeries = "booking.insert_series";
+constexpr const char* kInsertSeriesSql =
+    "WITH s AS (INSERT INTO appointment_series (id, clinic_id, service_id, practitioner_id, client_id, every_weeks, "
+    "notes, created_by) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::uuid, $6, $7, $8::uuid) RETURNING id) "
+    "INSERT INTO series_occurrences (series_id, occurrence, starts_at) "
+    "SELECT s.id, t.n - 1, t.start FROM s, unnest($9::timestamptz[]) WITH ORDINALITY AS t(start, n)";
+
+constexpr const char* kSelectSeries = "booking.select_series";
+constexpr const char* kSelectSeriesSql =
+    "SELECT id::text, clinic_id::text, service_id::text, practitioner_id::text, client_id::text, every_weeks, notes, "
+    "created_by::text, " CLINICORE_SQL_INSTANT("created_at") " FROM appointment_series WHERE id = $1::uuid";
+
+constexpr const char* kSelectOccurrences = "booking.select_occurrences";
+constexpr const char* kSelectOccurrencesSql =
+    "SELECT occurrence, " CLINICORE_BOOKING_TIME("starts_at") ", status, appointment_id::text, conflict::text "
+    "FROM series_occurrences WHERE series_id = $1::uuid ORDER BY occurrence";
+
+constexpr const char* kSettleOccurrence = "booking.settle_occurrence";
+constexpr const char* kSettleOccurrenceSql =
+    "UPDATE series_occurrences SET status = $3, appointment_id = $4::uuid, conflict = $5::jsonb "
+    "WHERE series_id = $1::uuid AND occurrence = $2 AND status = 'pending'";
 
 constexpr const char* kMarkReminder = "booking.mark_reminder";
 constexpr const char* kMarkReminderSql =
@@ -185,9 +208,10 @@ Appointment AppointmentOf(const pqxx::row& row) {
   a.currency = OptionalText(row[12]);
   a.hold_id = OptionalText(row[13]);
   a.booked_by = OptionalText(row[14]);
-  a.created_at = row[15].as<std::string>();
-  a.updated_at = row[16].as<std::string>();
-  a.start_key = row[17].as<std::string>();
+  a.series_id = OptionalText(row[15]);
+  a.created_at = row[16].as<std::string>();
+  a.updated_at = row[17].as<std::string>();
+  a.start_key = row[18].as<std::string>();
   return a;
 }
 
@@ -210,6 +234,10 @@ void BookingStore::RegisterStatements(db::Database& database) {
       {kMoveAppointment, kMoveAppointmentSql},
       {kChangeStatus, kChangeStatusSql},
       {kListAppointments, kListAppointmentsSql},
+      {kInsertSeries, kInsertSeriesSql},
+      {kSelectSeries, kSelectSeriesSql},
+      {kSelectOccurrences, kSelectOccurrencesSql},
+      {kSettleOccurrence, kSettleOccurrenceSql},
       {kMarkReminder, kMarkReminderSql},
       {kAccountRole, kAccountRoleSql},
   };
@@ -266,7 +294,8 @@ void BookingStore::SettleHold(db::Transaction& tx, const std::string& id) {
 
 Appointment BookingStore::InsertAppointment(db::Transaction& tx, const Appointment& a) {
   return AppointmentOf(tx.Exec(kInsertAppointment, a.id, a.clinic_id, a.service_id, a.practitioner_id, a.client_id,
-                               a.start, a.end, db::UuidArray(a.resource_ids), a.notes, a.hold_id, a.booked_by)[0]);
+                               a.start, a.end, db::UuidArray(a.resource_ids), a.notes, a.hold_id, a.booked_by,
+                               a.series_id)[0]);
 }
 
 std::optional<Appointment> BookingStore::FindAppointment(db::Transaction& tx, const std::string& id, bool for_update) {
@@ -294,6 +323,43 @@ std::vector<Appointment> BookingStore::ListAppointments(db::Transaction& tx, con
       tx.Exec(kListAppointments, clinics, f.clinic_id, f.practitioner_id, f.client_id, f.status, f.from, f.to,
               after_key.value_or("-infinity"), after_id.value_or("00000000-0000-0000-0000-000000000000"), limit),
       AppointmentOf);
+}
+
+void BookingStore::InsertSeries(db::Transaction& tx, const Series& s, const std::vector<std::string>& starts) {
+  std::string array = "{";
+  for (const auto& start : starts) array += (array.size() > 1 ? "," : "") + start;
+  array += "}";
+  tx.Exec(kInsertSeries, s.id, s.clinic_id, s.service_id, s.practitioner_id, s.client_id, s.every_weeks, s.notes,
+          s.created_by, array);
+}
+
+std::optional<Series> BookingStore::FindSeries(db::Transaction& tx, const std::string& id) {
+  const auto rows = tx.Exec(kSelectSeries, id);
+  if (rows.empty()) return std::nullopt;
+  const auto& row = rows[0];
+  Series s;
+  s.id = row[0].as<std::string>();
+  s.clinic_id = row[1].as<std::string>();
+  s.service_id = row[2].as<std::string>();
+  s.practitioner_id = row[3].as<std::string>();
+  s.client_id = row[4].as<std::string>();
+  s.every_weeks = row[5].as<int>();
+  s.notes = row[6].as<std::string>();
+  s.created_by = OptionalText(row[7]);
+  s.created_at = row[8].as<std::string>();
+  for (const auto& o : tx.Exec(kSelectOccurrences, id)) {
+    s.occurrences.push_back({o[0].as<int>(), o[1].as<std::string>(), o[2].as<std::string>(), OptionalText(o[3]),
+                             o[4].is_null() ? nlohmann::json(nullptr) : nlohmann::json::parse(o[4].as<std::string>())});
+  }
+  return s;
+}
+
+void BookingStore::SettleOccurrence(db::Transaction& tx, const std::string& series_id, int index,
+                                    const std::string& status, const std::optional<std::string>& appointment_id,
+                                    const nlohmann::json& conflict) {
+  std::optional<std::string> conflict_text;
+  if (!conflict.is_null()) conflict_text = conflict.dump();
+  tx.Exec(kSettleOccurrence, series_id, index, status, appointment_id, conflict_text);
 }
 
 bool BookingStore::MarkReminderRaised(db::Transaction& tx, const std::string& appointment_id, const std::string& start,

@@ -70,6 +70,12 @@ class BookingStore {
                                                    const std::optional<std::string>& after_key,
                                                    const std::optional<std::string>& after_id, int limit);
 
+  static void InsertSeries(db::Transaction& tx, const Series& series, const std::vector<std::string>& starts);
+  // The series with its occurrences in order; nullopt when there is none.
+  static std::optional<Series> FindSeries(db::Transaction& tx, const std::string& id);
+  static void SettleOccurrence(db::Transaction& tx, const std::string& series_id, int index, const std::string& status,
+                               const std::optional<std::string>& appointment_id, const nlohmann::json& conflict);
+
   // Records the reminder of an appointment's start; false when it was raised already.
   static bool MarkReminderRaised(db::Transaction& tx, const std::string& appointment_id, const std::string& start,
                                  int hours_before);

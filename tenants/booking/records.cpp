@@ -70,8 +70,30 @@ nlohmann::json ToJson(const Appointment& a) {
           {"currency", OrNull(a.currency)},
           {"hold_id", OrNull(a.hold_id)},
           {"booked_by", OrNull(a.booked_by)},
+          {"series_id", OrNull(a.series_id)},
           {"created_at", a.created_at},
           {"updated_at", a.updated_at}};
+}
+
+nlohmann::json ToJson(const Series& s) {
+  auto occurrences = nlohmann::json::array();
+  for (const auto& o : s.occurrences) {
+    occurrences.push_back({{"index", o.index},
+                           {"start", o.start},
+                           {"status", o.status},
+                           {"appointment_id", OrNull(o.appointment_id)},
+                           {"conflict", o.conflict}});
+  }
+  return {{"id", s.id},
+          {"clinic_id", s.clinic_id},
+          {"service_id", s.service_id},
+          {"practitioner_id", s.practitioner_id},
+          {"client_id", s.client_id},
+          {"every_weeks", s.every_weeks},
+          {"notes", s.notes},
+          {"created_by", OrNull(s.created_by)},
+          {"created_at", s.created_at},
+          {"occurrences", std::move(occurrences)}};
 }
 
 }  // namespace clinicore::booking

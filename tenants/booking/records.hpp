@@ -31,9 +31,27 @@ struct Appointment {
   std::optional<std::string> cancel_reason;
   std::optional<long long> amount_paid_minor;
   std::optional<std::string> currency;
-  std::optional<std::string> hold_id, booked_by;
+  std::optional<std::string> hold_id, booked_by, series_id;
   std::string created_at, updated_at;
   std::string start_key;  // starts_at at full precision, the list's keyset position
+};
+
+struct Occurrence {
+  int index = 0;
+  std::string start;
+  std::string status = "pending";  // pending, booked or conflict
+  std::optional<std::string> appointment_id;
+  nlohmann::json conflict;  // {field, message}, or null
+};
+
+struct Series {
+  std::string id;
+  std::string clinic_id, service_id, practitioner_id, client_id;
+  int every_weeks = 1;
+  std::string notes;
+  std::optional<std::string> created_by;
+  std::string created_at;
+  std::vector<Occurrence> occurrences;
 };
 
 // The tenant's booking settings (settings rows `booking.*`); absent keys keep these defaults.
@@ -50,5 +68,6 @@ BookingSettings SettingsFrom(const nlohmann::json& rows);  // {"booking.x": valu
 nlohmann::json ToJson(const BookingSettings& settings);
 nlohmann::json ToJson(const Hold& hold);
 nlohmann::json ToJson(const Appointment& appointment);
+nlohmann::json ToJson(const Series& series);
 
 }  // namespace clinicore::booking

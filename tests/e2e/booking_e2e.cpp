@@ -456,6 +456,79 @@ TEST_F(BookingE2eTest, ABookingMovesTheClientsLeadToBooked) {
                       kWorkerBound));
 }
 
+TEST_F(BookingE2eTest, ARecurringSeriesBooksEachOccurrenceAndRecordsItsConflicts) {
+  const int first_day = 20;
+  auto at = [&](int week) { return LocalAt(LocalDayAhead(first_day + 7 * week), 10); };
+  auto taken = BookFor("secretariat", "client2", Time(consult_, "doctor2", at(2)));
+  ASSERT_EQ(taken.status, 201) << taken.body;
+  json body = Time(consult_, "doctor2", at(0));
+  body["client_id"] = ids_["client"];
+  body["notes"] = "Course of four";
+  body["rule"] = {{"every_weeks", 1}, {"count", 4}};
+  auto accepted = As("secretariat", "POST", "/v1/appointments/recurring", body);
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  const std::string series_id = Body(accepted)["series_id"];
+  EXPECT_EQ(accepted.Header("location").value_or(""), "/v1/appointments/series/" + series_id);
+  json series;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        series = Body(As("secretariat", "GET", "/v1/appointments/series/" + series_id));
+        const auto& items = series["occurrences"];
+        return items.is_array() &&
+               std::none_of(items.begin(), items.end(), [](const json& o) { return o["status"] == "pending"; });
+      },
+      kWorkerBound))
+      << series.dump();
+  ASSERT_EQ(series["occurrences"].size(), 4u);
+  for (int week = 0; week < 4; ++week) {
+    const json& occurrence = series["occurrences"][static_cast<size_t>(week)];
+    EXPECT_EQ(occurrence["start"], at(week)) << "the same local time every week";
+    if (week == 2) {
+      EXPECT_EQ(occurrence["status"], "conflict");
+      EXPECT_EQ(occurrence["conflict"]["field"], "practitioner_id");
+      EXPECT_TRUE(occurrence["appointment_id"].is_null());
+    } else {
+      ASSERT_EQ(occurrence["status"], "booked") << occurrence.dump();
+      const json appointment =
+          Body(As("client", "GET", "/v1/appointments/" + occurrence["appointment_id"].get<std::string>()));
+      EXPECT_EQ(appointment["series_id"], series_id);
+      EXPECT_EQ(appointment["start"], at(week));
+      EXPECT_EQ(appointment["notes"], "Course of four");
+    }
+  }
+  EXPECT_EQ(As("client", "GET", "/v1/appointments/series/" + series_id).status, 200);
+  EXPECT_EQ(As("client2", "GET", "/v1/appointments/series/" + series_id).status, 404);
+
+  struct RuleCase {
+    json rule;
+    std::string field;
+  };
+  const std::vector<RuleCase> rules = {
+      {nullptr, "rule"},
+      {{{"every_weeks", 0}, {"count", 2}}, "rule.every_weeks"},
+      {{{"every_weeks", 1}}, "rule"},
+      {{{"every_weeks", 1}, {"count", 2}, {"until", DayText(LocalDayAhead(60))}}, "rule"},
+      {{{"every_weeks", 1}, {"count", 53}}, "rule.count"},
+      {{{"every_weeks", 1}, {"until", "soon"}}, "rule.until"},
+      {{{"every_weeks", 1}, {"until", DayText(LocalDayAhead(1))}}, "rule.until"},
+      {{{"every_weeks", 1}, {"until", DayText(LocalDayAhead(first_day + 7 * 60))}}, "rule.until"},
+      {{{"every_weeks", 1}, {"count", 2}, {"colour", "red"}}, "rule.colour"},
+  };
+  for (const auto& c : rules) {
+    json bad = body;
+    bad["start"] = LocalAt(LocalDayAhead(first_day), 12);
+    if (c.rule.is_null()) {
+      bad.erase("rule");
+    } else {
+      bad["rule"] = c.rule;
+    }
+    auto reply = As("secretariat", "POST", "/v1/appointments/recurring", bad);
+    EXPECT_EQ(reply.status, 400) << c.rule.dump() << " " << reply.body;
+    EXPECT_EQ(FirstErrorField(reply), c.field) << c.rule.dump();
+  }
+  EXPECT_EQ(As("client", "POST", "/v1/appointments/recurring", body).status, 403);
+}
+
 TEST_F(BookingE2eTest, BadInputIsA4xxNamingThePart) {
   const auto day = LocalDayAhead(17);
   const std::string base = "/v1/availability?clinic_id=" + clinic_ + "&service_id=" + consult_;
