@@ -136,6 +136,31 @@ StartCheck CheckStart(const Schedule& schedule, const PractitionerSchedule& prac
   return StartCheck::kOk;
 }
 
+std::string SlotsJson(const date::time_zone* zone, const std::vector<Slot>& slots) {
+  std::string out = "{\"slots\":[";
+  out.reserve(out.size() + slots.size() * 190);
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const auto& slot = slots[i];
+    out += i == 0 ? "{\"start\":\"" : ",{\"start\":\"";
+    out += UtcText(slot.start);
+    out += "\",\"end\":\"";
+    out += UtcText(slot.end);
+    out += "\",\"local_start\":\"";
+    out += LocalTimeText(zone, slot.start);
+    out += "\",\"practitioner_id\":\"";
+    out += slot.practitioner_id;
+    out += "\",\"resource_ids\":[";
+    for (size_t r = 0; r < slot.resource_ids.size(); ++r) {
+      out += r == 0 ? "\"" : ",\"";
+      out += slot.resource_ids[r];
+      out += '"';
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
+}
+
 date::year_month_day LocalDay(const date::time_zone* zone, Instant instant) {
   const auto local = date::make_zoned(zone, instant).get_local_time();
   return date::year_month_day{std::chrono::floor<date::days>(local)};

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace clinicore::booking {
@@ -181,6 +182,28 @@ TEST(Availability, SlotsOfSeveralPractitionersInterleaveByStart) {
   EXPECT_EQ(slots[0].practitioner_id, "doctor-a");
   EXPECT_EQ(slots[1].practitioner_id, "doctor-b");
   EXPECT_EQ(slots[0].start, slots[1].start);
+}
+
+TEST(Availability, SlotsJsonIsTheDocumentAClientParses) {
+  const auto* athens = date::locate_zone("Europe/Athens");
+  const auto day = Day(2027, 3, 28);
+  const std::vector<Slot> slots = {{At(day, 6), At(day, 7), "doctor-a", {}},
+                                   {At(day, 6, 15), At(day, 7, 15), "doctor-b", {"room-1", "laser"}}};
+  const auto parsed = nlohmann::json::parse(SlotsJson(athens, slots));
+  const nlohmann::json expected = {{"slots",
+                                    {{{"start", "2027-03-28T06:00:00Z"},
+                                      {"end", "2027-03-28T07:00:00Z"},
+                                      {"local_start", "2027-03-28T09:00:00+03:00"},
+                                      {"practitioner_id", "doctor-a"},
+                                      {"resource_ids", nlohmann::json::array()}},
+                                     {{"start", "2027-03-28T06:15:00Z"},
+                                      {"end", "2027-03-28T07:15:00Z"},
+                                      {"local_start", "2027-03-28T09:15:00+03:00"},
+                                      {"practitioner_id", "doctor-b"},
+                                      {"resource_ids", {"room-1", "laser"}}}}}};
+  EXPECT_EQ(parsed, expected);
+  EXPECT_EQ(nlohmann::json::parse(SlotsJson(athens, {})), nlohmann::json({{"slots", nlohmann::json::array()}}));
+  EXPECT_EQ(LocalTimeText(date::locate_zone("America/New_York"), At(day, 6)), "2027-03-28T02:00:00-04:00");
 }
 
 TEST(Availability, CheckStartNamesWhatIsWrong) {

@@ -150,8 +150,8 @@ Response AppointmentResponse(const Appointment& a) {
 
 Result<Response> BookingHandler::Availability(Call& call) {
   CLINICORE_TRY(const auto query, ParseAvailability(call));
-  CLINICORE_TRY(const auto body, service_->Availability(call, query));
-  return Response::Json(200, body);
+  CLINICORE_TRY(auto body, service_->Availability(call, query));
+  return Response::Text(200, "application/json", std::move(body));
 }
 
 Result<Response> BookingHandler::PlaceHold(Call& call) {

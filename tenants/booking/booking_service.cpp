@@ -294,23 +294,15 @@ Result<std::vector<Instant>> SeriesStarts(const date::time_zone* zone, const Ser
 
 }  // namespace
 
-Result<nlohmann::json> BookingService::Availability(const Call& call, const AvailabilityQuery& query) {
-  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<nlohmann::json> {
+Result<std::string> BookingService::Availability(const Call& call, const AvailabilityQuery& query) {
+  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<std::string> {
     CLINICORE_TRY(const auto loaded, ParseSchedule(BookingStore::LoadSchedule(
                                          tx, query.clinic_id, query.service_id, query.practitioner_id,
                                          kit::FormatLocalDate(query.from), kit::FormatLocalDate(query.to))));
     if (query.practitioner_id && loaded.schedule.practitioners.empty()) {
       return BadField("practitioner_id", "does not perform this service at this clinic");
     }
-    auto slots = nlohmann::json::array();
-    for (const auto& slot : FreeSlots(loaded.schedule, query.from, query.to, RulesOf(loaded))) {
-      slots.push_back({{"start", UtcText(slot.start)},
-                       {"end", UtcText(slot.end)},
-                       {"local_start", LocalTimeText(loaded.schedule.zone, slot.start)},
-                       {"practitioner_id", slot.practitioner_id},
-                       {"resource_ids", slot.resource_ids}});
-    }
-    return nlohmann::json{{"slots", std::move(slots)}};
+    return SlotsJson(loaded.schedule.zone, FreeSlots(loaded.schedule, query.from, query.to, RulesOf(loaded)));
   });
 }
 

@@ -66,8 +66,8 @@ class BookingService {
   BookingService(db::Database& database, std::shared_ptr<jobs::JobClient> jobs)
       : database_(database), jobs_(std::move(jobs)) {}
 
-  // {"slots": [...]} ordered by start.
-  core::Result<nlohmann::json> Availability(const modules::Call& call, const AvailabilityQuery& query);
+  // The body {"slots": [...]}, ordered by start (SlotsJson).
+  core::Result<std::string> Availability(const modules::Call& call, const AvailabilityQuery& query);
   core::Result<Hold> PlaceHold(const modules::Call& call, const TimeRequest& request);
   core::Status ReleaseHold(const modules::Call& call, const std::string& id);
 
