@@ -144,3 +144,32 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The schedule cache of every `serve` (tenants/booking/schedule_cache.hpp) forgets all of a
+-- tenant's schedules when PostgreSQL announces a committed change to what availability is made
+-- of, from any writer: NOTIFY clinicore_schedules '<schema>:*', once per statement.
+CREATE FUNCTION announce_schedule_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('clinicore_schedules', TG_TABLE_SCHEMA || ':*');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER booking_claims_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON booking_claims
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();
+CREATE TRIGGER clinics_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON clinics
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();
+CREATE TRIGGER services_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON services
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();
+CREATE TRIGGER practitioners_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON practitioners
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();
+CREATE TRIGGER practitioner_services_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON practitioner_services
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();
+CREATE TRIGGER practitioner_time_off_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON practitioner_time_off
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();
+CREATE TRIGGER clinic_closures_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON clinic_closures
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();
+CREATE TRIGGER resources_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON resources
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();
+CREATE TRIGGER settings_announce_schedule_change AFTER INSERT OR UPDATE OR DELETE ON settings
+    FOR EACH STATEMENT EXECUTE FUNCTION announce_schedule_change();

@@ -53,8 +53,9 @@ std::vector<kit::Interval> OpenIntervals(const std::vector<kit::Interval>& clini
   return open;
 }
 
-bool Free(const std::vector<Span>& busy, const Span& wanted) {
-  return std::none_of(busy.begin(), busy.end(), [&](const Span& b) { return b.Overlaps(wanted.from, wanted.to); });
+bool Free(const std::vector<Span>& busy, const Span& wanted, Instant now = Instant::min()) {
+  return std::none_of(busy.begin(), busy.end(),
+                      [&](const Span& b) { return b.expires > now && b.Overlaps(wanted.from, wanted.to); });
 }
 
 // Calls `emit(start)` for each start of the practitioner's schedule on `day` within hours,
@@ -79,11 +80,11 @@ void ScheduledStarts(const Schedule& schedule, const PractitionerSchedule& pract
 }
 
 // One free resource of each needed kind over `wanted`, or nullopt.
-std::optional<std::vector<std::string>> FreeResources(const Schedule& schedule, const Span& wanted) {
+std::optional<std::vector<std::string>> FreeResources(const Schedule& schedule, const Span& wanted, Instant now) {
   std::vector<std::string> taken;
   for (const auto& kind : schedule.service.resource_kinds) {
     const auto found = std::find_if(schedule.resources.begin(), schedule.resources.end(), [&](const auto& r) {
-      return r.kind == kind && std::find(taken.begin(), taken.end(), r.id) == taken.end() && Free(r.busy, wanted);
+      return r.kind == kind && std::find(taken.begin(), taken.end(), r.id) == taken.end() && Free(r.busy, wanted, now);
     });
     if (found == schedule.resources.end()) return std::nullopt;
     taken.push_back(found->id);
@@ -107,8 +108,8 @@ std::vector<Slot> FreeSlots(const Schedule& schedule, date::year_month_day first
       ScheduledStarts(schedule, practitioner, date::year_month_day{day}, step, [&](Instant start) {
         if (start < rules.earliest || start > rules.latest) return;
         const Span busy = BusySpan(schedule.service, start);
-        if (!Free(practitioner.busy, busy)) return;
-        auto resources = FreeResources(schedule, busy);
+        if (!Free(practitioner.busy, busy, rules.now)) return;
+        auto resources = FreeResources(schedule, busy, rules.now);
         if (!resources) return;
         slots.push_back(
             {start, start + minutes{schedule.service.duration_minutes}, practitioner.id, std::move(*resources)});

@@ -17,7 +17,8 @@ namespace clinicore::booking {
 using Instant = std::chrono::sys_seconds;
 
 struct Span {
-  Instant from, to;  // [from, to)
+  Instant from, to;                  // [from, to)
+  Instant expires = Instant::max();  // a hold's claim blocks nobody from its expiry on
   bool Overlaps(Instant a, Instant b) const { return from < b && a < to; }
 };
 
@@ -58,6 +59,7 @@ struct SlotRules {
   int step_minutes = 15;  // starts lie on this grid from local midnight
   Instant earliest;       // now + minimum notice
   Instant latest;         // now + horizon
+  Instant now;            // claims that expired by now (holds) block nothing
 };
 
 struct Slot {

@@ -25,7 +25,7 @@ kit::WeeklyHours EveryDay(int open, int close) {
   return hours;
 }
 
-Schedule OneDoctor(const char* zone, kit::WeeklyHours hours, int duration = 60) {
+Schedule OneDoctor(const char* zone, const kit::WeeklyHours& hours, int duration = 60) {
   Schedule schedule;
   schedule.zone = date::locate_zone(zone);
   schedule.opening_hours = hours;
@@ -35,11 +35,12 @@ Schedule OneDoctor(const char* zone, kit::WeeklyHours hours, int duration = 60) 
 }
 
 SlotRules Anytime(int step) {
-  return {step, Instant{}, At(Day(2100, 1, 1), 0)};
+  return {step, Instant{}, At(Day(2100, 1, 1), 0), Instant{}};
 }
 
 std::vector<std::string> Locals(const Schedule& schedule, const std::vector<Slot>& slots) {
   std::vector<std::string> texts;
+  texts.reserve(slots.size());
   for (const auto& slot : slots) texts.push_back(LocalTimeText(schedule.zone, slot.start));
   return texts;
 }
@@ -124,6 +125,17 @@ TEST(Availability, BusyTimeAndBuffersBlockOverlapsButNotAdjacentSlots) {
   EXPECT_EQ(starts(), (std::vector<std::string>{"09:00", "11:30", "12:00"}));
 }
 
+TEST(Availability, AnExpiredHoldBlocksNothing) {
+  auto schedule = OneDoctor("UTC", EveryDay(9 * 60, 11 * 60));
+  const auto day = Day(2027, 4, 5);
+  schedule.practitioners[0].busy.push_back({At(day, 9), At(day, 10), At(day, 8)});  // a hold until 08:00
+  auto rules = Anytime(60);
+  rules.now = At(day, 7);
+  EXPECT_EQ(FreeSlots(schedule, day, day, rules).size(), 1u);
+  rules.now = At(day, 8);
+  EXPECT_EQ(FreeSlots(schedule, day, day, rules).size(), 2u);
+}
+
 TEST(Availability, BreaksClosuresAndTimeOffLeaveGaps) {
   kit::WeeklyHours split;
   for (auto& d : split.days) d = {{9 * 60, 11 * 60}, {12 * 60, 14 * 60}};
@@ -166,7 +178,7 @@ TEST(Availability, EachNeededKindTakesAFreeResource) {
 TEST(Availability, NoticeAndHorizonBoundTheStarts) {
   const auto schedule = OneDoctor("UTC", EveryDay(9 * 60, 17 * 60));
   const auto day = Day(2027, 4, 5);
-  const SlotRules rules{60, At(day, 11), At(day, 14)};
+  const SlotRules rules{60, At(day, 11), At(day, 14), Instant{}};
   const auto slots = FreeSlots(schedule, day, day, rules);
   ASSERT_EQ(slots.size(), 4u);
   EXPECT_EQ(UtcText(slots.front().start), "2027-04-05T11:00:00Z");
@@ -217,8 +229,8 @@ TEST(Availability, CheckStartNamesWhatIsWrong) {
   EXPECT_EQ(CheckStart(schedule, doctor, At(day, 6) + std::chrono::seconds{1}, rules), StartCheck::kOffGrid);
   EXPECT_EQ(CheckStart(schedule, doctor, At(day, 5), rules), StartCheck::kOutsideHours);
   EXPECT_EQ(CheckStart(schedule, doctor, At(day, 13, 30), rules), StartCheck::kOutsideHours);  // ends after 17:00
-  EXPECT_EQ(CheckStart(schedule, doctor, At(day, 6), {15, At(day, 7), At(day, 20)}), StartCheck::kTooSoon);
-  EXPECT_EQ(CheckStart(schedule, doctor, At(day, 9), {15, At(day, 7), At(day, 8)}), StartCheck::kTooFar);
+  EXPECT_EQ(CheckStart(schedule, doctor, At(day, 6), {15, At(day, 7), At(day, 20), Instant{}}), StartCheck::kTooSoon);
+  EXPECT_EQ(CheckStart(schedule, doctor, At(day, 9), {15, At(day, 7), At(day, 8), Instant{}}), StartCheck::kTooFar);
 }
 
 }  // namespace

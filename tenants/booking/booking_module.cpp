@@ -5,10 +5,15 @@
 namespace clinicore::booking {
 namespace {
 
+constexpr size_t kScheduleEntries = 10'000;
+constexpr core::Millis kScheduleTtl{60 * 1000};
+
 class BookingModule final : public modules::Module {
  public:
   explicit BookingModule(const modules::ModuleServices& services)
-      : service_(std::make_shared<BookingService>(services.database, services.jobs)) {}
+      : database_config_(services.config.database),
+        schedules_(std::make_shared<ScheduleCache>(kScheduleTtl, kScheduleEntries, services.metrics)),
+        service_(std::make_shared<BookingService>(services.database, services.jobs, schedules_)) {}
 
   std::string_view Name() const override { return "booking"; }
   void RegisterStatements(db::Database& database) override { BookingStore::RegisterStatements(database); }
@@ -20,6 +25,9 @@ class BookingModule final : public modules::Module {
     registry.Register(kReminderKind, [service](jobs::JobContext& context) { return service->RaiseReminder(context); });
     registry.Register(kBookSeriesKind, [service](jobs::JobContext& context) { return service->BookSeries(context); });
   }
+  // Only `serve` reads availability: only it hears PostgreSQL's notices of schedule changes.
+  void StartServing() override { schedules_->StartListening(database_config_); }
+  void StopServing() override { schedules_->StopListening(); }
   modules::PersonalDataMap PersonalData() const override {
     using modules::Erasure;
     return {{"appointments",
@@ -36,6 +44,8 @@ class BookingModule final : public modules::Module {
   }
 
  private:
+  core::DatabaseConfig database_config_;
+  std::shared_ptr<ScheduleCache> schedules_;
   std::shared_ptr<BookingService> service_;
 };
 

@@ -13,13 +13,7 @@ using modules::Call;
 using std::chrono::hours;
 using std::chrono::minutes;
 
-// A schedule as BookingStore::LoadSchedule reads it, with the tenant's settings and the
-// database's clock (the one the claims' expiry is compared with).
-struct Loaded {
-  Schedule schedule;
-  BookingSettings settings;
-  Instant now;
-};
+using Loaded = LoadedSchedule;
 
 Error BadField(const std::string& field, const std::string& message) {
   return Error::InvalidArgument("The field " + field + " " + message + ".", {{field, message}});
@@ -44,6 +38,9 @@ bool Sees(const Call& call, const Appointment& a) {
 
 Instant ToInstant(std::chrono::system_clock::time_point t) {
   return std::chrono::floor<std::chrono::seconds>(t);
+}
+Instant Now() {
+  return ToInstant(std::chrono::system_clock::now());
 }
 Instant Epoch(const nlohmann::json& seconds) {
   return Instant{std::chrono::seconds{seconds.get<long long>()}};
@@ -89,7 +86,8 @@ Result<Loaded> ParseSchedule(const nlohmann::json& doc) {
   for (const auto& r : doc.at("resources")) s.resources.push_back({r.at("id"), r.at("kind"), {}});
   for (const auto& claim : doc.at("busy")) {
     const auto subject = claim.at(0).get<std::string>();
-    const Span span{Epoch(claim.at(1)), Epoch(claim.at(2))};
+    const Span span{Epoch(claim.at(1)), Epoch(claim.at(2)),
+                    claim.at(3).is_null() ? Instant::max() : Epoch(claim.at(3))};
     for (auto& p : s.practitioners) {
       if (p.id == subject) p.busy.push_back(span);
     }
@@ -98,13 +96,12 @@ Result<Loaded> ParseSchedule(const nlohmann::json& doc) {
     }
   }
   loaded.settings = SettingsFrom(doc.at("settings"));
-  loaded.now = Epoch(doc.at("now"));
   return loaded;
 }
 
-SlotRules RulesOf(const Loaded& loaded) {
+SlotRules RulesOf(const Loaded& loaded, Instant now) {
   const auto& s = loaded.settings;
-  return {s.slot_step_minutes, loaded.now + minutes{s.min_notice_minutes}, loaded.now + hours{24 * s.horizon_days}};
+  return {s.slot_step_minutes, now + minutes{s.min_notice_minutes}, now + hours{24 * s.horizon_days}, now};
 }
 
 Error StartError(StartCheck check, const BookingSettings& s) {
@@ -132,7 +129,8 @@ Result<Loaded> LoadChecked(db::Transaction& tx, const TimeRequest& request) {
   if (loaded.schedule.practitioners.empty()) {
     return BadField("practitioner_id", "does not perform this service at this clinic");
   }
-  const auto check = CheckStart(loaded.schedule, loaded.schedule.practitioners.front(), request.start, RulesOf(loaded));
+  const auto check =
+      CheckStart(loaded.schedule, loaded.schedule.practitioners.front(), request.start, RulesOf(loaded, Now()));
   if (check != StartCheck::kOk) return StartError(check, loaded.settings);
   return loaded;
 }
@@ -187,10 +185,6 @@ core::Status PlanReminders(jobs::JobTx& jobs, const Appointment& a, const Bookin
         {.run_at = at, .idempotency_key = "reminder:" + a.id + ":" + a.start + ":" + std::to_string(lead)}));
   }
   return core::Ok();
-}
-
-Instant Now() {
-  return ToInstant(std::chrono::system_clock::now());
 }
 
 // A client changes or cancels online only up to the tenant's window before the start.
@@ -295,15 +289,24 @@ Result<std::vector<Instant>> SeriesStarts(const date::time_zone* zone, const Ser
 }  // namespace
 
 Result<std::string> BookingService::Availability(const Call& call, const AvailabilityQuery& query) {
-  return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<std::string> {
-    CLINICORE_TRY(const auto loaded, ParseSchedule(BookingStore::LoadSchedule(
-                                         tx, query.clinic_id, query.service_id, query.practitioner_id,
-                                         kit::FormatLocalDate(query.from), kit::FormatLocalDate(query.to))));
-    if (query.practitioner_id && loaded.schedule.practitioners.empty()) {
-      return BadField("practitioner_id", "does not perform this service at this clinic");
-    }
-    return SlotsJson(loaded.schedule.zone, FreeSlots(loaded.schedule, query.from, query.to, RulesOf(loaded)));
-  });
+  const std::string from = kit::FormatLocalDate(query.from), to = kit::FormatLocalDate(query.to);
+  const std::string key =
+      ScheduleCache::KeyOf(call.tenant.schema_name, query.clinic_id + "|" + query.service_id + "|" +
+                                                        query.practitioner_id.value_or("") + "|" + from + "|" + to);
+  using Kept = std::optional<std::shared_ptr<const Loaded>>;
+  CLINICORE_TRY(const Kept kept, schedules_->ReadThrough(key, [&]() -> Result<Kept> {
+    return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Kept> {
+      CLINICORE_TRY(auto loaded, ParseSchedule(BookingStore::LoadSchedule(tx, query.clinic_id, query.service_id,
+                                                                          query.practitioner_id, from, to)));
+      return Kept(std::make_shared<const Loaded>(std::move(loaded)));
+    });
+  }));
+  if (!kept || !*kept) return Error::Internal("availability: no schedule");
+  const Loaded& loaded = **kept;
+  if (query.practitioner_id && loaded.schedule.practitioners.empty()) {
+    return BadField("practitioner_id", "does not perform this service at this clinic");
+  }
+  return SlotsJson(loaded.schedule.zone, FreeSlots(loaded.schedule, query.from, query.to, RulesOf(loaded, Now())));
 }
 
 Result<Hold> BookingService::PlaceHold(const Call& call, const TimeRequest& request) {
@@ -322,6 +325,7 @@ Result<Hold> BookingService::PlaceHold(const Call& call, const TimeRequest& requ
     CLINICORE_TRY(hold.resource_ids, ClaimFor(tx, loaded, request, hold.id, hold.expires_at));
     auto placed = BookingStore::InsertHold(tx, hold);
     tx.Commit();
+    Forget(call);
     return placed;
   });
 }
@@ -334,6 +338,7 @@ core::Status BookingService::ReleaseHold(const Call& call, const std::string& id
     BookingStore::ReleaseClaims(tx, id);
     BookingStore::SettleHold(tx, id);
     tx.Commit();
+    Forget(call);
     return core::Ok();
   });
   if (!released) return released.error();
@@ -351,6 +356,7 @@ Result<Appointment> BookingService::Book(const Call& call, const BookingRequest&
                                                                 request.notes, std::nullopt)
                                                      : Result<Appointment>(BadField("client_id", "is required"));
     if (booked) tx.Commit();
+    Forget(call);
     return booked;
   });
 }
@@ -404,6 +410,7 @@ Result<Appointment> BookingService::Reschedule(const Call& call, const std::stri
     modules::Emit(jobs, "appointment.rescheduled", payload);
     CLINICORE_TRY_STATUS(PlanReminders(jobs, after, loaded.settings, Now()));
     tx.Commit();
+    Forget(call);
     return after;
   });
 }
@@ -445,6 +452,7 @@ Result<Appointment> BookingService::ChangeStatus(const Call& call, const std::st
     }
     modules::Emit(jobs, "appointment." + change.status, payload);
     tx.Commit();
+    Forget(call);
     return after;
   });
 }
@@ -466,6 +474,7 @@ Result<std::string> BookingService::CreateSeries(const Call& call, const SeriesR
     series.notes = request.notes;
     series.created_by = call.actor.id;
     std::vector<std::string> texts;
+    texts.reserve(starts.size());
     for (const auto& start : starts) texts.push_back(UtcText(start));
     BookingStore::InsertSeries(tx, series, texts);
     modules::Audit(tx, call.actor,
@@ -565,8 +574,14 @@ Result<BookingSettings> BookingService::UpdateSettings(const Call& call, const S
     const auto after = SettingsFrom(BookingStore::LoadSettings(tx));
     modules::Audit(tx, call.actor, {"booking.settings_updated", "settings", "booking", ToJson(before), ToJson(after)});
     tx.Commit();
+    Forget(call);
     return after;
   });
+}
+
+// The writer's next read must see its own change; other servers hear PostgreSQL's notice.
+void BookingService::Forget(const Call& call) {
+  schedules_->Forget(ScheduleCache::WholeTenant(call.tenant.schema_name));
 }
 
 jobs::Outcome BookingService::RaiseReminder(jobs::JobContext& context) {

@@ -9,6 +9,7 @@
 #include "platform/modules/route_table.hpp"
 #include "tenants/booking/availability.hpp"
 #include "tenants/booking/booking_store.hpp"
+#include "tenants/booking/schedule_cache.hpp"
 
 namespace clinicore::booking {
 
@@ -63,8 +64,9 @@ struct SettingsPatch {
 // audit row, its event and its reminder jobs.
 class BookingService {
  public:
-  BookingService(db::Database& database, std::shared_ptr<jobs::JobClient> jobs)
-      : database_(database), jobs_(std::move(jobs)) {}
+  BookingService(db::Database& database, std::shared_ptr<jobs::JobClient> jobs,
+                 std::shared_ptr<ScheduleCache> schedules)
+      : database_(database), jobs_(std::move(jobs)), schedules_(std::move(schedules)) {}
 
   // The body {"slots": [...]}, ordered by start (SlotsJson).
   core::Result<std::string> Availability(const modules::Call& call, const AvailabilityQuery& query);
@@ -96,9 +98,11 @@ class BookingService {
 
  private:
   core::Result<Appointment> ChangeStatus(const modules::Call& call, const std::string& id, StatusChange change);
+  void Forget(const modules::Call& call);
 
   db::Database& database_;
   std::shared_ptr<jobs::JobClient> jobs_;
+  std::shared_ptr<ScheduleCache> schedules_;
 };
 
 }  // namespace clinicore::booking

@@ -53,11 +53,12 @@ constexpr const char* kLoadScheduleSql =
     "'resources', (SELECT COALESCE(json_agg(json_build_object('id', rs.id, 'kind', rs.kind) ORDER BY rs.name "
     "COLLATE \"C\", rs.id), '[]') FROM rs), "
     "'busy', (SELECT COALESCE(json_agg(json_build_array(b.subject_id, floor(extract(epoch FROM "
-    "lower(b.busy)))::bigint, ceil(extract(epoch FROM upper(b.busy)))::bigint)), '[]') FROM booking_claims b, w "
+    "lower(b.busy)))::bigint, ceil(extract(epoch FROM upper(b.busy)))::bigint, floor(extract(epoch FROM "
+    "b.expires_at))::bigint)), '[]') FROM booking_claims b, w "
     "WHERE b.busy && w.r AND (b.expires_at IS NULL OR b.expires_at > clock_timestamp()) AND (b.subject_id IN "
     "(SELECT user_id FROM p) OR b.subject_id IN (SELECT id FROM rs))), "
-    "'settings', (SELECT COALESCE(json_object_agg(key, value), '{}') FROM settings WHERE key LIKE 'booking.%'), "
-    "'now', floor(extract(epoch FROM clock_timestamp()))::bigint)::text";
+    "'settings', (SELECT COALESCE(json_object_agg(key, value), '{}') FROM settings WHERE key LIKE "
+    "'booking.%'))::text";
 
 constexpr const char* kSelectSettings = "booking.select_settings";
 constexpr const char* kSelectSettingsSql =

@@ -42,7 +42,8 @@ class BookingStore {
 
   // Everything availability needs for a clinic, service and local date range, as one JSON
   // document (clinic, service, closures, practitioners with time off, resources, busy claims,
-  // settings); nullopt fields when the clinic or service is not live.
+  // settings); null fields when the clinic or service is not live. Each claim carries its
+  // expiry (a hold's), so a kept copy knows when a hold stops blocking.
   static nlohmann::json LoadSchedule(db::Transaction& tx, const std::string& clinic_id, const std::string& service_id,
                                      const std::optional<std::string>& practitioner_id, const std::string& from_day,
                                      const std::string& to_day);
