@@ -92,6 +92,14 @@ class NotifiedCache {
     SetLive(false);
   }
 
+  // `result`, after forgetting every entry of the tenant when it is a success: a write whose
+  // change the writer's own next read must see before PostgreSQL's notice arrives.
+  template <typename Result>
+  Result ForgetTenantOnSuccess(const std::string& schema, Result result) {
+    if (result.ok()) Forget(WholeTenant(schema));
+    return result;
+  }
+
   void Forget(const std::string& key) {
     std::unique_lock lock(mutex_);
     ++generation_;

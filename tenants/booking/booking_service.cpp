@@ -125,7 +125,8 @@ Error StartError(StartCheck check, const BookingSettings& s) {
 Result<Loaded> LoadChecked(db::Transaction& tx, const TimeRequest& request) {
   const auto utc_day = kit::FormatLocalDate(date::year_month_day{std::chrono::floor<date::days>(request.start)});
   CLINICORE_TRY(auto loaded, ParseSchedule(BookingStore::LoadSchedule(tx, request.clinic_id, request.service_id,
-                                                                      request.practitioner_id, utc_day, utc_day)));
+                                                                      request.practitioner_id, utc_day, utc_day,
+                                                                      /*with_claims=*/false)));
   if (loaded.schedule.practitioners.empty()) {
     return BadField("practitioner_id", "does not perform this service at this clinic");
   }
@@ -288,6 +289,12 @@ Result<std::vector<Instant>> SeriesStarts(const date::time_zone* zone, const Ser
 
 }  // namespace
 
+// The writer's next read must see its own change; other servers hear PostgreSQL's notice.
+template <typename Result>
+Result BookingService::Forgetting(const Call& call, Result result) {
+  return schedules_->ForgetTenantOnSuccess(call.tenant.schema_name, std::move(result));
+}
+
 Result<std::string> BookingService::Availability(const Call& call, const AvailabilityQuery& query) {
   const std::string from = kit::FormatLocalDate(query.from), to = kit::FormatLocalDate(query.to);
   const std::string key =
@@ -297,7 +304,8 @@ Result<std::string> BookingService::Availability(const Call& call, const Availab
   CLINICORE_TRY(const Kept kept, schedules_->ReadThrough(key, [&]() -> Result<Kept> {
     return database_.ReadOnceInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Kept> {
       CLINICORE_TRY(auto loaded, ParseSchedule(BookingStore::LoadSchedule(tx, query.clinic_id, query.service_id,
-                                                                          query.practitioner_id, from, to)));
+                                                                          query.practitioner_id, from, to,
+                                                                          /*with_claims=*/true)));
       return Kept(std::make_shared<const Loaded>(std::move(loaded)));
     });
   }));
@@ -311,7 +319,7 @@ Result<std::string> BookingService::Availability(const Call& call, const Availab
 
 Result<Hold> BookingService::PlaceHold(const Call& call, const TimeRequest& request) {
   if (!call.SeesClinic(request.clinic_id)) return BadField("clinic_id", "is not a clinic of yours");
-  return database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Hold> {
+  return Forgetting(call, database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<Hold> {
     CLINICORE_TRY(const auto loaded, LoadChecked(tx, request));
     Hold hold;
     hold.id = core::NewUuid();
@@ -325,22 +333,21 @@ Result<Hold> BookingService::PlaceHold(const Call& call, const TimeRequest& requ
     CLINICORE_TRY(hold.resource_ids, ClaimFor(tx, loaded, request, hold.id, hold.expires_at));
     auto placed = BookingStore::InsertHold(tx, hold);
     tx.Commit();
-    Forget(call);
     return placed;
-  });
+  }));
 }
 
 core::Status BookingService::ReleaseHold(const Call& call, const std::string& id) {
-  auto released = database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> core::Status {
-    const auto hold = BookingStore::FindHoldForUpdate(tx, id);
-    const bool mine = hold && (IsClient(call) ? hold->held_by == call.actor.id : call.SeesClinic(hold->clinic_id));
-    if (!mine) return Error::NotFound("No such hold.");
-    BookingStore::ReleaseClaims(tx, id);
-    BookingStore::SettleHold(tx, id);
-    tx.Commit();
-    Forget(call);
-    return core::Ok();
-  });
+  auto released =
+      Forgetting(call, database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> core::Status {
+        const auto hold = BookingStore::FindHoldForUpdate(tx, id);
+        const bool mine = hold && (IsClient(call) ? hold->held_by == call.actor.id : call.SeesClinic(hold->clinic_id));
+        if (!mine) return Error::NotFound("No such hold.");
+        BookingStore::ReleaseClaims(tx, id);
+        BookingStore::SettleHold(tx, id);
+        tx.Commit();
+        return core::Ok();
+      }));
   if (!released) return released.error();
   return core::Ok();
 }
@@ -350,15 +357,16 @@ Result<Appointment> BookingService::Book(const Call& call, const BookingRequest&
   if (request.time && !call.SeesClinic(request.time->clinic_id)) {
     return BadField("clinic_id", "is not a clinic of yours");
   }
-  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
-    Result<Appointment> booked = request.hold_id     ? BookHold(tx, jobs, call, request)
-                                 : request.client_id ? BookTime(tx, jobs, call.actor, *request.time, *request.client_id,
-                                                                request.notes, std::nullopt)
-                                                     : Result<Appointment>(BadField("client_id", "is required"));
-    if (booked) tx.Commit();
-    Forget(call);
-    return booked;
-  });
+  return Forgetting(
+      call,
+      jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
+        Result<Appointment> booked = request.hold_id     ? BookHold(tx, jobs, call, request)
+                                     : request.client_id ? BookTime(tx, jobs, call.actor, *request.time,
+                                                                    *request.client_id, request.notes, std::nullopt)
+                                                         : Result<Appointment>(BadField("client_id", "is required"));
+        if (booked) tx.Commit();
+        return booked;
+      }));
 }
 
 Result<kit::Page<Appointment>> BookingService::ListAppointments(const Call& call, const kit::PageRequest& page,
@@ -389,30 +397,31 @@ Result<Appointment> BookingService::GetAppointment(const Call& call, const std::
 
 Result<Appointment> BookingService::Reschedule(const Call& call, const std::string& id, Instant start,
                                                const std::optional<std::string>& practitioner_id) {
-  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
-    auto before = BookingStore::FindAppointment(tx, id, /*for_update=*/true);
-    if (!before || !Sees(call, *before)) return NoSuchAppointment();
-    CLINICORE_TRY_STATUS(CheckBooked(*before, "rescheduled"));
-    const TimeRequest time{before->clinic_id, before->service_id, practitioner_id.value_or(before->practitioner_id),
-                           start};
-    CLINICORE_TRY(const auto loaded, LoadChecked(tx, time));
-    CLINICORE_TRY_STATUS(CheckClientWindow(call, *before, loaded.settings));
-    // The old time is freed in this transaction: a conflict rolls both back and keeps it.
-    BookingStore::ReleaseClaims(tx, id);
-    CLINICORE_TRY(const auto resources, ClaimFor(tx, loaded, time, id, std::nullopt));
-    auto after =
-        BookingStore::MoveAppointment(tx, id, time.practitioner_id, UtcText(start),
-                                      UtcText(start + minutes{loaded.schedule.service.duration_minutes}), resources);
-    modules::Audit(tx, call.actor, {"appointment.rescheduled", "appointment", id, ToJson(*before), ToJson(after)});
-    auto payload = EventPayload(after);
-    payload["previous_start"] = before->start;
-    payload["previous_practitioner_id"] = before->practitioner_id;
-    modules::Emit(jobs, "appointment.rescheduled", payload);
-    CLINICORE_TRY_STATUS(PlanReminders(jobs, after, loaded.settings, Now()));
-    tx.Commit();
-    Forget(call);
-    return after;
-  });
+  return Forgetting(
+      call,
+      jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
+        auto before = BookingStore::FindAppointment(tx, id, /*for_update=*/true);
+        if (!before || !Sees(call, *before)) return NoSuchAppointment();
+        CLINICORE_TRY_STATUS(CheckBooked(*before, "rescheduled"));
+        const TimeRequest time{before->clinic_id, before->service_id, practitioner_id.value_or(before->practitioner_id),
+                               start};
+        CLINICORE_TRY(const auto loaded, LoadChecked(tx, time));
+        CLINICORE_TRY_STATUS(CheckClientWindow(call, *before, loaded.settings));
+        // The old time is freed in this transaction: a conflict rolls both back and keeps it.
+        BookingStore::ReleaseClaims(tx, id);
+        CLINICORE_TRY(const auto resources, ClaimFor(tx, loaded, time, id, std::nullopt));
+        auto after = BookingStore::MoveAppointment(tx, id, time.practitioner_id, UtcText(start),
+                                                   UtcText(start + minutes{loaded.schedule.service.duration_minutes}),
+                                                   resources);
+        modules::Audit(tx, call.actor, {"appointment.rescheduled", "appointment", id, ToJson(*before), ToJson(after)});
+        auto payload = EventPayload(after);
+        payload["previous_start"] = before->start;
+        payload["previous_practitioner_id"] = before->practitioner_id;
+        modules::Emit(jobs, "appointment.rescheduled", payload);
+        CLINICORE_TRY_STATUS(PlanReminders(jobs, after, loaded.settings, Now()));
+        tx.Commit();
+        return after;
+      }));
 }
 
 Result<Appointment> BookingService::Cancel(const Call& call, const std::string& id, const std::string& reason) {
@@ -429,32 +438,34 @@ Result<Appointment> BookingService::MarkNoShow(const Call& call, const std::stri
 }
 
 Result<Appointment> BookingService::ChangeStatus(const Call& call, const std::string& id, StatusChange change) {
-  return jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
-    auto before = BookingStore::FindAppointment(tx, id, /*for_update=*/true);
-    if (!before || !Sees(call, *before)) return NoSuchAppointment();
-    const char* action = change.status == "cancelled" ? "cancelled" : "closed";
-    CLINICORE_TRY_STATUS(CheckBooked(*before, action));
-    if (change.status == "cancelled") {
-      CLINICORE_TRY_STATUS(CheckClientWindow(call, *before, SettingsFrom(BookingStore::LoadSettings(tx))));
-      BookingStore::ReleaseClaims(tx, id);  // the time is free again at once
-    }
-    if (change.status == "no_show") {
-      CLINICORE_TRY(const auto start, kit::ParseInstant(before->start, "start"));
-      if (ToInstant(start) > Now()) return ConflictOn("start", "has not come yet");
-    }
-    auto after = BookingStore::ChangeStatus(tx, id, change);
-    modules::Audit(tx, call.actor, {"appointment." + change.status, "appointment", id, ToJson(*before), ToJson(after)});
-    auto payload = EventPayload(after);
-    if (change.status == "cancelled") payload["reason"] = *change.cancel_reason;
-    if (change.status == "completed") {
-      payload["amount_paid_minor"] = *change.amount_paid_minor;
-      payload["currency"] = *change.currency;
-    }
-    modules::Emit(jobs, "appointment." + change.status, payload);
-    tx.Commit();
-    Forget(call);
-    return after;
-  });
+  return Forgetting(
+      call,
+      jobs_->WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx, jobs::JobTx& jobs) -> Result<Appointment> {
+        auto before = BookingStore::FindAppointment(tx, id, /*for_update=*/true);
+        if (!before || !Sees(call, *before)) return NoSuchAppointment();
+        const char* action = change.status == "cancelled" ? "cancelled" : "closed";
+        CLINICORE_TRY_STATUS(CheckBooked(*before, action));
+        if (change.status == "cancelled") {
+          CLINICORE_TRY_STATUS(CheckClientWindow(call, *before, SettingsFrom(BookingStore::LoadSettings(tx))));
+          BookingStore::ReleaseClaims(tx, id);  // the time is free again at once
+        }
+        if (change.status == "no_show") {
+          CLINICORE_TRY(const auto start, kit::ParseInstant(before->start, "start"));
+          if (ToInstant(start) > Now()) return ConflictOn("start", "has not come yet");
+        }
+        auto after = BookingStore::ChangeStatus(tx, id, change);
+        modules::Audit(tx, call.actor,
+                       {"appointment." + change.status, "appointment", id, ToJson(*before), ToJson(after)});
+        auto payload = EventPayload(after);
+        if (change.status == "cancelled") payload["reason"] = *change.cancel_reason;
+        if (change.status == "completed") {
+          payload["amount_paid_minor"] = *change.amount_paid_minor;
+          payload["currency"] = *change.currency;
+        }
+        modules::Emit(jobs, "appointment." + change.status, payload);
+        tx.Commit();
+        return after;
+      }));
 }
 
 Result<std::string> BookingService::CreateSeries(const Call& call, const SeriesRequest& request) {
@@ -556,32 +567,28 @@ Result<BookingSettings> BookingService::GetSettings(const Call& call) {
 }
 
 Result<BookingSettings> BookingService::UpdateSettings(const Call& call, const SettingsPatch& patch) {
-  return database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<BookingSettings> {
-    const auto before = SettingsFrom(BookingStore::LoadSettings(tx));
-    auto save = [&](const char* key, const std::optional<int>& value) {
-      if (value) BookingStore::SaveSetting(tx, key, *value);
-    };
-    save("booking.slot_step_minutes", patch.slot_step_minutes);
-    save("booking.min_notice_minutes", patch.min_notice_minutes);
-    save("booking.horizon_days", patch.horizon_days);
-    save("booking.hold_minutes", patch.hold_minutes);
-    save("booking.cancel_window_hours", patch.cancel_window_hours);
-    if (patch.second_reminder_hours) {
-      const auto& hours_before = *patch.second_reminder_hours;
-      BookingStore::SaveSetting(tx, "booking.second_reminder_hours",
-                                hours_before ? nlohmann::json(*hours_before) : nlohmann::json(nullptr));
-    }
-    const auto after = SettingsFrom(BookingStore::LoadSettings(tx));
-    modules::Audit(tx, call.actor, {"booking.settings_updated", "settings", "booking", ToJson(before), ToJson(after)});
-    tx.Commit();
-    Forget(call);
-    return after;
-  });
-}
-
-// The writer's next read must see its own change; other servers hear PostgreSQL's notice.
-void BookingService::Forget(const Call& call) {
-  schedules_->Forget(ScheduleCache::WholeTenant(call.tenant.schema_name));
+  return Forgetting(
+      call, database_.WriteInTenant(call.tenant.Scope(), [&](db::Transaction& tx) -> Result<BookingSettings> {
+        const auto before = SettingsFrom(BookingStore::LoadSettings(tx));
+        auto save = [&](const char* key, const std::optional<int>& value) {
+          if (value) BookingStore::SaveSetting(tx, key, *value);
+        };
+        save("booking.slot_step_minutes", patch.slot_step_minutes);
+        save("booking.min_notice_minutes", patch.min_notice_minutes);
+        save("booking.horizon_days", patch.horizon_days);
+        save("booking.hold_minutes", patch.hold_minutes);
+        save("booking.cancel_window_hours", patch.cancel_window_hours);
+        if (patch.second_reminder_hours) {
+          const auto& hours_before = *patch.second_reminder_hours;
+          BookingStore::SaveSetting(tx, "booking.second_reminder_hours",
+                                    hours_before ? nlohmann::json(*hours_before) : nlohmann::json(nullptr));
+        }
+        const auto after = SettingsFrom(BookingStore::LoadSettings(tx));
+        modules::Audit(tx, call.actor,
+                       {"booking.settings_updated", "settings", "booking", ToJson(before), ToJson(after)});
+        tx.Commit();
+        return after;
+      }));
 }
 
 jobs::Outcome BookingService::RaiseReminder(jobs::JobContext& context) {

@@ -98,7 +98,8 @@ class BookingService {
 
  private:
   core::Result<Appointment> ChangeStatus(const modules::Call& call, const std::string& id, StatusChange change);
-  void Forget(const modules::Call& call);
+  template <typename Result>
+  Result Forgetting(const modules::Call& call, Result result);
 
   db::Database& database_;
   std::shared_ptr<jobs::JobClient> jobs_;

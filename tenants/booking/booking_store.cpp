@@ -24,7 +24,8 @@ using db::OptionalText;
                      "created_at") ", " CLINICORE_SQL_INSTANT("updated_at") ", " CLINICORE_SQL_SORT_KEY("starts_at")
 
 // $1 clinic, $2 service, $3 practitioner (NULL: all who perform the service), $4/$5 the local
-// first and last day. The window is a day wider on each side than the local days can reach.
+// first and last day, $6 whether to read the claims too (a booking's schedule check needs none:
+// the claim itself decides). The window is a day wider on each side than the local days can reach.
 constexpr const char* kLoadSchedule = "booking.load_schedule";
 constexpr const char* kLoadScheduleSql =
     "WITH c AS (SELECT id, time_zone, opening_hours FROM clinics WHERE id = $1::uuid AND deleted_at IS NULL AND "
@@ -52,11 +53,11 @@ constexpr const char* kLoadScheduleSql =
     "lower(w.r))) ORDER BY p.user_id), '[]') FROM p), "
     "'resources', (SELECT COALESCE(json_agg(json_build_object('id', rs.id, 'kind', rs.kind) ORDER BY rs.name "
     "COLLATE \"C\", rs.id), '[]') FROM rs), "
-    "'busy', (SELECT COALESCE(json_agg(json_build_array(b.subject_id, floor(extract(epoch FROM "
+    "'busy', CASE WHEN $6 THEN (SELECT COALESCE(json_agg(json_build_array(b.subject_id, floor(extract(epoch FROM "
     "lower(b.busy)))::bigint, ceil(extract(epoch FROM upper(b.busy)))::bigint, floor(extract(epoch FROM "
     "b.expires_at))::bigint)), '[]') FROM booking_claims b, w "
     "WHERE b.busy && w.r AND (b.expires_at IS NULL OR b.expires_at > clock_timestamp()) AND (b.subject_id IN "
-    "(SELECT user_id FROM p) OR b.subject_id IN (SELECT id FROM rs))), "
+    "(SELECT user_id FROM p) OR b.subject_id IN (SELECT id FROM rs))) ELSE '[]'::json END, "
     "'settings', (SELECT COALESCE(json_object_agg(key, value), '{}') FROM settings WHERE key LIKE "
     "'booking.%'))::text";
 
@@ -248,8 +249,8 @@ void BookingStore::RegisterStatements(db::Database& database) {
 nlohmann::json BookingStore::LoadSchedule(db::Transaction& tx, const std::string& clinic_id,
                                           const std::string& service_id,
                                           const std::optional<std::string>& practitioner_id,
-                                          const std::string& from_day, const std::string& to_day) {
-  const auto rows = tx.Exec(kLoadSchedule, clinic_id, service_id, practitioner_id, from_day, to_day);
+                                          const std::string& from_day, const std::string& to_day, bool with_claims) {
+  const auto rows = tx.Exec(kLoadSchedule, clinic_id, service_id, practitioner_id, from_day, to_day, with_claims);
   return nlohmann::json::parse(rows[0][0].as<std::string>());
 }
 

@@ -46,7 +46,7 @@ class BookingStore {
   // expiry (a hold's), so a kept copy knows when a hold stops blocking.
   static nlohmann::json LoadSchedule(db::Transaction& tx, const std::string& clinic_id, const std::string& service_id,
                                      const std::optional<std::string>& practitioner_id, const std::string& from_day,
-                                     const std::string& to_day);
+                                     const std::string& to_day, bool with_claims);
   static nlohmann::json LoadSettings(db::Transaction& tx);
   static void SaveSetting(db::Transaction& tx, const std::string& key, const nlohmann::json& value);
 

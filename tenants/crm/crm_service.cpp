@@ -189,8 +189,7 @@ Result<Arrival> CrmService::CreateLead(const Call& call, NewLead draft) {
 
 template <typename Result>
 Result CrmService::Forgetting(const Call& call, Result result) {
-  if (result.ok()) pages_->Forget(LeadPageCache::WholeTenant(call.tenant.schema_name));
-  return result;
+  return pages_->ForgetTenantOnSuccess(call.tenant.schema_name, std::move(result));
 }
 
 Result<std::string> CrmService::RenderLeads(const Call& call, const kit::PageRequest& page, const LeadFilter& filter,
