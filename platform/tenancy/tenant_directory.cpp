@@ -1,8 +1,5 @@
 #include "platform/tenancy/tenant_directory.hpp"
 
-#include <hiredis/hiredis.h>
-#include <sys/socket.h>
-
 #include "platform/core/log.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 
@@ -61,40 +58,22 @@ void TenantDirectory::PublishChange() {
 }
 
 void TenantDirectory::StartListening(const core::RedisConfig& config) {
-  if (listening_.exchange(true)) return;
-  listener_ = std::thread([this, config] { Listen(config); });
+  if (subscription_) return;
+  // Anything published while we were not subscribed is lost: every (re)subscription starts
+  // from a clean cache.
+  subscription_ = std::make_unique<cache::RedisSubscription>(
+      config, kChangeChannel,
+      cache::RedisSubscription::Handlers{[this] {
+                                           InvalidateLocal();
+                                           return true;
+                                         },
+                                         [this](const std::string&) { InvalidateLocal(); }, nullptr});
+  subscription_->Start();
 }
 
 void TenantDirectory::StopListening() {
-  if (!listening_.exchange(false)) return;
-  // Unblocks the listener's read; it sees listening_ == false and returns.
-  if (int fd = listener_fd_.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
-  if (listener_.joinable()) listener_.join();
-}
-
-void TenantDirectory::Listen(core::RedisConfig config) {
-  const timeval connect_timeout{static_cast<time_t>(config.connect_timeout.count() / 1000),
-                                static_cast<suseconds_t>((config.connect_timeout.count() % 1000) * 1000)};
-  while (listening_) {
-    std::unique_ptr<redisContext, decltype(&redisFree)> context(
-        redisConnectWithTimeout(config.host.c_str(), config.port, connect_timeout), redisFree);
-    if (context && !context->err) {
-      redisSetTimeout(context.get(), timeval{0, 0});  // block: StopListening shuts the socket down
-      listener_fd_ = context->fd;
-      auto* reply = static_cast<redisReply*>(redisCommand(context.get(), "SUBSCRIBE %s", kChangeChannel));
-      if (reply) freeReplyObject(reply);
-      // Anything published while we were not subscribed is lost: start from a clean cache.
-      InvalidateLocal();
-      while (listening_) {
-        void* message = nullptr;
-        if (redisGetReply(context.get(), &message) != REDIS_OK) break;
-        freeReplyObject(message);
-        InvalidateLocal();
-      }
-      listener_fd_ = -1;
-    }
-    for (int i = 0; i < 10 && listening_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  if (subscription_) subscription_->Stop();
+  subscription_.reset();
 }
 
 }  // namespace clinicore::tenancy

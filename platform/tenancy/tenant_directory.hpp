@@ -6,10 +6,10 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 
 #include "platform/cache/redis_client.hpp"
+#include "platform/cache/redis_subscription.hpp"
 #include "platform/core/config.hpp"
 #include "platform/db/database.hpp"
 #include "platform/tenancy/tenant.hpp"
@@ -45,7 +45,6 @@ class TenantDirectory {
     std::optional<Tenant> tenant;  // nullopt: known not to exist
     std::chrono::steady_clock::time_point expires;
   };
-  void Listen(core::RedisConfig config);
 
   db::Database& database_;
   std::shared_ptr<cache::RedisClient> redis_;
@@ -54,9 +53,7 @@ class TenantDirectory {
   std::unordered_map<std::string, Entry> entries_;
   std::atomic<uint64_t> generation_{0};
 
-  std::atomic<bool> listening_{false};
-  std::atomic<int> listener_fd_{-1};
-  std::thread listener_;
+  std::unique_ptr<cache::RedisSubscription> subscription_;
 };
 
 }  // namespace clinicore::tenancy
