@@ -10,6 +10,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "address_filter.hpp"
+
 namespace clinicore::sdk::host {
 namespace {
 
@@ -197,33 +199,6 @@ void ServiceProgress(void* ctx, uint64_t done, uint64_t total) noexcept {
 }
 
 // ----- curl ----------------------------------------------------------------------------------
-
-bool IsPrivateV4(uint32_t host_order) {
-  const uint32_t a = host_order >> 24, b = (host_order >> 16) & 0xff;
-  return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && b >= 16 && b <= 31) ||
-         (a == 192 && b == 168) || (a == 100 && b >= 64 && b <= 127) || a >= 224;
-}
-
-bool IsPrivateAddress(const sockaddr* address) {
-  if (address->sa_family == AF_INET) {
-    return IsPrivateV4(ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr));
-  }
-  if (address->sa_family == AF_INET6) {
-    const auto* bytes = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr.s6_addr;
-    static const uint8_t kZero[16] = {};
-    if (std::memcmp(bytes, kZero, 15) == 0 && (bytes[15] == 0 || bytes[15] == 1)) return true;  // :: and ::1
-    if ((bytes[0] & 0xfe) == 0xfc) return true;                                                 // fc00::/7
-    if (bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80) return true;                             // fe80::/10
-    if (bytes[0] == 0xff) return true;                                                          // multicast
-    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(bytes, kMapped, 12) == 0) {
-      return IsPrivateV4((uint32_t{bytes[12]} << 24) | (uint32_t{bytes[13]} << 16) | (uint32_t{bytes[14]} << 8) |
-                         bytes[15]);
-    }
-    return false;
-  }
-  return true;
-}
 
 struct Transfer {
   HttpResult* result;
