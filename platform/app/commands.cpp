@@ -104,7 +104,7 @@ struct ApiServers {
 
 std::optional<ApiServers> StartApiServers(const core::Config& config, std::shared_ptr<http::Router> router,
                                           std::shared_ptr<const auth::AccessPolicy> policy,
-                                          std::shared_ptr<auth::Authenticator> authenticator,
+                                          std::shared_ptr<auth::AuthService> auth,
                                           std::shared_ptr<auth::ClinicScopeSource> clinic_scope, AppContext& platform) {
   auto metrics = platform.metrics;
   auto budget = std::make_shared<cache::BatchedBudget>(platform.redis, metrics);
@@ -118,7 +118,7 @@ std::optional<ApiServers> StartApiServers(const core::Config& config, std::share
     dispatcher->Use(auth::AddressRateLimit(budget, config.http.anonymous_per_ip_per_minute));
     dispatcher->Use(tenancy::TenantResolution(platform.directory, config.tenancy.base_domain));
     dispatcher->Use(auth::TenantRateLimit(budget, config.auth.tenant_requests_per_minute));
-    dispatcher->Use(auth::Authorization(policy, authenticator, clinic_scope));
+    dispatcher->Use(auth::Authorization(policy, auth, clinic_scope));
     core::HttpConfig http_config = config.http;
     if (port) {
       http_config.port = *port;
@@ -189,8 +189,9 @@ int Serve() {
   kit::SetCursorSecret(config->auth.signing_key);
   platform.directory->StartListening(config->redis);
   identity->accounts->StartListening(config->database);
+  identity->authenticator->revocations().StartReplica(config->redis);
   modules->StartServing();
-  auto servers = StartApiServers(*config, router, policy, identity->authenticator, modules->ClinicScope(), platform);
+  auto servers = StartApiServers(*config, router, policy, identity->auth, modules->ClinicScope(), platform);
   if (!servers) return 1;
   // Queue depth on /metrics (the workers' own /metrics add latency, run time and failures).
   jobs::DepthSampler queue_depth(std::make_shared<jobs::PgJobStore>(platform.database), platform.metrics,
@@ -210,6 +211,7 @@ int Serve() {
   queue_depth.Stop();
   platform.directory->StopListening();
   identity->accounts->StopListening();
+  identity->authenticator->revocations().StopReplica();
   modules->StopServing();
   core::log::Info("serve_stopped");
   return 0;

@@ -21,6 +21,17 @@ Error Forbidden(std::string detail) {
   return Error::PermissionDenied(std::move(detail));
 }
 
+bool Mutates(http::Method method) {
+  return method != http::Method::kGet && method != http::Method::kHead;
+}
+
+// Only managers (or platform admins) may call it: a change there fails closed.
+bool ManagersOnly(const AccessRule& rule) {
+  if (rule.audience == Audience::kPlatformAdmins) return true;
+  return !rule.roles.empty() && std::all_of(rule.roles.begin(), rule.roles.end(),
+                                            [](const std::string& role) { return Contains(ManagerRoles(), role); });
+}
+
 std::string Describe(const http::Route& route) {
   return std::string(http::MethodName(route.method)) + " " + route.path_template;
 }
@@ -155,20 +166,25 @@ RealmContext RealmOf(const http::RequestContext& context) {
   return {&ConsoleRealm(), std::nullopt, ""};
 }
 
-http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy, std::shared_ptr<Authenticator> authenticator,
+http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy, std::shared_ptr<AuthService> auth,
                                std::shared_ptr<ClinicScopeSource> clinics) {
   if (!clinics && policy->DeclaresClinicScope()) {
     throw std::logic_error(
         "refusing to start: the access policy declares per-clinic scopes but no module answers them");
   }
-  return [policy, authenticator, clinics](http::RequestContext& context) -> core::Status {
+  return [policy, auth, clinics](http::RequestContext& context) -> core::Status {
     if (context.route == nullptr) return core::Ok();
     const AccessRule* rule = policy->Find(context.route->method, context.route->path_template);
     if (rule == nullptr) return Forbidden("This route has no access rule.");  // unreachable: checked at start-up
     if (rule->audience == Audience::kAnyone) return core::Ok();
 
-    auto principal = authenticator->Authenticate(context, RealmOf(context));
+    const RealmContext realm = RealmOf(context);
+    const bool mutates = Mutates(context.route->method);
+    auto principal = auth->authenticator().Authenticate(context, realm, mutates && ManagersOnly(*rule));
     if (!principal) return std::move(principal).error();
+    if (mutates && (realm.tenant_id.empty() || Contains(ManagerRoles(), principal->role))) {
+      if (auto confirmed = auth->ConfirmActor(realm, *principal); !confirmed) return confirmed;
+    }
     if (rule->audience == Audience::kPlatformAdmins) {
       if (principal->role != kPlatformAdminRole) return Forbidden("Only platform admins may do this.");
     } else if (!Contains(rule->roles, principal->role)) {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "platform/auth/auth_service.hpp"
 #include "platform/auth/authenticator.hpp"
 #include "platform/cache/rate_limiter.hpp"
 #include "platform/http/dispatcher.hpp"
@@ -101,9 +102,15 @@ class AccessPolicy {
 // bearer token for the rule's realm (tenant tokens must name the resolved tenant), the
 // role and the ownership rule, and records the principal. Runs after tenant resolution.
 //
+// A privileged change (any method but GET or HEAD on a console route, or by a token that
+// claims a manager role) trusts the database, not the token: the actor's role and active flag
+// and its session are re-read (AuthService::ConfirmActor) and the rule is checked against the
+// role read. A change on a route only managers or platform admins may call also fails closed
+// (503) when the deny-list cannot be read.
+//
 // `clinics` answers the per-clinic row scope; it may be null only when no rule declares one
 // (RequireClinicScopeSource).
-http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy, std::shared_ptr<Authenticator> authenticator,
+http::Middleware Authorization(std::shared_ptr<const AccessPolicy> policy, std::shared_ptr<AuthService> auth,
                                std::shared_ptr<ClinicScopeSource> clinics = nullptr);
 
 // The whole tenant API's request budget per tenant and minute (CLINICORE_RATE_TENANT_

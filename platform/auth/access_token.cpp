@@ -13,7 +13,6 @@ using nlohmann::json;
 
 constexpr size_t kMaxHeaderBytes = 256;
 constexpr size_t kMaxClaimsBytes = 2048;
-constexpr int64_t kMaxLifetimeSeconds = 24 * 3600;
 
 Error Refused(std::string detail) {
   return Error{ErrorCode::kUnauthenticated, std::move(detail), {}, {{"Authorization", "invalid access token"}}};
@@ -157,7 +156,7 @@ core::Result<AccessClaims> VerifyAccessToken(std::string_view token, const KeyRi
     return Refused("The access token belongs to another tenant.");
   }
   if (!expected.tenant_id && !claims->tenant_id.empty()) return Refused("A tenant's token cannot be used here.");
-  if (claims->expires_at <= claims->issued_at || claims->expires_at - claims->issued_at > kMaxLifetimeSeconds) {
+  if (claims->expires_at <= claims->issued_at || claims->expires_at - claims->issued_at > kMaxAccessLifetimeSeconds) {
     return Refused("The access token's lifetime is not acceptable.");
   }
   if (claims->expires_at + expected.leeway_seconds <= expected.now) return Refused("The access token has expired.");

@@ -34,6 +34,10 @@ struct TokenExpectation {
 };
 
 inline constexpr size_t kMaxTokenBytes = 4096;
+// No access token is accepted with a longer lifetime, whatever CLINICORE_AUTH_ACCESS_TTL_MS
+// says now: revocations last this long, so a token issued under an earlier, longer setting
+// cannot outlive its revocation.
+inline constexpr int64_t kMaxAccessLifetimeSeconds = 24 * 3600;
 
 std::string IssueAccessToken(const KeyRing& keys, const AccessClaims& claims);
 

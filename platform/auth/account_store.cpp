@@ -65,7 +65,42 @@ const Statement kStatements[] = {
      }},
     {"set_password_hash",
      [](const Realm& r) {
-       return "UPDATE " + r.accounts_table + " SET password_hash = $2, updated_at = now() WHERE id = $1::uuid";
+       // An invitation must not outlive the password it was meant to set: a password set any
+       // other way (a change, an operator reset, another invitation) voids it.
+       const std::string voided = r.password_tokens_table.empty()
+                                      ? ""
+                                      : "WITH voided AS (UPDATE " + r.password_tokens_table +
+                                            " SET used_at = now() WHERE user_id = $1::uuid AND used_at IS NULL) ";
+       return voided + "UPDATE " + r.accounts_table + " SET password_hash = $2, updated_at = now() WHERE id = $1::uuid";
+     }},
+    // Whether the caller of a privileged request is who the token says: the role and active
+    // flag now, and whether the token's session was revoked (durable, unlike the deny-list).
+    {"actor_state",
+     [](const Realm& r) {
+       return "SELECT a.role, a.active AND a.deleted_at IS NULL, EXISTS (SELECT 1 FROM " + r.refresh_table +
+              " t WHERE t.family_id = $2::uuid AND t.user_id = a.id AND t.revoked_at IS NOT NULL) FROM " +
+              r.accounts_table + " a WHERE a.id = $1::uuid";
+     }},
+    // The account row is the serialization point of an account's sessions: every refresh,
+    // revocation and sign-in locks it first (FOR NO KEY UPDATE, which a refresh token's
+    // foreign key does not wait on), so a revocation's later statements see every token a
+    // concurrent refresh inserted, and a refresh waits out a revocation in flight.
+    {"lock_account",
+     [](const Realm& r) { return "SELECT 1 FROM " + r.accounts_table + " WHERE id = $1::uuid FOR NO KEY UPDATE"; }},
+    {"lock_live_account",
+     [](const Realm& r) {
+       return "SELECT " CLINICORE_ACCOUNT_COLUMNS " FROM " + r.accounts_table +
+              " WHERE id = $1::uuid AND deleted_at IS NULL FOR NO KEY UPDATE";
+     }},
+    {"lock_account_of_token",
+     [](const Realm& r) {
+       return "SELECT 1 FROM " + r.accounts_table + " WHERE id = (SELECT user_id FROM " + r.refresh_table +
+              " WHERE token_hash = $1) FOR NO KEY UPDATE";
+     }},
+    {"lock_account_of_family",
+     [](const Realm& r) {
+       return "SELECT 1 FROM " + r.accounts_table + " WHERE id = (SELECT user_id FROM " + r.refresh_table +
+              " WHERE family_id = $1::uuid LIMIT 1) FOR NO KEY UPDATE";
      }},
     {"insert_refresh",
      [](const Realm& r) {
@@ -223,13 +258,26 @@ void AccountStore::SetPasswordHash(db::Transaction& tx, const Realm& realm, cons
   tx.Exec(Name(realm, "set_password_hash"), id, hash);
 }
 
+std::optional<ActorState> AccountStore::CurrentActor(db::Transaction& tx, const Realm& realm, const std::string& id,
+                                                     const std::string& session_id) {
+  const auto rows = tx.Exec(Name(realm, "actor_state"), id,
+                            session_id.empty() ? std::nullopt : std::optional<std::string>(session_id));
+  if (rows.empty()) return std::nullopt;
+  return ActorState{rows[0][0].as<std::string>(), rows[0][1].as<bool>(), rows[0][2].as<bool>()};
+}
+
 void AccountStore::InsertRefresh(db::Transaction& tx, const Realm& realm, const std::string& token_hash,
                                  const std::string& family_id, const std::string& user_id, long long ttl_seconds) {
   tx.Exec(Name(realm, "insert_refresh"), Bytes(token_hash), family_id, user_id, ttl_seconds);
 }
 
+std::optional<Account> AccountStore::LockLive(db::Transaction& tx, const Realm& realm, const std::string& id) {
+  return FirstAccount(tx.Exec(Name(realm, "lock_live_account"), id));
+}
+
 std::optional<RefreshState> AccountStore::Rotate(db::Transaction& tx, const Realm& realm,
                                                  const std::string& token_hash) {
+  tx.Exec(Name(realm, "lock_account_of_token"), Bytes(token_hash));
   const auto rows = tx.Exec(Name(realm, "rotate_refresh"), Bytes(token_hash));
   if (rows.empty()) return std::nullopt;
   RefreshState state{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
@@ -248,12 +296,14 @@ std::optional<RefreshState> AccountStore::Lookup(db::Transaction& tx, const Real
 
 int AccountStore::RevokeFamily(db::Transaction& tx, const Realm& realm, const std::string& family_id,
                                const std::string& reason) {
+  tx.Exec(Name(realm, "lock_account_of_family"), family_id);
   return static_cast<int>(tx.Exec(Name(realm, "revoke_family"), family_id, reason).affected_rows());
 }
 
 std::vector<std::string> AccountStore::RevokeSessions(db::Transaction& tx, const Realm& realm,
                                                       const std::string& user_id, const std::string& reason,
                                                       const std::optional<std::string>& keep_session) {
+  tx.Exec(Name(realm, "lock_account"), user_id);
   std::set<std::string> families;
   for (const auto& row : tx.Exec(Name(realm, "revoke_sessions"), user_id, reason, keep_session)) {
     families.insert(row[0].as<std::string>());

@@ -66,6 +66,13 @@ struct RefreshState {
   long long family_age_seconds = 0;  // Rotate: how long ago the session (family) began
 };
 
+// An account as a privileged request re-reads it (AccountStore::CurrentActor).
+struct ActorState {
+  std::string role;
+  bool active = false;           // and not deleted
+  bool session_revoked = false;  // the token's session (refresh-token family) was ended
+};
+
 struct AuditEvent {
   std::string action;  // "login.succeeded", "refresh.reused", "user.role_changed", ...
   std::optional<std::string> actor_id;
@@ -89,8 +96,19 @@ class AccountStore {
   static core::Result<AccountPage> List(db::Transaction& tx, const Realm& realm, const AccountFilter& filter);
   static void SetPasswordHash(db::Transaction& tx, const Realm& realm, const std::string& id, const std::string& hash);
 
+  // The live account, its row locked until the transaction ends: a sign-in or password
+  // change re-reads it here after verifying outside the transaction, and goes on only when
+  // nothing changed meanwhile.
+  static std::optional<Account> LockLive(db::Transaction& tx, const Realm& realm, const std::string& id);
+
+  // nullopt when no such account exists (deleted ones are reported inactive).
+  static std::optional<ActorState> CurrentActor(db::Transaction& tx, const Realm& realm, const std::string& id,
+                                                const std::string& session_id);
+
   static void InsertRefresh(db::Transaction& tx, const Realm& realm, const std::string& token_hash,
                             const std::string& family_id, const std::string& user_id, long long ttl_seconds);
+  // Rotate, RevokeFamily and RevokeSessions first lock the account's row (see LockLive), so
+  // none of them can miss a token that a concurrent refresh of the account inserts.
   // Marks a live, unexpired token rotated; nullopt when it is not (then Lookup says why).
   static std::optional<RefreshState> Rotate(db::Transaction& tx, const Realm& realm, const std::string& token_hash);
   static std::optional<RefreshState> Lookup(db::Transaction& tx, const Realm& realm, const std::string& token_hash);

@@ -133,15 +133,33 @@ Result<Session> AuthService::Login(const RealmContext& realm, const std::string&
     auto hashed = hasher_->Hash(password);
     if (hashed) rehash = *hashed;
   }
-  limiter_->RecordSuccess(account_key);
-  return realm.Write(database_, [&](db::Transaction& tx) -> Result<Session> {
-    if (rehash) AccountStore::SetPasswordHash(tx, *realm.realm, account->id, *rehash);
-    Session session = StartSession(tx, realm, *account);
+  if (after_verify_) after_verify_();
+  auto started = realm.Write(database_, [&](db::Transaction& tx) -> Result<std::optional<Session>> {
+    // The password was checked against a row read before: a password change, deactivation
+    // or role change committed since then wins (the row stays locked until this commits).
+    const auto current = LockUnchanged(tx, realm, *account);
+    if (!current) {
+      tx.Commit();
+      return std::optional<Session>();
+    }
+    if (rehash) AccountStore::SetPasswordHash(tx, *realm.realm, current->id, *rehash);
+    Session session = StartSession(tx, realm, *current);
     AccountStore::Audit(tx, *realm.realm,
-                        {"login.succeeded", account->id, account->id, {{"rehashed", rehash.has_value()}}}, caller);
+                        {"login.succeeded", current->id, current->id, {{"rehashed", rehash.has_value()}}}, caller);
     tx.Commit();
-    return session;
+    return std::optional<Session>(std::move(session));
   });
+  if (!started) return std::move(started).error();
+  if (!*started) return FailLogin(realm, account_key, account, "changed_during_sign_in", caller);
+  limiter_->RecordSuccess(account_key);
+  return std::move(**started);
+}
+
+std::optional<Account> AuthService::LockUnchanged(db::Transaction& tx, const RealmContext& realm,
+                                                  const Account& verified) {
+  auto current = AccountStore::LockLive(tx, *realm.realm, verified.id);
+  if (!current || !current->active || current->password_hash != verified.password_hash) return std::nullopt;
+  return current;
 }
 
 std::string AuthService::AccountKey(const RealmContext& realm, const std::string& email) {
@@ -174,9 +192,15 @@ Result<int> AuthService::ChangePassword(const RealmContext& realm, const Princip
   }
   auto hash = hasher_->Hash(new_password);
   if (!hash) return std::move(hash).error();
-  limiter_->RecordSuccess(account_key);
+  if (after_verify_) after_verify_();
   std::vector<std::string> ended;
   auto changed = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+    if (!LockUnchanged(tx, realm, account)) {
+      return Error{ErrorCode::kConflict,
+                   "The account changed while the password was being checked; try again.",
+                   {},
+                   {{"current_password", "changed meanwhile"}}};
+    }
     AccountStore::SetPasswordHash(tx, *realm.realm, account.id, *hash);
     ended = AccountStore::RevokeSessions(tx, *realm.realm, account.id, "password_changed", principal.session_id);
     AccountStore::Audit(tx, *realm.realm,
@@ -185,6 +209,7 @@ Result<int> AuthService::ChangePassword(const RealmContext& realm, const Princip
     return core::Ok();
   });
   if (!changed) return std::move(changed).error();
+  limiter_->RecordSuccess(account_key);
   authenticator_->EndSessions(realm, ended);
   return static_cast<int>(ended.size());
 }
@@ -306,6 +331,27 @@ core::Status AuthService::Logout(const RealmContext& realm, const std::string& r
   // the one in hand even when it belongs to another session than the refresh token sent.
   authenticator_->EndSessions(realm, ended);
   if (principal != nullptr) authenticator_->DenyToken(realm, principal->jti, principal->expires_at);
+  return core::Ok();
+}
+
+core::Status AuthService::ConfirmActor(const RealmContext& realm, Principal& principal) {
+  auto state = realm.ReadOnce(database_, [&](db::Transaction& tx) -> Result<std::optional<ActorState>> {
+    return AccountStore::CurrentActor(tx, *realm.realm, principal.subject, principal.session_id);
+  });
+  if (!state) return std::move(state).error();
+  if (!*state || !(*state)->active) {
+    return Error{ErrorCode::kUnauthenticated,
+                 "The account of this access token is no longer active.",
+                 {},
+                 {{"Authorization", "account inactive"}}};
+  }
+  if ((*state)->session_revoked) {
+    return Error{ErrorCode::kUnauthenticated,
+                 "The access token was revoked; sign in again.",
+                 {},
+                 {{"Authorization", "session ended"}}};
+  }
+  principal.role = (*state)->role;
   return core::Ok();
 }
 

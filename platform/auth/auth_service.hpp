@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,9 +56,18 @@ class AuthService {
                                    const std::string& current_password, const std::string& new_password,
                                    const Caller& caller);
 
+  // Re-reads the account of a privileged request's token: Unauthenticated when it is gone,
+  // inactive or the token's session was revoked (durable in PostgreSQL, whatever Redis knows);
+  // otherwise the principal takes the role the database holds now.
+  core::Status ConfirmActor(const RealmContext& realm, Principal& principal);
+
   // Per-IP limits of the public auth routes (sign-up, refresh); Login applies its own.
   core::Status CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip,
                          cache::RateLimit limit);
+
+  // Runs between a password's verification (outside any transaction, Argon2id is slow) and
+  // the transaction that acts on it: tests commit a concurrent change in that window.
+  void SetAfterVerifyHook(std::function<void()> hook) { after_verify_ = std::move(hook); }
 
   const PasswordHasher& hasher() const { return *hasher_; }
   db::Database& database() { return database_; }
@@ -68,6 +78,9 @@ class AuthService {
   // session's maximum age (CLINICORE_AUTH_SESSION_MAX_MS).
   Session IssueInFamily(db::Transaction& tx, const RealmContext& realm, const Account& account,
                         const std::string& family_id, long long family_age_seconds = 0);
+  // The account locked (AccountStore::LockLive) when it is still active with the hash that
+  // was verified; nullopt when it changed since it was read.
+  static std::optional<Account> LockUnchanged(db::Transaction& tx, const RealmContext& realm, const Account& verified);
   core::Status CheckLoginLimits(const RealmContext& realm, const std::string& account_key, const Caller& caller);
   static std::string AccountKey(const RealmContext& realm, const std::string& email);
   core::Error FailPasswordChange(const RealmContext& realm, const Account& account, const std::string& account_key,
@@ -80,6 +93,7 @@ class AuthService {
   std::shared_ptr<Authenticator> authenticator_;
   std::shared_ptr<cache::RateLimiter> limiter_;
   std::shared_ptr<const PasswordHasher> hasher_;
+  std::function<void()> after_verify_;
 };
 
 // The problem every rate limit and lockout answers with: 429 and Retry-After.

@@ -69,7 +69,8 @@ Authenticator::Authenticator(KeyRing keys, core::AuthConfig config, std::shared_
       config_(std::move(config)),
       redis_(std::move(redis)),
       metrics_(std::move(metrics)),
-      cache_(config_.token_cache_entries) {
+      cache_(config_.token_cache_entries),
+      revocations_(redis_, metrics_) {
   metrics_->DescribeCounter("clinicore_auth_token_checks_total",
                             "Access-token checks by outcome (cached, verified, refused, denied).");
 }
@@ -90,7 +91,8 @@ std::pair<std::string, AccessClaims> Authenticator::Issue(const RealmContext& re
   return {IssueAccessToken(keys_, claims), claims};
 }
 
-core::Result<Principal> Authenticator::Authenticate(const http::RequestContext& context, const RealmContext& realm) {
+core::Result<Principal> Authenticator::Authenticate(const http::RequestContext& context, const RealmContext& realm,
+                                                    bool strict) {
   const auto header = context.raw.Header("authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (!header) return Unauthenticated("This route needs 'Authorization: Bearer <access token>'.");
@@ -120,38 +122,42 @@ core::Result<Principal> Authenticator::Authenticate(const http::RequestContext& 
     if (!cached) cache_.Put(digest, *verified);
     claims = std::move(verified).value();
   }
-  if (IsDenied(realm, *claims)) {
+  const auto verdict =
+      revocations_.Check({DenyJtiKey(realm, claims->jti), DenySessionKey(realm, claims->session_id)}, now);
+  if (verdict == RevocationList::Verdict::kDenied) {
     metrics_->AddCounter("clinicore_auth_token_checks_total", {{"outcome", "denied"}});
     return Unauthenticated("The access token was revoked; sign in again.");
+  }
+  if (verdict == RevocationList::Verdict::kUnknown && strict) {
+    metrics_->AddCounter("clinicore_auth_token_checks_total", {{"outcome", "unconfirmed"}});
+    return Error::Unavailable("Whether this access token was revoked cannot be checked now; retry shortly.",
+                              "deny-list unreadable");
   }
   metrics_->AddCounter("clinicore_auth_token_checks_total", {{"outcome", cached ? "cached" : "verified"}});
   return Principal{realm.realm->name, claims->subject,    claims->role,      claims->tenant_id,
                    claims->jti,       claims->session_id, claims->expires_at};
 }
 
-bool Authenticator::IsDenied(const RealmContext& realm, const AccessClaims& claims) {
-  auto reply = redis_->Command({"MGET", DenyJtiKey(realm, claims.jti), DenySessionKey(realm, claims.session_id)});
-  if (!reply || reply->type != cache::RedisValue::Type::kArray || reply->elements.size() != 2) return false;
-  return reply->elements[0].type != cache::RedisValue::Type::kNil ||
-         reply->elements[1].type != cache::RedisValue::Type::kNil;
-}
-
 void Authenticator::DenyToken(const RealmContext& realm, const std::string& jti, int64_t expires_at) {
-  const int64_t ttl = std::max<int64_t>(1, expires_at - UnixNow() + 60);
-  auto reply = redis_->Command({"SET", DenyJtiKey(realm, jti), "1", "EX", std::to_string(ttl)});
-  if (!reply)
-    core::log::Warn("auth_deny_unavailable", {{"tenant_id", realm.tenant_id}, {"detail", reply.error().detail}});
+  Deny(realm, {DenyJtiKey(realm, jti)}, expires_at + 60, "auth_deny_unavailable");
 }
 
 void Authenticator::EndSessions(const RealmContext& realm, const std::vector<std::string>& session_ids) {
-  // Longer than any access token of these sessions can live (tokens longer than 24 h are refused).
-  const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config_.access_ttl + config_.leeway).count() + 60;
-  for (const auto& session_id : session_ids) {
-    auto reply = redis_->Command({"SET", DenySessionKey(realm, session_id), "1", "EX", std::to_string(ttl)});
-    if (!reply) {
-      core::log::Warn("auth_revoke_unavailable", {{"tenant_id", realm.tenant_id}, {"detail", reply.error().detail}});
-      return;  // the client fails fast while Redis is down: the rest would fail the same way
-    }
+  // As long as any access token of these sessions could be accepted: the longest lifetime the
+  // verifier takes, not the one configured now (a token issued under a longer setting lives on).
+  const int64_t until = UnixNow() + kMaxAccessLifetimeSeconds +
+                        std::chrono::duration_cast<std::chrono::seconds>(config_.leeway).count() + 60;
+  std::vector<std::string> entries;
+  for (const auto& session_id : session_ids) entries.push_back(DenySessionKey(realm, session_id));
+  Deny(realm, entries, until, "auth_revoke_unavailable");
+}
+
+void Authenticator::Deny(const RealmContext& realm, const std::vector<std::string>& entries, int64_t until,
+                         const char* what) {
+  // The refresh tokens are revoked in PostgreSQL already, and privileged requests read that
+  // (AccountStore::CurrentActor); what Redis missed is logged.
+  if (auto denied = revocations_.Deny(entries, until); !denied) {
+    core::log::Warn(what, {{"tenant_id", realm.tenant_id}, {"detail", denied.error().internal}});
   }
 }
 

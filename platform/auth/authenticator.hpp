@@ -11,6 +11,7 @@
 #include "platform/auth/access_token.hpp"
 #include "platform/auth/keys.hpp"
 #include "platform/auth/realm.hpp"
+#include "platform/auth/revocation_list.hpp"
 #include "platform/cache/redis_client.hpp"
 #include "platform/core/config.hpp"
 #include "platform/core/metrics.hpp"
@@ -51,10 +52,12 @@ class TokenCache {
   std::array<Shard, kShards> shards_;
 };
 
-// Issues and checks access tokens of both realms, and keeps the Redis deny-list: single
-// tokens by jti, and whole sessions by sid (sign-out, a reused refresh token, deactivation, role
-// change, deletion, a password change). When Redis is down the deny-list cannot be read: tokens stay valid until
-// they expire (at most the access lifetime), which docs/security.md states.
+// Issues and checks access tokens of both realms, and keeps the deny-list (RevocationList):
+// single tokens by jti, and whole sessions by sid (sign-out, a reused refresh token,
+// deactivation, role change, deletion, a password change). When the deny-list can be read
+// neither from this process's replica nor from Redis, an ordinary request goes on (the token
+// is valid at most its access lifetime, which docs/security.md states) and a strict one (a
+// privileged change, see Authorization) is refused with 503.
 class Authenticator {
  public:
   Authenticator(KeyRing keys, core::AuthConfig config, std::shared_ptr<cache::RedisClient> redis,
@@ -65,7 +68,9 @@ class Authenticator {
   std::pair<std::string, AccessClaims> Issue(const RealmContext& realm, const std::string& subject,
                                              const std::string& role, const std::string& session_id) const;
   // Reads "Authorization: Bearer <token>" and checks it for this realm (and tenant).
-  core::Result<Principal> Authenticate(const http::RequestContext& context, const RealmContext& realm);
+  // `strict`: refuse (503) when the deny-list cannot be read, instead of trusting the token.
+  core::Result<Principal> Authenticate(const http::RequestContext& context, const RealmContext& realm,
+                                       bool strict = false);
 
   // Voids one token until it would have expired anyway.
   void DenyToken(const RealmContext& realm, const std::string& jti, int64_t expires_at);
@@ -74,18 +79,19 @@ class Authenticator {
   // soon after.
   void EndSessions(const RealmContext& realm, const std::vector<std::string>& session_ids);
 
+  RevocationList& revocations() { return revocations_; }
   const KeyRing& keys() const { return keys_; }
   const core::AuthConfig& config() const { return config_; }
 
  private:
-  // True when Redis says the token is void; false when it is not or Redis is unreachable.
-  bool IsDenied(const RealmContext& realm, const AccessClaims& claims);
+  void Deny(const RealmContext& realm, const std::vector<std::string>& entries, int64_t until, const char* what);
 
   KeyRing keys_;
   core::AuthConfig config_;
   std::shared_ptr<cache::RedisClient> redis_;
   std::shared_ptr<core::Metrics> metrics_;
   TokenCache cache_;
+  RevocationList revocations_;
 };
 
 int64_t UnixNow();

@@ -5,13 +5,13 @@
 namespace clinicore::auth {
 
 const Realm& TenantRealm() {
-  static const Realm realm{"tenant", "clinicore-tenant", "users", "refresh_tokens", "audit_log"};
+  static const Realm realm{"tenant", "clinicore-tenant", "users", "refresh_tokens", "audit_log", "password_tokens"};
   return realm;
 }
 
 const Realm& ConsoleRealm() {
-  static const Realm realm{"console", "clinicore-console", "platform.admins", "platform.admin_refresh_tokens",
-                           "platform.admin_audit"};
+  static const Realm realm{
+      "console", "clinicore-console", "platform.admins", "platform.admin_refresh_tokens", "platform.admin_audit", ""};
   return realm;
 }
 

@@ -16,6 +16,9 @@ struct Realm {
   std::string accounts_table;  // "users" (search_path = the tenant's schema) | "platform.admins"
   std::string refresh_table;
   std::string audit_table;
+  // One-time password tokens (invitations); empty when the realm has none. Setting a
+  // password any way voids the account's outstanding ones.
+  std::string password_tokens_table;
 };
 
 const Realm& TenantRealm();

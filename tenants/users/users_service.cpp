@@ -119,6 +119,7 @@ Result<auth::Session> UsersService::AcceptInvitation(const auth::RealmContext& r
   auto hash = auth_->hasher().Hash(password);
   if (!hash) return std::move(hash).error();
   std::string account_id;
+  std::vector<std::string> ended;
   auto session = realm.Write(database_, [&](db::Transaction& tx) -> Result<auth::Session> {
     const auto used = tx.Exec(kUseToken, pqxx::binarystring(core::Sha256(token)));
     const Error invalid{ErrorCode::kUnauthenticated,
@@ -126,19 +127,29 @@ Result<auth::Session> UsersService::AcceptInvitation(const auth::RealmContext& r
                         {},
                         {{"token", "is not valid"}}};
     if (used.empty()) return invalid;
-    auto account = AccountStore::FindById(tx, TenantRealm(), used[0][0].as<std::string>());
+    auto account = AccountStore::LockLive(tx, TenantRealm(), used[0][0].as<std::string>());
     if (!account || !account->active) return invalid;
     if (auto policy = auth::CheckPasswordPolicy(password, account->email); !policy) return std::move(policy).error();
+    // Setting a password voids every other invitation (AccountStore::SetPasswordHash), so one
+    // arriving here for an account that has a password is a reset: it is audited as one, and
+    // every session the old password opened ends.
+    const bool had_password = account->password_hash.has_value();
+    ended = auth_->RevokeSessions(tx, realm, account->id, "password_set_by_invitation");
     AccountStore::SetPasswordHash(tx, TenantRealm(), account->id, *hash);
     account->password_hash = *hash;
     auth::Session session = auth_->StartSession(tx, realm, *account);
-    AuditAccount(tx, AuditActor(account->id, account->role, caller), "user.password_set", account->id,
-                 {{"sign_in", "invited"}}, {{"sign_in", "enabled"}});
+    AuditAccount(tx, AuditActor(account->id, account->role, caller),
+                 had_password ? "user.password_reset" : "user.password_set", account->id,
+                 {{"sign_in", had_password ? "enabled" : "invited"}},
+                 {{"sign_in", "enabled"}, {"via", "invitation"}, {"sessions_ended", ended.size()}});
     tx.Commit();
     account_id = account->id;
     return session;
   });
-  if (session) ForgetCached(realm, account_id);
+  if (session) {
+    ForgetCached(realm, account_id);
+    auth_->AfterCommitRevoke(realm, ended);
+  }
   return session;
 }
 

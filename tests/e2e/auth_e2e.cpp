@@ -469,6 +469,70 @@ TEST_F(AuthE2eTest, StaffInvitationsRolesDeactivationAndSoftDelete) {
   EXPECT_EQ(server_->TenantCall("auth-a", "GET", "/v1/users/not-a-uuid", nullptr, owner).status, 404);
 }
 
+// A change only the database knows of (an operator's SQL, or a revocation Redis never got)
+// still binds privileged requests: they re-read the account instead of trusting the token.
+TEST_F(AuthE2eTest, PrivilegedChangesTrustTheDatabaseNotTheToken) {
+  const std::string id = server_->EnsureUser("auth-b", "demoted@auth-b.test", "admin");
+  const std::string bearer = AuthServer::Bearer(server_->Login("auth-b", "demoted@auth-b.test"));
+  auto sql = [&](const std::string& set) {
+    pqxx::connection connection(server_->database_url());
+    pqxx::work tx(connection);
+    tx.exec("UPDATE t_auth_b.users SET " + set + " WHERE id = " + tx.quote(id));
+    tx.commit();
+  };
+  const json new_admin = {{"email", "made-by-demoted@auth-b.test"}, {"full_name", "New Admin"}, {"role", "admin"}};
+  sql("role = 'secretariat'");
+  auto refused = server_->TenantCall("auth-b", "POST", "/v1/users", new_admin, bearer);
+  EXPECT_EQ(refused.status, 403) << "the token still says admin: " << refused.body;
+  EXPECT_NE(refused.body.find("secretariat"), std::string::npos) << refused.body;
+  // Reads go on with the token alone (the deny-list knows of no revocation).
+  EXPECT_EQ(server_->TenantCall("auth-b", "GET", "/v1/users/me", nullptr, bearer).status, 200);
+
+  sql("role = 'admin', active = false");
+  auto inactive = server_->TenantCall("auth-b", "POST", "/v1/users", new_admin, bearer);
+  EXPECT_EQ(inactive.status, 401) << inactive.body;
+  EXPECT_EQ(inactive.Header("content-type").value_or(""), "application/problem+json");
+}
+
+// An invitation sets a first password once; a password set any other way voids it.
+TEST_F(AuthE2eTest, AnInvitationDiesWhenThePasswordIsSetAnotherWay) {
+  const std::string owner = AuthServer::Bearer(server_->Login("auth-b", "owner@auth-b.test"));
+  auto invited = server_->TenantCall("auth-b", "POST", "/v1/users",
+                                     {{"email", "late@auth-b.test"}, {"full_name", "Late"}, {"role", "doctor"}}, owner);
+  ASSERT_EQ(invited.status, 201) << invited.body;
+  const std::string token = json::parse(invited.body)["invitation"]["token"];
+  server_->EnsureUser("auth-b", "late@auth-b.test", "doctor");  // an operator sets the password
+  const std::string session = AuthServer::Bearer(server_->Login("auth-b", "late@auth-b.test"));
+  auto accepted = server_->TenantCall("auth-b", "POST", "/v1/auth/password",
+                                      {{"token", token}, {"password", "another-password-42"}});
+  EXPECT_EQ(accepted.status, 401) << "the invitation must not overwrite the password set since: " << accepted.body;
+  EXPECT_EQ(FirstErrorField(accepted), "token");
+  EXPECT_EQ(server_->TenantCall("auth-b", "GET", "/v1/users/me", nullptr, session).status, 200);
+}
+
+// Logout on one replica voids the access token on another: every server keeps the deny-list
+// in memory, fed by Redis pub/sub.
+TEST_F(AuthE2eTest, ARevocationOnOneServerDeniesTheTokenOnAnother) {
+  server_->EnsureUser("auth-a", "replica@auth-a.test", "doctor");
+  const json session = server_->Login("auth-a", "replica@auth-a.test");
+  const std::string bearer = AuthServer::Bearer(session);
+  ServerProcess other({"serve"}, server_->env());
+  ASSERT_TRUE(other.WaitUntilServing()) << other.Output();
+  auto status_on_other = [&] {
+    return Http("GET", other.BaseUrl() + "/v1/users/me", "", {"X-Tenant: auth-a", "Authorization: " + bearer}).status;
+  };
+  ASSERT_EQ(status_on_other(), 200);
+  ASSERT_EQ(
+      server_->TenantCall("auth-a", "POST", "/v1/auth/logout", {{"refresh_token", session["refresh_token"]}}, bearer)
+          .status,
+      204);
+  EXPECT_TRUE(WaitFor([&] { return status_on_other() == 401; }, Millis(10'000), Millis(10)));
+  EXPECT_GT(MetricValue(Http("GET", other.BaseUrl() + "/metrics").body,
+                        "clinicore_auth_revocation_checks_total{source=\"replica\"}"),
+            0)
+      << "the other server answered from its replica";
+}
+
 TEST_F(AuthE2eTest, ConsoleRealmIsSeparateFromTenantRealms) {
   const std::string console = testing::ConsoleAuthorization(server_->server().BaseUrl(), server_->database_url());
   ASSERT_FALSE(console.empty());
@@ -762,6 +826,12 @@ TEST(AuthLimitsE2eTest, RedisDownKeepsSignInLimitedInProcess) {
       server.TenantCall("no-redis", "POST", "/v1/auth/login", {{"email", "x@y.test"}, {"password", "nope-nope"}});
   EXPECT_EQ(limited.status, 429) << "never unlimited";
   EXPECT_TRUE(limited.Header("retry-after"));
+  // A change only managers may make fails closed: whether the token was revoked is unknown.
+  auto invite = server.TenantCall("no-redis", "POST", "/v1/users",
+                                  {{"email", "new@no-redis.test"}, {"full_name", "New"}, {"role", "doctor"}},
+                                  AuthServer::Bearer(session));
+  EXPECT_EQ(invite.status, 503) << invite.body;
+  EXPECT_EQ(invite.Header("content-type").value_or(""), "application/problem+json");
 }
 
 }  // namespace
