@@ -240,6 +240,20 @@ TEST_F(TenancyTest, NoTenantSeesAnotherTenantsRows) {
     return tx.ExecScript("SELECT count(*) FROM platform.tenants")[0][0].as<long long>();
   });
   EXPECT_FALSE(platform.ok()) << "a tenant role must not read the registry";
+
+  // Nor shadow a table with a temporary one: pg_temp comes last and TEMPORARY is revoked.
+  auto path = db_->ReadInTenant(b.Scope(), [&](db::Transaction& tx) -> Result<std::string> {
+    return tx.ExecScript("SHOW search_path")[0][0].as<std::string>();
+  });
+  ASSERT_TRUE(path.ok());
+  EXPECT_EQ(*path, "\"" + b.schema_name + "\", pg_temp");
+  auto shadow = db_->WriteInTenant(b.Scope(), [&](db::Transaction& tx) -> core::Status {
+    tx.ExecScript("CREATE TEMPORARY TABLE users (id int)");
+    tx.Commit();
+    return core::Ok();
+  });
+  ASSERT_FALSE(shadow.ok()) << "a tenant role created a temporary table";
+  EXPECT_EQ(shadow.error().code, ErrorCode::kPermissionDenied) << shadow.error().internal;
 }
 
 TEST_F(TenancyTest, DirectoryCachesAndForgetsOnChange) {
