@@ -21,7 +21,10 @@ constexpr const char* kAuthUsage =
     "usage: clinicore auth keygen            print a new CLINICORE_AUTH_SIGNING_KEY value\n"
     "       clinicore auth pubkey            print the public half of CLINICORE_AUTH_SIGNING_KEY in the\n"
     "                                        form CLINICORE_AUTH_VERIFYING_KEYS takes (for rotation)\n"
-    "       clinicore auth policy [--json]   print the access-policy table (Markdown or JSON)\n";
+    "       clinicore auth policy [--json]   print the access-policy table (Markdown or JSON)\n"
+    "       clinicore auth unlock <email> [--tenant <slug or id>]\n"
+    "                                        end every sign-in lockout of an account (a platform admin\n"
+    "                                        without --tenant), from every address\n";
 
 // The password from stdin, or a generated one when stdin is a terminal.
 std::string ReadPassword(bool* generated) {
@@ -44,6 +47,31 @@ nlohmann::json RuleJson(const auth::AccessRule& rule) {
           {"own_param", rule.own_param},
           {"clinic_scoped", rule.clinic_scoped},
           {"clinic_param", rule.clinic_param}};
+}
+
+// Lockouts are counted in Redis, keyed by the account's realm (and tenant) and email.
+int Unlock(const std::string& email, const std::optional<std::string>& tenant_key) {
+  auto config = LoadConfigOrExplain();
+  if (!config) return 2;
+  AppContext context(*config);
+  auto identity = MakeIdentityOrExplain(context, *config, true);
+  if (!identity) return 2;
+  auth::RealmContext realm{&auth::ConsoleRealm(), std::nullopt, ""};
+  if (tenant_key) {
+    auto tenant = context.directory->Resolve(*tenant_key);
+    if (!tenant) {
+      std::cerr << "clinicore auth unlock: " << tenant.error().detail << std::endl;
+      return tenant.error().code == core::ErrorCode::kNotFound ? 2 : 1;
+    }
+    realm = {&auth::TenantRealm(), tenant->Scope(), tenant->id};
+  }
+  auto cleared = identity->auth->Unlock(realm, email);
+  if (!cleared) {
+    std::cerr << "clinicore auth unlock: " << cleared.error().detail << std::endl;
+    return 1;
+  }
+  std::cout << "unlocked " << email << " (" << *cleared << " counters removed)" << std::endl;
+  return 0;
 }
 
 }  // namespace
@@ -113,6 +141,9 @@ int AuthCommand(int argc, char** argv) {
     for (const auto& rule : policy->rules()) rules.push_back(RuleJson(rule));
     std::cout << rules.dump(2) << std::endl;
     return 0;
+  }
+  if (action == "unlock" && (argc == 3 || (argc == 5 && std::string(argv[3]) == "--tenant"))) {
+    return Unlock(argv[2], argc == 5 ? std::optional<std::string>(argv[4]) : std::nullopt);
   }
   std::cerr << kAuthUsage;
   return 2;

@@ -63,6 +63,7 @@ commands:
               tenant ensure-user <slug> <email> <role> [--name N]   (password on stdin)
   admin     platform admins: admin create|ensure <email> <full name> (password on stdin)
   auth      auth keygen (a new signing key) | auth policy [--json] (the access-policy table)
+            | auth unlock <email> [--tenant <slug>]   (end an account's sign-in lockouts)
   plugin    plugin list [--dir D] | verify <file.so> | install [<file.so>...] | installed
             | check <tenant> <plugin>   (plugin files; see docs/plugin-guide.md)
   version   print the version

@@ -57,8 +57,16 @@ core::Status AuthService::CheckRate(const RealmContext& realm, const std::string
   return TooManyRequests("Too many requests from your address; try again later.", decision.retry_after);
 }
 
-core::Status AuthService::CheckLoginLimits(const RealmContext& realm, const std::string& account_key,
-                                           const Caller& caller) {
+AuthService::LoginKeys AuthService::KeysFor(const RealmContext& realm, const std::string& email, const Caller& caller) {
+  LoginKeys keys;
+  keys.account = AccountKey(realm, email);
+  const std::string bucket = cache::AddressBucket(caller.ip);
+  keys.source = keys.account + ":src:" + bucket;
+  keys.familiar = keys.account + ":known:" + bucket;
+  return keys;
+}
+
+core::Status AuthService::CheckLoginLimits(const RealmContext& realm, const LoginKeys& keys, const Caller& caller) {
   const auto& config = authenticator_->config();
   // One address's sign-ins over every tenant and the console: a per-tenant limit alone lets
   // one source spray a password across thousands of tenants.
@@ -72,25 +80,50 @@ core::Status AuthService::CheckLoginLimits(const RealmContext& realm, const std:
       !per_ip) {
     return per_ip;
   }
+  // Per account *and source*: a stranger's attempts use up the stranger's budget, not the
+  // account holder's.
   const auto per_account =
-      limiter_->Hit(account_key + ":rate", {config.login_per_account_per_minute, std::chrono::minutes(1)},
+      limiter_->Hit(keys.source + ":rate", {config.login_per_account_per_minute, std::chrono::minutes(1)},
                     cache::WhenRedisDown::kLimitLocally);
   if (!per_account.allowed) {
     return TooManyRequests("Too many sign-in attempts for this account; try again later.", per_account.retry_after);
   }
-  if (const auto locked = limiter_->LockedFor(account_key); locked.count() > 0) {
-    return TooManyRequests("Too many failed sign-ins for this account; try again later.",
+  if (const auto locked = limiter_->LockedFor(keys.source); locked.count() > 0) {
+    return TooManyRequests("Too many failed sign-ins for this account from your address; try again later.",
                            std::chrono::duration_cast<std::chrono::seconds>(locked) + std::chrono::seconds(1));
+  }
+  // Failures from every source slow down only the sources the account has not signed in from:
+  // an attack spread over many addresses cannot lock its holder out.
+  if (const auto locked = limiter_->LockedFor(keys.account);
+      locked.count() > 0 && !limiter_->Remembers(keys.familiar)) {
+    return TooManyRequests(
+        "Too many failed sign-ins for this account; from an address it has not signed in from, try again later.",
+        std::chrono::duration_cast<std::chrono::seconds>(locked) + std::chrono::seconds(1));
   }
   return core::Ok();
 }
 
-Result<Session> AuthService::FailLogin(const RealmContext& realm, const std::string& account_key,
+std::chrono::milliseconds AuthService::RecordLoginFailure(const LoginKeys& keys) {
+  const auto& config = authenticator_->config();
+  (void)limiter_->RecordFailure(keys.account,
+                                {config.lockout_global_threshold, config.lockout_base, config.lockout_max});
+  return limiter_->RecordFailure(keys.source, {config.lockout_threshold, config.lockout_base, config.lockout_max});
+}
+
+void AuthService::RecordLoginSuccess(const LoginKeys& keys) {
+  limiter_->RecordSuccess(keys.source);
+  limiter_->Remember(keys.familiar, authenticator_->config().familiar_source_ttl);
+}
+
+core::Result<int> AuthService::Unlock(const RealmContext& realm, const std::string& email) {
+  const std::string account = AccountKey(realm, email);
+  return limiter_->Clear(account, account + ":src:");
+}
+
+Result<Session> AuthService::FailLogin(const RealmContext& realm, const LoginKeys& keys,
                                        const std::optional<Account>& account, const std::string& reason,
                                        const Caller& caller) {
-  const auto& config = authenticator_->config();
-  const auto lock =
-      limiter_->RecordFailure(account_key, {config.lockout_threshold, config.lockout_base, config.lockout_max});
+  const auto lock = RecordLoginFailure(keys);
   // Failures for unknown addresses count against the address too, but only real accounts
   // get audit rows (the audit table must not fill with guesses).
   if (account) {
@@ -110,8 +143,8 @@ Result<Session> AuthService::FailLogin(const RealmContext& realm, const std::str
 
 Result<Session> AuthService::Login(const RealmContext& realm, const std::string& email, const std::string& password,
                                    const Caller& caller) {
-  const std::string account_key = AccountKey(realm, email);
-  if (auto limited = CheckLoginLimits(realm, account_key, caller); !limited) return std::move(limited).error();
+  const LoginKeys keys = KeysFor(realm, email, caller);
+  if (auto limited = CheckLoginLimits(realm, keys, caller); !limited) return std::move(limited).error();
 
   auto found = realm.Read(database_, [&](db::Transaction& tx) -> Result<std::optional<Account>> {
     return AccountStore::FindByEmail(tx, *realm.realm, email);
@@ -121,12 +154,12 @@ Result<Session> AuthService::Login(const RealmContext& realm, const std::string&
   // Argon2id runs outside any transaction: no pooled connection waits on it.
   if (!account || !account->password_hash) {
     hasher_->VerifyNothing(password);
-    return FailLogin(realm, account_key, account, account ? "no_password" : "unknown", caller);
+    return FailLogin(realm, keys, account, account ? "no_password" : "unknown", caller);
   }
   if (!hasher_->Verify(*account->password_hash, password)) {
-    return FailLogin(realm, account_key, account, "wrong_password", caller);
+    return FailLogin(realm, keys, account, "wrong_password", caller);
   }
-  if (!account->active) return FailLogin(realm, account_key, account, "inactive", caller);
+  if (!account->active) return FailLogin(realm, keys, account, "inactive", caller);
 
   std::optional<std::string> rehash;
   if (hasher_->NeedsRehash(*account->password_hash)) {
@@ -150,8 +183,8 @@ Result<Session> AuthService::Login(const RealmContext& realm, const std::string&
     return std::optional<Session>(std::move(session));
   });
   if (!started) return std::move(started).error();
-  if (!*started) return FailLogin(realm, account_key, account, "changed_during_sign_in", caller);
-  limiter_->RecordSuccess(account_key);
+  if (!*started) return FailLogin(realm, keys, account, "changed_during_sign_in", caller);
+  RecordLoginSuccess(keys);
   return std::move(**started);
 }
 
@@ -177,11 +210,11 @@ Result<int> AuthService::ChangePassword(const RealmContext& realm, const Princip
     return Error{ErrorCode::kUnauthenticated, "The account of this access token is no longer active.", {}, {}};
   }
   const Account& account = **found;
-  const std::string account_key = AccountKey(realm, account.email);
-  if (auto limited = CheckLoginLimits(realm, account_key, caller); !limited) return std::move(limited).error();
+  const LoginKeys keys = KeysFor(realm, account.email, caller);
+  if (auto limited = CheckLoginLimits(realm, keys, caller); !limited) return std::move(limited).error();
   if (!account.password_hash || !hasher_->Verify(*account.password_hash, current_password)) {
     if (!account.password_hash) hasher_->VerifyNothing(current_password);
-    return FailPasswordChange(realm, account, account_key, caller);
+    return FailPasswordChange(realm, account, keys, caller);
   }
   if (auto policy = CheckPasswordPolicy(new_password, account.email, "new_password"); !policy) {
     return std::move(policy).error();
@@ -209,18 +242,16 @@ Result<int> AuthService::ChangePassword(const RealmContext& realm, const Princip
     return core::Ok();
   });
   if (!changed) return std::move(changed).error();
-  limiter_->RecordSuccess(account_key);
+  RecordLoginSuccess(keys);
   authenticator_->EndSessions(realm, ended);
   return static_cast<int>(ended.size());
 }
 
 // A wrong current password counts toward the account's sign-in lockout: a stolen access token
 // must not become a way to guess the password.
-Error AuthService::FailPasswordChange(const RealmContext& realm, const Account& account, const std::string& account_key,
+Error AuthService::FailPasswordChange(const RealmContext& realm, const Account& account, const LoginKeys& keys,
                                       const Caller& caller) {
-  const auto& config = authenticator_->config();
-  const auto lock =
-      limiter_->RecordFailure(account_key, {config.lockout_threshold, config.lockout_base, config.lockout_max});
+  const auto lock = RecordLoginFailure(keys);
   auto audited = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
     AccountStore::Audit(tx, *realm.realm,
                         {"user.password_change_failed", account.id, account.id, {{"lock_seconds", Seconds(lock)}}},

@@ -61,6 +61,10 @@ class AuthService {
   // otherwise the principal takes the role the database holds now.
   core::Status ConfirmActor(const RealmContext& realm, Principal& principal);
 
+  // Ends every lockout of the account's sign-in (from every source), for `clinicore auth
+  // unlock`; returns how many counters it removed.
+  core::Result<int> Unlock(const RealmContext& realm, const std::string& email);
+
   // Per-IP limits of the public auth routes (sign-up, refresh); Login applies its own.
   core::Status CheckRate(const RealmContext& realm, const std::string& what, const std::string& ip,
                          cache::RateLimit limit);
@@ -81,11 +85,24 @@ class AuthService {
   // The account locked (AccountStore::LockLive) when it is still active with the hash that
   // was verified; nullopt when it changed since it was read.
   static std::optional<Account> LockUnchanged(db::Transaction& tx, const RealmContext& realm, const Account& verified);
-  core::Status CheckLoginLimits(const RealmContext& realm, const std::string& account_key, const Caller& caller);
+  // The limiter keys of one account's sign-ins: the account (failures from every source),
+  // the account from this source (/64 for IPv6), and "this source signed in to it before".
+  struct LoginKeys {
+    std::string account;
+    std::string source;
+    std::string familiar;
+  };
+  static LoginKeys KeysFor(const RealmContext& realm, const std::string& email, const Caller& caller);
+  // Per-address limits, then the account's lock from this source, then its lock from every
+  // source (which holds only sources it never signed in from).
+  core::Status CheckLoginLimits(const RealmContext& realm, const LoginKeys& keys, const Caller& caller);
+  // Returns the lock this source of the account is now under (zero when none).
+  std::chrono::milliseconds RecordLoginFailure(const LoginKeys& keys);
+  void RecordLoginSuccess(const LoginKeys& keys);
   static std::string AccountKey(const RealmContext& realm, const std::string& email);
-  core::Error FailPasswordChange(const RealmContext& realm, const Account& account, const std::string& account_key,
+  core::Error FailPasswordChange(const RealmContext& realm, const Account& account, const LoginKeys& keys,
                                  const Caller& caller);
-  core::Result<Session> FailLogin(const RealmContext& realm, const std::string& account_key,
+  core::Result<Session> FailLogin(const RealmContext& realm, const LoginKeys& keys,
                                   const std::optional<Account>& account, const std::string& reason,
                                   const Caller& caller);
 

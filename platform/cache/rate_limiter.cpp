@@ -138,6 +138,45 @@ void RateLimiter::RecordSuccess(const std::string& key) {
   local_.Erase(key + ":lock");
 }
 
+core::Result<int> RateLimiter::Clear(const std::string& key, const std::string& key_prefix) {
+  local_.Erase(key + ":failures");
+  local_.Erase(key + ":lock");
+  std::vector<std::string> doomed = {key + ":failures", key + ":lock"};
+  // Keys hold no glob characters but the brackets of nothing we build; escape them anyway.
+  std::string pattern;
+  for (char c : key_prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += '*';
+  std::string cursor = "0";
+  do {
+    auto page = redis_->Command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+    if (!page) return std::move(page).error();
+    if (page->type != RedisValue::Type::kArray || page->elements.size() != 2) {
+      return core::Error::Internal("unexpected SCAN reply");
+    }
+    cursor = page->elements[0].text;
+    for (const auto& found : page->elements[1].elements) doomed.push_back(found.text);
+  } while (cursor != "0");
+  std::vector<std::string> command = {"DEL"};
+  command.insert(command.end(), doomed.begin(), doomed.end());
+  auto removed = redis_->Command(command);
+  if (!removed) return std::move(removed).error();
+  return static_cast<int>(removed->integer);
+}
+
+void RateLimiter::Remember(const std::string& key, Millis ttl) {
+  local_.Set(key, 1, ttl);
+  (void)redis_->Command({"SET", key, "1", "PX", std::to_string(ttl.count())});
+}
+
+bool RateLimiter::Remembers(const std::string& key) {
+  auto reply = redis_->Command({"EXISTS", key});
+  if (reply && reply->type == RedisValue::Type::kInteger) return reply->integer > 0;
+  return local_.Count(key) > 0;
+}
+
 namespace {
 constexpr const char* kAddScript = R"lua(
 local n = redis.call('INCRBY', KEYS[1], ARGV[1])

@@ -74,6 +74,13 @@ class RateLimiter {
   // Records a failure; returns the lock it started (zero when none).
   Millis RecordFailure(const std::string& key, const Lockout& lockout);
   void RecordSuccess(const std::string& key);
+  // Ends the lockout of `key` and of every key that starts with `key_prefix` (in Redis; the
+  // per-process fallback counters end with their windows). Returns the keys removed.
+  core::Result<int> Clear(const std::string& key, const std::string& key_prefix);
+
+  // A fact kept for `ttl` (e.g. "this address signed in to this account").
+  void Remember(const std::string& key, Millis ttl);
+  bool Remembers(const std::string& key);
 
  private:
   std::shared_ptr<RedisClient> redis_;

@@ -129,6 +129,8 @@ void ReadAuth(Reader& read, AuthConfig& auth) {
   read.Integer("CLINICORE_RATE_REFRESH_PER_IP_PER_MINUTE", auth.refresh_per_ip_per_minute, 1, 1'000'000);
   read.Integer("CLINICORE_RATE_TENANT_REQUESTS_PER_MINUTE", auth.tenant_requests_per_minute, 0, 1'000'000'000);
   read.Integer("CLINICORE_AUTH_LOCKOUT_THRESHOLD", auth.lockout_threshold, 1, 1000);
+  read.Integer("CLINICORE_AUTH_LOCKOUT_GLOBAL_THRESHOLD", auth.lockout_global_threshold, 1, 1'000'000);
+  read.Duration("CLINICORE_AUTH_FAMILIAR_SOURCE_TTL_MS", auth.familiar_source_ttl, 60'000, 365LL * 24 * 3'600'000);
   read.Duration("CLINICORE_AUTH_LOCKOUT_BASE_MS", auth.lockout_base, 1'000, 3'600'000);
   read.Duration("CLINICORE_AUTH_LOCKOUT_MAX_MS", auth.lockout_max, 1'000, 24 * 3'600'000);
 }

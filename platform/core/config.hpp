@@ -88,9 +88,11 @@ struct AuthConfig {
   int login_per_account_per_minute = 10;
   int register_per_ip_per_hour = 20;
   int refresh_per_ip_per_minute = 60;
-  int tenant_requests_per_minute = 600'000;  // the whole tenant API; 0 turns it off
-  int lockout_threshold = 5;                 // failed logins in a row before the first lockout
-  Millis lockout_base{30'000};               // doubled for every further failure
+  int tenant_requests_per_minute = 600'000;           // the whole tenant API; 0 turns it off
+  int lockout_threshold = 5;                          // failed logins of one account from one source before its lock
+  int lockout_global_threshold = 20;                  // ... from every source: locks out sources the account never used
+  Millis familiar_source_ttl{30LL * 24 * 3'600'000};  // how long a source stays known after a sign-in
+  Millis lockout_base{30'000};                        // doubled for every further failure
   Millis lockout_max{15 * 60'000};
 };
 

@@ -747,6 +747,16 @@ TEST(AuthLimitsE2eTest, LoginLimitsLockoutAndTheirAnswers) {
   EXPECT_EQ(
       server.TenantCall("limits", "POST", "/v1/auth/login", {{"email", "ghost@limits.test"}, {"password", "x"}}).status,
       429);
+  // An operator ends a lock at once, from every address.
+  std::string output;
+  EXPECT_EQ(
+      testing::RunClinicore({"auth", "unlock", "ghost@limits.test", "--tenant", "limits"}, server.env(), "", &output),
+      0)
+      << output;
+  EXPECT_EQ(
+      server.TenantCall("limits", "POST", "/v1/auth/login", {{"email", "ghost@limits.test"}, {"password", "x"}}).status,
+      401)
+      << "unlocked: a wrong password is answered again";
   // Waits out the lock by asking: a locked attempt is answered 429 without counting as a
   // failure, so asking does not extend it. The first other answer is the verdict.
   long after_lock = 0;

@@ -264,6 +264,50 @@ TEST_F(RevocationTest, APrivilegedRequestTrustsTheDatabaseNotTheToken) {
   EXPECT_EQ(service.ConfirmActor(console_, inactive).error().code, core::ErrorCode::kUnauthenticated);
 }
 
+// --- lockout: per account and source, with a slowdown over every source ---
+
+TEST_F(RevocationTest, AStrangerLocksOutOnlyTheirOwnAddress) {
+  AuthService service = Service();
+  const std::string password = "correct horse battery staple";
+  const Account admin = Admin(password);
+  const Caller stranger{"203.0.113.9", "req"};
+  const Caller holder{"198.51.100.7", "req"};
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(service.Login(console_, admin.email, "wrong guess!", stranger).ok());
+  auto locked = service.Login(console_, admin.email, password, stranger);
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.error().code, core::ErrorCode::kResourceExhausted) << "the stranger's address is locked";
+  EXPECT_TRUE(service.Login(console_, admin.email, password, holder).ok()) << "the holder is not";
+  // IPv6 sources count by /64: another address of the same /64 is the same source.
+  for (int i = 0; i < 5; ++i) (void)service.Login(console_, admin.email, "wrong guess!", {"2001:db8:1:2::1", "req"});
+  EXPECT_FALSE(service.Login(console_, admin.email, password, {"2001:db8:1:2::ffff", "req"}).ok());
+  EXPECT_TRUE(service.Login(console_, admin.email, password, {"2001:db8:1:3::1", "req"}).ok());
+}
+
+TEST_F(RevocationTest, FailuresFromManyAddressesSlowDownOnlyUnfamiliarOnesAndAnOperatorUnlocks) {
+  AuthService service = Service();
+  const std::string password = "correct horse battery staple";
+  const Account admin = Admin(password);
+  const Caller familiar{"198.51.100.20", "req"};
+  ASSERT_TRUE(service.Login(console_, admin.email, password, familiar).ok());
+  // A spray from 25 addresses, two wrong guesses each: no single address reaches its own lock.
+  for (int i = 1; i <= 25; ++i) {
+    const Caller source{"203.0.113." + std::to_string(i), "req"};
+    for (int j = 0; j < 2; ++j) EXPECT_FALSE(service.Login(console_, admin.email, "wrong guess!", source).ok());
+  }
+  auto unfamiliar = service.Login(console_, admin.email, password, {"192.0.2.50", "req"});
+  ASSERT_FALSE(unfamiliar.ok()) << "a new address waits while the account is under attack";
+  EXPECT_EQ(unfamiliar.error().code, core::ErrorCode::kResourceExhausted);
+  EXPECT_TRUE(service.Login(console_, admin.email, password, familiar).ok()) << "where the holder signs in, they can";
+
+  auto cleared = service.Unlock(console_, admin.email);
+  ASSERT_TRUE(cleared.ok()) << cleared.error().internal;
+  EXPECT_GT(*cleared, 0);
+  EXPECT_TRUE(service.Login(console_, admin.email, password, {"192.0.2.50", "req"}).ok()) << "unlocked";
+  for (int i = 1; i <= 25; ++i) {
+    EXPECT_TRUE(service.Login(console_, admin.email, password, {"203.0.113." + std::to_string(i), "req"}).ok());
+  }
+}
+
 // --- the replica ---
 
 std::string Entry(const std::string& what) {
