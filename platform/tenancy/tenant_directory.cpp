@@ -1,12 +1,16 @@
 #include "platform/tenancy/tenant_directory.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include "platform/core/log.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 
 namespace clinicore::tenancy {
 
-TenantDirectory::TenantDirectory(db::Database& database, std::shared_ptr<cache::RedisClient> redis, core::Millis ttl)
-    : database_(database), redis_(std::move(redis)), ttl_(ttl) {}
+TenantDirectory::TenantDirectory(db::Database& database, std::shared_ptr<cache::RedisClient> redis, core::Millis ttl,
+                                 size_t capacity)
+    : database_(database), redis_(std::move(redis)), ttl_(ttl), capacity_(std::max<size_t>(capacity, 1)) {}
 
 TenantDirectory::~TenantDirectory() {
   StopListening();
@@ -20,6 +24,7 @@ core::Result<Tenant> TenantDirectory::Resolve(const std::string& key) {
     std::shared_lock lock(mutex_);
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second.expires > now) {
+      it->second.used.store(++clock_, std::memory_order_relaxed);
       if (!it->second.tenant) return core::Error::NotFound("No tenant '" + key + "' exists.");
       return *it->second.tenant;
     }
@@ -33,13 +38,29 @@ core::Result<Tenant> TenantDirectory::Resolve(const std::string& key) {
     // A change published while we were reading makes what we read suspect: don't cache it.
     if (generation == generation_) {
       // Unknown slugs are cached too (so a flood of them costs one query each per TTL); the
-      // bound keeps that flood from growing memory without limit.
-      if (entries_.size() >= kMaxEntries) entries_.clear();
-      entries_[key] = Entry{*loaded, now + ttl_};
+      // bound keeps that flood from growing memory without limit, and what it evicts is what
+      // was used least recently, so the tenants in use stay cached through it.
+      entries_.erase(key);
+      if (entries_.size() >= capacity_) EvictLeastRecentlyUsedLocked();
+      entries_.try_emplace(key, *loaded, now + ttl_, ++clock_);
     }
   }
   if (!loaded.value()) return core::Error::NotFound("No tenant '" + key + "' exists.");
   return *loaded.value();
+}
+
+// Drops the least recently used tenth of the entries at once (one pass over the map), so the
+// cost of a pass is shared by the inserts that fill the room it made.
+void TenantDirectory::EvictLeastRecentlyUsedLocked() {
+  std::vector<uint64_t> uses;
+  uses.reserve(entries_.size());
+  for (const auto& [key, entry] : entries_) uses.push_back(entry.used.load(std::memory_order_relaxed));
+  const size_t evict = std::max<size_t>(1, entries_.size() / 10);
+  std::nth_element(uses.begin(), uses.begin() + static_cast<std::ptrdiff_t>(evict - 1), uses.end());
+  const uint64_t cutoff = uses[evict - 1];
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = it->second.used.load(std::memory_order_relaxed) <= cutoff ? entries_.erase(it) : std::next(it);
+  }
 }
 
 void TenantDirectory::InvalidateLocal() {

@@ -21,7 +21,8 @@ namespace clinicore::tenancy {
 // after `ttl`, which bounds staleness while Redis is down.
 class TenantDirectory {
  public:
-  TenantDirectory(db::Database& database, std::shared_ptr<cache::RedisClient> redis, core::Millis ttl);
+  TenantDirectory(db::Database& database, std::shared_ptr<cache::RedisClient> redis, core::Millis ttl,
+                  size_t capacity = kMaxEntries);
   ~TenantDirectory();
   TenantDirectory(const TenantDirectory&) = delete;
   TenantDirectory& operator=(const TenantDirectory&) = delete;
@@ -42,13 +43,19 @@ class TenantDirectory {
 
  private:
   struct Entry {
+    Entry(std::optional<Tenant> found, std::chrono::steady_clock::time_point until, uint64_t use)
+        : tenant(std::move(found)), expires(until), used(use) {}
     std::optional<Tenant> tenant;  // nullopt: known not to exist
     std::chrono::steady_clock::time_point expires;
+    std::atomic<uint64_t> used;  // the clock_ tick of its last read: readers bump it under the shared lock
   };
+  void EvictLeastRecentlyUsedLocked();
 
   db::Database& database_;
   std::shared_ptr<cache::RedisClient> redis_;
   core::Millis ttl_;
+  size_t capacity_;
+  std::atomic<uint64_t> clock_{0};
   std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;
   std::atomic<uint64_t> generation_{0};

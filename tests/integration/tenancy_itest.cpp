@@ -256,6 +256,30 @@ TEST_F(TenancyTest, NoTenantSeesAnotherTenantsRows) {
   EXPECT_EQ(shadow.error().code, ErrorCode::kPermissionDenied) << shadow.error().internal;
 }
 
+// At its bound the directory evicts what was used least recently: a flood of unknown slugs
+// cannot push out the tenants in use (it used to wipe everything).
+TEST_F(TenancyTest, DirectoryEvictsTheLeastRecentlyUsedAtItsBound) {
+  Tenant busy = Onboard("lru-busy");
+  Tenant idle = Onboard("lru-idle");
+  TenantDirectory directory(*db_, redis_, std::chrono::seconds(60), 20);
+  ASSERT_TRUE(directory.Resolve(idle.slug).ok());
+  ASSERT_TRUE(directory.Resolve(busy.slug).ok());
+  // Behind the directory's back (no change published), both slugs are renamed: from now on
+  // only a cached entry still answers to the old one, so any re-read shows.
+  ASSERT_TRUE(db_->Write([&](db::Transaction& tx) -> core::Status {
+                   tx.ExecScript("UPDATE platform.tenants SET slug = slug || '-x' WHERE id IN ('" + busy.id + "', '" +
+                                 idle.id + "')");
+                   tx.Commit();
+                   return core::Ok();
+                 })
+                  .ok());
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_FALSE(directory.Resolve("lru-unknown-" + std::to_string(i)).ok());
+    ASSERT_TRUE(directory.Resolve(busy.slug).ok()) << "the tenant in use must stay cached through the flood: " << i;
+  }
+  EXPECT_FALSE(directory.Resolve(idle.slug).ok()) << "the idle one was evicted and read again";
+}
+
 TEST_F(TenancyTest, DirectoryCachesAndForgetsOnChange) {
   Tenant tenant = Onboard("cache-clinic");
   ASSERT_TRUE(directory_->Resolve(tenant.slug).ok());
