@@ -74,12 +74,36 @@ core::Result<RedisClient::Context> RedisClient::Borrow() {
     return Fail("connect: " + what);
   }
   redisSetTimeout(context.get(), ToTimeval(config_.command_timeout));
-  if (config_.database != 0) {
-    std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(
-        static_cast<redisReply*>(redisCommand(context.get(), "SELECT %d", config_.database)), freeReplyObject);
-    if (!reply || reply->type == REDIS_REPLY_ERROR) return Fail("cannot select database");
+  if (auto prepared = PrepareConnection(context.get(), config_); !prepared) {
+    std::lock_guard lock(mutex_);
+    down_until_ = std::chrono::steady_clock::now() + config_.reconnect_backoff;
+    return Fail(prepared.error().internal);
   }
   return context;
+}
+
+core::Status PrepareConnection(redisContext* context, const core::RedisConfig& config) {
+  using Reply = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
+  if (!config.password.empty()) {
+    Reply reply(static_cast<redisReply*>(
+                    config.username.empty()
+                        ? redisCommand(context, "AUTH %b", config.password.data(), config.password.size())
+                        : redisCommand(context, "AUTH %b %b", config.username.data(), config.username.size(),
+                                       config.password.data(), config.password.size())),
+                freeReplyObject);
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
+      // Redis's own message ("WRONGPASS ...") names neither the user's password nor ours.
+      return core::Error::Unavailable("Redis refused the credentials.",
+                                      "auth: " + std::string(reply ? reply->str : context->errstr));
+    }
+  }
+  if (config.database != 0) {
+    Reply reply(static_cast<redisReply*>(redisCommand(context, "SELECT %d", config.database)), freeReplyObject);
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
+      return core::Error::Unavailable("Redis is unavailable.", "cannot select database");
+    }
+  }
+  return core::Ok();
 }
 
 void RedisClient::Return(Context context) {
@@ -110,6 +134,11 @@ core::Result<RedisValue> RedisClient::Command(const std::vector<std::string>& ar
   }
   if (reply->type == REDIS_REPLY_ERROR) {
     const std::string what(reply->str, reply->len);
+    // Refused credentials or rights are a deployment problem, not a bug in the command:
+    // callers degrade as for a Redis that is down.
+    for (const char* refusal : {"NOAUTH", "WRONGPASS", "NOPERM"}) {
+      if (what.rfind(refusal, 0) == 0) return Fail("refused: " + what);
+    }
     Return(std::move(context).value());
     metrics_->AddCounter(kRedisErrors, {});
     return core::Error::Internal("redis error reply: " + what);

@@ -56,6 +56,10 @@ class RedisClient {
   std::chrono::steady_clock::time_point down_until_{};
 };
 
+// Makes a fresh blocking connection usable: AUTH (the ACL user and password of the URL, when
+// it has them), then SELECT of the database. Unavailable, never naming the password.
+core::Status PrepareConnection(redisContext* context, const core::RedisConfig& config);
+
 // Every key of tenant data carries the tenant id as a hash tag, so a tenant's keys share
 // one Redis Cluster slot and no key can be built without naming its tenant.
 std::string TenantKey(std::string_view tenant_id, std::string_view suffix);

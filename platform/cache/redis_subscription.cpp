@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "platform/cache/redis_client.hpp"
+
 namespace clinicore::cache {
 namespace {
 
@@ -50,7 +52,12 @@ void RedisSubscription::Run() {
   while (running_) {
     std::unique_ptr<redisContext, decltype(&redisFree)> context(
         redisConnectWithTimeout(config_.host.c_str(), config_.port, connect_timeout), redisFree);
-    if (context && !context->err) Serve(context.get());
+    if (context && !context->err) {
+      const timeval command_timeout{static_cast<time_t>(config_.command_timeout.count() / 1000),
+                                    static_cast<suseconds_t>((config_.command_timeout.count() % 1000) * 1000)};
+      redisSetTimeout(context.get(), command_timeout);  // AUTH and writes; reads wait in poll()
+      if (PrepareConnection(context.get(), config_).ok()) Serve(context.get());
+    }
     const auto resume = Clock::now() + timing_.reconnect_pause;
     while (running_ && Clock::now() < resume) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -88,7 +95,7 @@ void RedisSubscription::Serve(redisContext* context) {
     if (ready < 0 && errno != EINTR) break;
     if (ready > 0 && redisBufferRead(context) != REDIS_OK) break;  // EOF or a socket error
   }
-  if (subscribed && handlers_.on_lost) handlers_.on_lost();
+  if (subscribed && running_ && handlers_.on_lost) handlers_.on_lost();  // not for Stop()
 }
 
 }  // namespace clinicore::cache

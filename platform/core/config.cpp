@@ -1,7 +1,9 @@
 #include "platform/core/config.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 #include <regex>
 
 #ifndef CLINICORE_DEFAULT_SHARE_DIR
@@ -182,20 +184,51 @@ EnvLookup ProcessEnv() {
   };
 }
 
-Status ParseRedisUrl(const std::string& url, RedisConfig& out) {
-  static const std::regex kPattern(R"(^redis://([A-Za-z0-9._-]+)(?::([0-9]{1,5}))?(?:/([0-9]{1,2}))?/?$)");
-  std::smatch match;
-  if (!std::regex_match(url, match, kPattern)) {
-    return BadVariable("CLINICORE_REDIS_URL", url, "must look like redis://host:port/db");
+namespace {
+// %XX escapes of a URL's user or password (RFC 3986); nullopt for a broken escape.
+std::optional<std::string> PercentDecoded(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+    i += 2;
   }
+  return out;
+}
+}  // namespace
+
+Status ParseRedisUrl(const std::string& url, RedisConfig& out) {
+  static const std::regex kPattern(
+      R"(^redis://(?:([^:@/]*)(?::([^@/]*))?@)?([A-Za-z0-9._-]+)(?::([0-9]{1,5}))?(?:/([0-9]{1,2}))?/?$)");
+  std::smatch match;
+  // The value may hold a password: the error names the form, never the value.
+  const std::string shown = "(value not shown)";
+  if (!std::regex_match(url, match, kPattern)) {
+    return BadVariable("CLINICORE_REDIS_URL", shown, "must look like redis://[user:password@]host:port/db");
+  }
+  const auto user = PercentDecoded(match[1]);
+  const auto password = PercentDecoded(match[2]);
+  if (!user || !password) return BadVariable("CLINICORE_REDIS_URL", shown, "has a broken %-escape");
   out.url = url;
-  out.host = match[1];
-  if (match[2].matched) {
-    auto port = ParseInteger("CLINICORE_REDIS_URL", match[2], 1, 65535);
-    if (!port) return BadVariable("CLINICORE_REDIS_URL", url, "port must be between 1 and 65535");
+  out.username = *user;
+  out.password = *password;
+  if (!out.username.empty() && out.password.empty()) {
+    return BadVariable("CLINICORE_REDIS_URL", shown, "names a user without a password");
+  }
+  out.host = match[3];
+  if (match[4].matched) {
+    auto port = ParseInteger("CLINICORE_REDIS_URL", match[4], 1, 65535);
+    if (!port) return BadVariable("CLINICORE_REDIS_URL", shown, "port must be between 1 and 65535");
     out.port = static_cast<int>(*port);
   }
-  out.database = match[3].matched ? std::stoi(match[3]) : 0;
+  out.database = match[5].matched ? std::stoi(match[5]) : 0;
   return Ok();
 }
 

@@ -49,6 +49,8 @@ struct DatabaseConfig {
 
 struct RedisConfig {
   std::string url = "redis://127.0.0.1:16379/0";
+  std::string username;  // an ACL user; empty: the default user
+  std::string password;  // empty: no AUTH
   std::string host = "127.0.0.1";
   int port = 16379;
   int database = 0;
@@ -152,7 +154,7 @@ EnvLookup ProcessEnv();
 // start-up: the error names the variable and what is wrong with its value.
 Result<Config> LoadConfig(const EnvLookup& env);
 
-// Splits redis://host:port/db into the RedisConfig fields.
+// Splits redis://[user:password@]host:port/db (user and password %-escaped) into the RedisConfig fields.
 Status ParseRedisUrl(const std::string& url, RedisConfig& out);
 
 }  // namespace clinicore::core

@@ -66,7 +66,10 @@ INSTANTIATE_TEST_SUITE_P(BadValues, ConfigRejectsTest,
                                            BadValue{"CLINICORE_HTTP_THREADS", "0", "between 1"},
                                            BadValue{"CLINICORE_DB_POOL_SIZE", "", "whole number"},
                                            BadValue{"CLINICORE_DATABASE_URL", "mysql://x", "postgresql://"},
-                                           BadValue{"CLINICORE_REDIS_URL", "http://x", "redis://host:port/db"},
+                                           BadValue{"CLINICORE_REDIS_URL", "http://x",
+                                                    "redis://[user:password@]host:port/db"},
+                                           BadValue{"CLINICORE_REDIS_URL", "redis://u:p%zz@h:1/0", "escape"},
+                                           BadValue{"CLINICORE_REDIS_URL", "redis://user@h:1/0", "without a password"},
                                            BadValue{"CLINICORE_REDIS_URL", "redis://h:99999", "port"},
                                            BadValue{"CLINICORE_LOG_LEVEL", "loud", "one of"},
                                            BadValue{"CLINICORE_HTTP_MAX_BODY_BYTES", "12", "between 1024"},
@@ -149,6 +152,31 @@ TEST(ConfigTest, JobVariablesHaveSafeDefaultsAndBounds) {
     ASSERT_FALSE(bad.ok()) << name;
     EXPECT_NE(bad.error().detail.find(name), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace clinicore::core
+
+namespace clinicore::core {
+namespace {
+
+TEST(ConfigTest, TheRedisUrlCarriesAnAclUserAndPasswordNeverShownInErrors) {
+  RedisConfig redis;
+  ASSERT_TRUE(ParseRedisUrl("redis://clinicore:s%40cret%3Ax@redis.internal:6380/3", redis).ok());
+  EXPECT_EQ(redis.username, "clinicore");
+  EXPECT_EQ(redis.password, "s@cret:x");
+  EXPECT_EQ(redis.host, "redis.internal");
+  EXPECT_EQ(redis.port, 6380);
+  EXPECT_EQ(redis.database, 3);
+  ASSERT_TRUE(ParseRedisUrl("redis://:only-a-password@h:1/0", redis).ok());
+  EXPECT_EQ(redis.username, "");
+  EXPECT_EQ(redis.password, "only-a-password");
+  ASSERT_TRUE(ParseRedisUrl("redis://h:1/0", redis).ok());
+  EXPECT_EQ(redis.password, "");
+  auto bad = ParseRedisUrl("redis://clinicore:hunter2@h:99999/0", redis);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().detail.find("hunter2"), std::string::npos) << bad.error().detail;
+  EXPECT_EQ(bad.error().internal.find("hunter2"), std::string::npos) << bad.error().internal;
 }
 
 }  // namespace

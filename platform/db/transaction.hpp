@@ -28,7 +28,14 @@ class Transaction {
   // transaction block is driven by hand on a nontransaction.
   Transaction(pqxx::connection& connection, Mode mode, const std::string& enter_sql)
       : work_(std::make_unique<pqxx::nontransaction>(connection)), manual_(true) {
-    work_->exec(std::string(mode == Mode::kReadOnly ? "BEGIN READ ONLY; " : "BEGIN; ") + enter_sql);
+    try {
+      work_->exec(std::string(mode == Mode::kReadOnly ? "BEGIN READ ONLY; " : "BEGIN; ") + enter_sql);
+    } catch (...) {
+      // The destructor does not run for a constructor that throws: end the block here, or the
+      // pooled connection goes back inside an aborted transaction.
+      EndBlock(*work_);
+      throw;
+    }
   }
 
   // One statement inside a tenant scope (Database::ReadOnceInTenant). Once this session has
@@ -44,13 +51,7 @@ class Transaction {
   }
 
   ~Transaction() {
-    if (work_ && manual_ && !committed_) {  // a moved-from transaction owns nothing
-      try {
-        work_->exec("ROLLBACK");
-      } catch (const std::exception&) {
-        // The connection is gone; the pool discards it (is_open() is false).
-      }
-    }
+    if (work_ && manual_ && !committed_) EndBlock(*work_);  // a moved-from transaction owns nothing
   }
   Transaction(Transaction&&) = default;  // the moved-from object owns nothing (work_ is null)
   Transaction(const Transaction&) = delete;
@@ -101,7 +102,15 @@ class Transaction {
 
   void Commit() {
     if (manual_) {
-      work_->exec("COMMIT");
+      try {
+        work_->exec("COMMIT");
+      } catch (const pqxx::broken_connection& lost) {
+        // The COMMIT may have reached the server before the connection went: the outcome is
+        // unknown, so it must not be retried as a transaction that failed (libpqxx's own
+        // transactions report this as in_doubt_error; this block is driven by hand).
+        committed_ = true;  // nothing left to roll back on this connection
+        throw pqxx::in_doubt_error(std::string("connection lost during COMMIT: ") + lost.what());
+      }
     } else {
       work_->commit();
     }
@@ -121,6 +130,16 @@ class Transaction {
   template <typename T>
   std::string Literal(const T& value) {
     return work_->quote(value);
+  }
+
+  // Rolls back a transaction block driven by hand. When even that fails, the connection's
+  // state is unknown: it is closed, so the pool discards it instead of lending it again.
+  static void EndBlock(pqxx::transaction_base& work) noexcept {
+    try {
+      work.exec("ROLLBACK");
+    } catch (const std::exception&) {
+      work.conn().disconnect();
+    }
   }
 
   static std::unique_ptr<pqxx::transaction_base> Open(pqxx::connection& connection, Mode mode) {

@@ -1,19 +1,19 @@
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <string>
-#include <thread>
 
+#include "platform/cache/redis_subscription.hpp"
 #include "platform/core/config.hpp"
 
 namespace clinicore::jobs {
 
 // Listens on the wake channel (kWakeChannel) on a Redis connection of its own and calls
 // `on_message` for each message; `on_state(true)` when subscribed, `on_state(false)` when the
-// connection is lost or cannot be made (the worker then polls at its short interval). It
-// reconnects about once a second. Messages published while it was not subscribed are lost, so
-// the worker rescans the queue whenever it (re)subscribes.
+// connection is lost (the worker then polls at its short interval; until the first
+// subscription it is taken as down). It reconnects every 200 ms (cache::RedisSubscription).
+// Messages published while it was not subscribed are lost, so the worker rescans the queue
+// whenever it (re)subscribes.
 class WakeupListener {
  public:
   using MessageFn = std::function<void(const std::string& message)>;
@@ -28,15 +28,7 @@ class WakeupListener {
   void Stop();
 
  private:
-  void Run();
-
-  core::RedisConfig config_;
-  MessageFn on_message_;
-  StateFn on_state_;
-  std::atomic<bool> running_{false};
-  std::atomic<int> fd_{-1};
-  std::atomic<bool> exited_{true};
-  std::thread thread_;
+  cache::RedisSubscription subscription_;
 };
 
 }  // namespace clinicore::jobs

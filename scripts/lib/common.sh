@@ -328,6 +328,20 @@ _redis_pid() {
   printf '%s\n' "$pid"
 }
 
+# redis-cli as the ACL user of the Redis in <dir> (the password through the environment).
+_redis_cli() {
+  local dir="$1" port="$2"
+  shift 2
+  REDISCLI_AUTH="$(cat "$dir/redis.password" 2>/dev/null)" redis-cli --user clinicore --no-auth-warning \
+    -h 127.0.0.1 -p "$port" "$@"
+}
+
+# redis_url <dir> <port>: the CLINICORE_REDIS_URL of the Redis redis_start runs in <dir>.
+redis_url() {
+  local dir="${1:?usage: redis_url <dir> <port>}" port="${2:?usage: redis_url <dir> <port>}"
+  printf 'redis://clinicore:%s@127.0.0.1:%s/0\n' "$(<"$dir/redis.password")" "$port"
+}
+
 # redis_start <dir> <port> [test|run]
 # test (default): no persistence at all. run: snapshot every minute when something changed,
 # so a developer's sessions and caches survive a restart of scripts/run (Redis holds nothing
@@ -341,10 +355,17 @@ redis_start() {
   _redis_pid "$dir" >/dev/null && return 0
   rm -f "$dir/redis.pid"
 
+  # Redis with a password, as in production: one ACL user, the default user off. The password
+  # is made once per folder (so a restarted scripts/run keeps it) and is never on a command line.
+  if [[ ! -s "$dir/redis.password" ]]; then
+    (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=\n' >"$dir/redis.password")
+  fi
+  (umask 077 && printf 'user default off\nuser clinicore on >%s ~* &* +@all\n' "$(<"$dir/redis.password")" \
+    >"$dir/users.acl")
   local -a args=(
     --port "$port" --bind 127.0.0.1 --protected-mode yes
     --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
-    --appendonly no
+    --appendonly no --aclfile "$dir/users.acl"
   )
   case "$mode" in
     test) args+=(--save "") ;;
@@ -357,7 +378,7 @@ redis_start() {
 
   local i
   for ((i = 0; i < 100; i++)); do
-    if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then
+    if [[ "$(_redis_cli "$dir" "$port" ping 2>/dev/null)" == PONG ]]; then
       return 0
     fi
     sleep 0.1
@@ -378,7 +399,7 @@ redis_stop() {
   }
   port="$(cat "$dir/redis.port" 2>/dev/null || true)"
   if [[ -n "$port" ]]; then
-    redis-cli -h 127.0.0.1 -p "$port" shutdown >/dev/null 2>&1 || true
+    _redis_cli "$dir" "$port" shutdown >/dev/null 2>&1 || true
   fi
   for ((i = 0; i < 100; i++)); do
     kill -0 "$pid" 2>/dev/null || return 0

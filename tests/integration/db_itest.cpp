@@ -257,7 +257,7 @@ TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
     return row[0].as<std::string>();
   });
   ASSERT_TRUE(inside.ok()) << inside.error().internal;
-  EXPECT_EQ(*inside, role + "|\"t_scope_probe\"|0");
+  EXPECT_EQ(*inside, role + "|\"t_scope_probe\", pg_temp|0");
 
   // Writes commit only when asked; a failed statement rolls back and leaves the one pooled
   // connection clean; a tenant read stays read-only.
@@ -296,6 +296,22 @@ TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->find(role), std::string::npos) << *after;
   EXPECT_EQ(after->find("t_scope_probe"), std::string::npos) << *after;
+
+  // A scope that cannot be entered (a role that does not exist) fails the one transaction and
+  // leaves no aborted transaction block on the pooled connection for the next borrower.
+  for (const bool write : {true, false}) {
+    const TenantScope missing{role + "_missing", "t_scope_probe"};
+    auto refused = write ? db.WriteInTenant(missing,
+                                            [](Transaction& tx) -> core::Status {
+                                              tx.Commit();
+                                              return core::Ok();
+                                            })
+                         : db.ReadInTenant(missing, [](Transaction&) -> core::Status { return core::Ok(); });
+    EXPECT_FALSE(refused.ok());
+    auto next = db.Read([](Transaction& tx) -> Result<int> { return tx.ExecScript("SELECT 7")[0][0].as<int>(); });
+    ASSERT_TRUE(next.ok()) << "the next borrower inherited the failure: " << next.error().internal;
+    EXPECT_EQ(*next, 7);
+  }
 }
 
 }  // namespace

@@ -41,6 +41,23 @@ TEST(RedisClientTest, ErrorReplyIsNotFatal) {
   EXPECT_TRUE(redis.Ping().ok());
 }
 
+// The test Redis (like scripts/run's) has a password and no default user.
+TEST(RedisClientTest, TheRedisOfTheTestsWantsItsPasswordAndGetsIt) {
+  auto config = ConfigFor(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"));
+  ASSERT_FALSE(config.password.empty()) << "scripts/test runs Redis with an ACL user";
+  EXPECT_TRUE(RedisClient(config, std::make_shared<core::Metrics>()).Ping().ok());
+  for (const auto& [user, password] : std::vector<std::pair<std::string, std::string>>{
+           {config.username, "not-the-password"}, {"", ""}, {"", config.password}}) {
+    auto wrong = config;
+    wrong.username = user;
+    wrong.password = password;
+    auto refused = RedisClient(wrong, std::make_shared<core::Metrics>()).Ping();
+    ASSERT_FALSE(refused.ok()) << "user '" << user << "'";
+    EXPECT_EQ(refused.error().code, core::ErrorCode::kUnavailable);
+    EXPECT_EQ(refused.error().internal.find(config.password), std::string::npos) << refused.error().internal;
+  }
+}
+
 TEST(RedisClientTest, DownRedisFailsFastAndCountsErrors) {
   auto metrics = std::make_shared<core::Metrics>();
   auto config = ConfigFor("redis://127.0.0.1:1/0");
