@@ -53,14 +53,45 @@ function(clinicore_add_library name)
   endif()
 endfunction()
 
-# clinicore_add_test(<name> LABEL unit|integration|e2e SOURCES ... DEPS ...) builds one
-# GoogleTest executable and registers it with ctest under the given label.
+# clinicore_add_test(<name> LABEL unit|integration|e2e [SHARDS n] [SERIAL <gtest filter>]
+#                    SOURCES ... DEPS ...)
+# builds one GoogleTest executable and registers it with ctest under the given label.
+#
+# scripts/test runs ctest with -j and one Redis server per "lane" (a ctest resource, see
+# docs/testing.md): every entry holds one lane, and the harness reads its lane's Redis URL
+# (testing::TestRedisUrl), so tests running side by side never share rate-limit keys or
+# pub/sub channels. Each test makes its own PostgreSQL database, so the shared cluster is safe.
+#   SHARDS n  registers n entries <name>_shard_<i>, each running every n-th test (GoogleTest's
+#             GTEST_TOTAL_SHARDS/GTEST_SHARD_INDEX), so one long binary spreads over the lanes.
+#   SERIAL f  runs the tests matching the GoogleTest filter f in one more entry, <name>_serial,
+#             with nothing else beside it (RUN_SERIAL): the tests that stop the shared cluster.
 function(clinicore_add_test name)
-  cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "LABEL;SHARDS;SERIAL" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${CLINICORE_SOURCE_ROOT})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
   clinicore_apply_flags(${name})
-  add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL})
+
+  if(NOT ARG_SHARDS)
+    set(ARG_SHARDS 1)
+  endif()
+  set(parallel_filter "")
+  if(ARG_SERIAL)
+    set(parallel_filter "GTEST_FILTER=-${ARG_SERIAL}")
+    add_test(NAME ${name}_serial COMMAND ${name})
+    set_tests_properties(${name}_serial PROPERTIES LABELS ${ARG_LABEL} RESOURCE_GROUPS "lane:1" RUN_SERIAL TRUE
+                                                   ENVIRONMENT "GTEST_FILTER=${ARG_SERIAL}")
+  endif()
+  if(ARG_SHARDS EQUAL 1)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} RESOURCE_GROUPS "lane:1"
+                                            ENVIRONMENT "${parallel_filter}")
+    return()
+  endif()
+  math(EXPR last "${ARG_SHARDS} - 1")
+  foreach(index RANGE ${last})
+    add_test(NAME ${name}_shard_${index} COMMAND ${name})
+    set_tests_properties(${name}_shard_${index} PROPERTIES LABELS ${ARG_LABEL} RESOURCE_GROUPS "lane:1"
+      ENVIRONMENT "GTEST_TOTAL_SHARDS=${ARG_SHARDS};GTEST_SHARD_INDEX=${index};${parallel_filter}")
+  endforeach()
 endfunction()

@@ -236,7 +236,8 @@ pg_cluster_init() {
     printf "listen_addresses = '127.0.0.1'\n"
     printf 'port = %s\n' "$port"
     printf "unix_socket_directories = '%s'\n" "$sockdir"
-    printf 'max_connections = 200\n'
+    # Test clusters serve CLINICORE_TEST_LANES test binaries at once, each with its servers' pools.
+    printf 'max_connections = %s\n' "$( ((fast)) && echo 400 || echo 200)"
     printf 'shared_buffers = 128MB\n'
     if ((fast)); then
       # Test clusters are thrown away: trade crash safety for speed.

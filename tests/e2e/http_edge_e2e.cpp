@@ -35,7 +35,7 @@ class HttpEdgeE2eTest : public ::testing::Test {
     auto env = *env_;
     // A Redis database of its own: the address-wide limits under test count every sign-in
     // from 127.0.0.1, and the other suites sign in from there too.
-    const std::string redis = testing::RequireEnv("CLINICORE_TEST_REDIS_URL");
+    const std::string redis = testing::TestRedisUrl();
     env["CLINICORE_REDIS_URL"] = redis.substr(0, redis.rfind('/')) + "/7";
     env["CLINICORE_OPS_PORT"] = "0";
     env["CLINICORE_CONSOLE_PORT"] = "0";

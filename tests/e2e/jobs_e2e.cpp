@@ -338,7 +338,7 @@ TEST_F(JobsE2eTest, PostgresRestartedMidRunTheWorkerRecoversByItself) {
   auto worker = StartWorker();
   ASSERT_TRUE(
       WaitFor([&] { return Jobs("idempotency_key LIKE 'pg-%' AND state = 'completed'") >= 50; }, Millis(20'000)));
-  ASSERT_EQ(testing::RunShell(testing::RequireEnv("CLINICORE_TEST_PG_STOP_CMD")), 0);
+  ASSERT_EQ(testing::StopSharedPostgres(), 0);
   // The worker has met the outage (a scan, claim, outcome or renewal failed and said so) and
   // rides it out.
   EXPECT_TRUE(WaitFor(
@@ -353,7 +353,7 @@ TEST_F(JobsE2eTest, PostgresRestartedMidRunTheWorkerRecoversByItself) {
       Millis(20'000)))
       << worker->Output();
   EXPECT_TRUE(worker->Running()) << "the worker rides out the outage\n" << worker->Output();
-  ASSERT_EQ(testing::RunShell(testing::RequireEnv("CLINICORE_TEST_PG_START_CMD")), 0);
+  ASSERT_EQ(testing::StartSharedPostgres(), 0);
   EXPECT_TRUE(
       WaitFor([&] { return Jobs("idempotency_key LIKE 'pg-%' AND state = 'completed'") == 600; }, Millis(60'000)))
       << worker->Output();

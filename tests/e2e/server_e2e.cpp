@@ -16,8 +16,8 @@ namespace {
 using testing::Http;
 using testing::ServerProcess;
 
-std::map<std::string, std::string> ServerEnv(
-    const std::string& database_url, const std::string& redis_url = testing::RequireEnv("CLINICORE_TEST_REDIS_URL")) {
+std::map<std::string, std::string> ServerEnv(const std::string& database_url,
+                                             const std::string& redis_url = testing::TestRedisUrl()) {
   auto env = testing::ServerEnv(database_url);
   env["CLINICORE_REDIS_URL"] = redis_url;
   env["CLINICORE_DB_POOL_WAIT_MS"] = "500";
@@ -113,7 +113,7 @@ TEST_F(ServerE2eTest, SurvivesAPostgresRestartUnderTraffic) {
   });
   // Traffic is being served before the outage (waited for, not slept for).
   EXPECT_TRUE(testing::WaitFor([&] { return ok.load() > 0; }, std::chrono::seconds(20)));  // no ASSERT: `traffic` runs
-  ASSERT_EQ(testing::RunShell(testing::RequireEnv("CLINICORE_TEST_PG_STOP_CMD")), 0);
+  ASSERT_EQ(testing::StopSharedPostgres(), 0);
   // While PostgreSQL is down the traffic meets 503s (waited for: one is enough).
   const bool unavailable_while_down =
       testing::WaitFor([&] { return unavailable.load() > 0; }, std::chrono::seconds(20));
@@ -122,7 +122,7 @@ TEST_F(ServerE2eTest, SurvivesAPostgresRestartUnderTraffic) {
       [&] { return testing::MetricValue(Http("GET", Url("/metrics")).body, "clinicore_auth_account_cache_live") == 0; },
       std::chrono::seconds(20));
   auto ready_while_down = Http("GET", Url("/readyz"));
-  ASSERT_EQ(testing::RunShell(testing::RequireEnv("CLINICORE_TEST_PG_START_CMD")), 0);
+  ASSERT_EQ(testing::StartSharedPostgres(), 0);
 
   long status = 0;
   testing::WaitFor(

@@ -35,6 +35,39 @@ std::string RequireEnv(const std::string& name) {
   return value;
 }
 
+std::string TestRedisUrl() {
+  // "id:<N>,slots:1", set by ctest for a test holding RESOURCE_GROUPS "lane:1".
+  const char* lane = std::getenv("CTEST_RESOURCE_GROUP_0_LANE");
+  if (lane == nullptr || *lane == '\0') return RequireEnv("CLINICORE_TEST_REDIS_URL");
+  const std::string spec = lane;
+  const auto id_start = spec.find("id:");
+  if (id_start == std::string::npos) throw std::runtime_error("CTEST_RESOURCE_GROUP_0_LANE has no id: " + spec);
+  const auto id_end = spec.find(',', id_start);
+  const std::string id =
+      spec.substr(id_start + 3, id_end == std::string::npos ? std::string::npos : id_end - id_start - 3);
+  return RequireEnv("CLINICORE_TEST_REDIS_URL_" + id);
+}
+
+namespace {
+int RunSharedPostgresCommand(const char* variable) {
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string name = test ? std::string(test->test_suite_name()) + "." + test->name() : "";
+  if (name.find("PostgresRestart") == std::string::npos) {
+    ADD_FAILURE() << name << " stops or starts the shared PostgreSQL cluster, but only tests named *PostgresRestart* "
+                  << "run alone under ctest -j: rename it so the SERIAL filter in tests/e2e/CMakeLists.txt picks it up";
+    return -1;
+  }
+  return RunShell(RequireEnv(variable));
+}
+}  // namespace
+
+int StopSharedPostgres() {
+  return RunSharedPostgresCommand("CLINICORE_TEST_PG_STOP_CMD");
+}
+int StartSharedPostgres() {
+  return RunSharedPostgresCommand("CLINICORE_TEST_PG_START_CMD");
+}
+
 int RunShell(const std::string& command) {
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -279,7 +312,7 @@ int ServerProcess::WaitForExit(std::chrono::milliseconds timeout) {
 
 std::map<std::string, std::string> ServerEnv(const std::string& database_url) {
   std::map<std::string, std::string> env = {{"CLINICORE_DATABASE_URL", database_url},
-                                            {"CLINICORE_REDIS_URL", RequireEnv("CLINICORE_TEST_REDIS_URL")},
+                                            {"CLINICORE_REDIS_URL", TestRedisUrl()},
                                             {"CLINICORE_HTTP_PORT", "0"},
                                             {"CLINICORE_WORK_METRICS_PORT", "0"},
                                             {"CLINICORE_HTTP_ADDRESS", "127.0.0.1"},
@@ -305,8 +338,8 @@ int MigrateDatabase(const std::string& database_url, std::string* output) {
 
 core::RedisConfig TestRedisConfig() {
   core::RedisConfig config;
-  if (auto parsed = core::ParseRedisUrl(RequireEnv("CLINICORE_TEST_REDIS_URL"), config); !parsed) {
-    throw std::runtime_error("CLINICORE_TEST_REDIS_URL: " + parsed.error().detail);
+  if (auto parsed = core::ParseRedisUrl(TestRedisUrl(), config); !parsed) {
+    throw std::runtime_error("the test Redis URL: " + parsed.error().detail);
   }
   return config;
 }

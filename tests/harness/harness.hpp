@@ -24,6 +24,20 @@ std::string RequireEnv(const std::string& name);
 // Runs a shell command (sh -c); returns its exit code.
 int RunShell(const std::string& command);
 
+// The Redis URL of this test's lane. scripts/test runs ctest with -j and one Redis server per
+// lane (a ctest resource: CTEST_RESOURCE_GROUP_0_LANE="id:N,slots:1" names it), so tests
+// running side by side never share rate-limit keys or pub/sub channels: lane N reads
+// CLINICORE_TEST_REDIS_URL_<N>. A binary started outside ctest's resource scheduling reads
+// CLINICORE_TEST_REDIS_URL.
+std::string TestRedisUrl();
+
+// Stop / start the PostgreSQL cluster every test shares (CLINICORE_TEST_PG_STOP_CMD /
+// _START_CMD). Only a test whose name holds "PostgresRestart" may do this: ctest runs those
+// alone (the SERIAL filter of clinicore_add_test), and any other test would break its
+// neighbours. Fail the calling test otherwise; return the command's exit code.
+int StopSharedPostgres();
+int StartSharedPostgres();
+
 // A database created for one test binary and dropped (WITH FORCE) at the end.
 class TestDatabase {
  public:
@@ -106,7 +120,7 @@ int MigrateDatabase(const std::string& database_url, std::string* output = nullp
 int RunClinicore(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                  const std::string& stdin_text = "", std::string* output = nullptr);
 
-// The harness's Redis (CLINICORE_TEST_REDIS_URL) as a client configuration; throws when the
+// The harness's Redis (TestRedisUrl) as a client configuration; throws when the
 // variable is missing or malformed.
 core::RedisConfig TestRedisConfig();
 

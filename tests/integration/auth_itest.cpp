@@ -18,7 +18,7 @@ std::shared_ptr<RedisClient> Redis(const std::string& url) {
 }
 
 std::shared_ptr<RedisClient> LiveRedis() {
-  return Redis(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"));
+  return Redis(testing::TestRedisUrl());
 }
 std::shared_ptr<RedisClient> DeadRedis() {
   return Redis("redis://127.0.0.1:1/0");

@@ -15,7 +15,7 @@ core::RedisConfig ConfigFor(const std::string& url) {
 }
 
 TEST(RedisClientTest, RunsCommandsAndDecodesReplies) {
-  RedisClient redis(ConfigFor(testing::RequireEnv("CLINICORE_TEST_REDIS_URL")), std::make_shared<core::Metrics>());
+  RedisClient redis(ConfigFor(testing::TestRedisUrl()), std::make_shared<core::Metrics>());
   ASSERT_TRUE(redis.Ping().ok());
   EXPECT_EQ(TenantKey("tenant-a", "probe"), "{t:tenant-a}:probe");
   const std::string key = TenantKey("tenant-" + std::to_string(::getpid()), "probe");
@@ -35,7 +35,7 @@ TEST(RedisClientTest, RunsCommandsAndDecodesReplies) {
 }
 
 TEST(RedisClientTest, ErrorReplyIsNotFatal) {
-  RedisClient redis(ConfigFor(testing::RequireEnv("CLINICORE_TEST_REDIS_URL")), std::make_shared<core::Metrics>());
+  RedisClient redis(ConfigFor(testing::TestRedisUrl()), std::make_shared<core::Metrics>());
   auto bad = redis.Command({"NOSUCHCOMMAND"});
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(redis.Ping().ok());
@@ -43,7 +43,7 @@ TEST(RedisClientTest, ErrorReplyIsNotFatal) {
 
 // The test Redis (like scripts/run's) has a password and no default user.
 TEST(RedisClientTest, TheRedisOfTheTestsWantsItsPasswordAndGetsIt) {
-  auto config = ConfigFor(testing::RequireEnv("CLINICORE_TEST_REDIS_URL"));
+  auto config = ConfigFor(testing::TestRedisUrl());
   ASSERT_FALSE(config.password.empty()) << "scripts/test runs Redis with an ACL user";
   EXPECT_TRUE(RedisClient(config, std::make_shared<core::Metrics>()).Ping().ok());
   for (const auto& [user, password] : std::vector<std::pair<std::string, std::string>>{
