@@ -26,12 +26,12 @@ class AdvisoryLock {
  public:
   AdvisoryLock(pqxx::connection& connection, const std::string& key) : connection_(connection), key_(key) {
     pqxx::nontransaction tx(connection_);
-    tx.exec("SELECT pg_advisory_lock(hashtext(" + tx.quote(key_) + "))");
+    tx.exec_params("SELECT pg_advisory_lock(hashtext($1))", key_);
   }
   ~AdvisoryLock() {
     try {
       pqxx::nontransaction tx(connection_);
-      tx.exec("SELECT pg_advisory_unlock(hashtext(" + tx.quote(key_) + "))");
+      tx.exec_params("SELECT pg_advisory_unlock(hashtext($1))", key_);
     } catch (const std::exception&) {
       // A dead connection has released the lock already.
     }
@@ -86,8 +86,8 @@ void ApplyWithin(pqxx::transaction_base& tx, const MigrationTarget& target, cons
   if (!target.owner_role.empty()) enter += ", set_config('role', " + tx.quote(target.owner_role) + ", true)";
   tx.exec(enter);
   tx.exec(file.sql);
-  tx.exec("INSERT INTO " + schema + ".schema_migrations (version, file_name, checksum) VALUES (" +
-          std::to_string(file.version) + ", " + tx.quote(file.file_name) + ", " + tx.quote(file.checksum) + ")");
+  tx.exec_params("INSERT INTO " + schema + ".schema_migrations (version, file_name, checksum) VALUES ($1, $2, $3)",
+                 file.version, file.file_name, file.checksum);
   // Back to the service's own identity before anything else runs in this transaction.
   tx.exec("SELECT set_config('role', 'none', true), set_config('search_path', '\"$user\", public', true)");
   if (target.after_each) target.after_each(tx, file);
