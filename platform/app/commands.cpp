@@ -65,7 +65,7 @@ commands:
   auth      auth keygen (a new signing key) | auth policy [--json] (the access-policy table)
             | auth unlock <email> [--tenant <slug>]   (end an account's sign-in lockouts)
   plugin    plugin list [--dir D] | verify <file.so> | install [<file.so>...] | installed
-            | check <tenant> <plugin>   (plugin files; see docs/plugin-guide.md)
+            | check <tenant> <plugin> | rekey   (see docs/plugin-guide.md)
   version   print the version
   help      print this text
 

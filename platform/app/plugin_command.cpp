@@ -18,7 +18,9 @@ constexpr const char* kPluginUsage =
     "       clinicore plugin install [<file.so>...]   record descriptors for the API (default: all of\n"
     "                                                 CLINICORE_PLUGIN_DIR; `work` does this at start too)\n"
     "       clinicore plugin installed                the descriptors the API knows\n"
-    "       clinicore plugin check <tenant> <plugin>  run a tenant's live config check and record it\n";
+    "       clinicore plugin check <tenant> <plugin>  run a tenant's live config check and record it\n"
+    "       clinicore plugin rekey                    re-seal every stored secret under CLINICORE_PLUGIN_SECRET_KEY\n"
+    "                                                 (the old key in CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS)\n";
 
 std::string PluginLine(const sdk::host::PluginInfo& info) {
   return info.name + "\t" + info.version + "\t" + sdk::host::KindName(info.kind) + "\tABI " +
@@ -50,6 +52,22 @@ int Verify(const std::string& file) {
   return 0;
 }
 
+// Exit 0 when every stored secret is sealed under the current key now; 1 when some could not be.
+int Rekey(plugins::PluginService& service) {
+  auto report = service.Rekey();
+  if (!report) {
+    std::cerr << "clinicore plugin rekey: " << report.error().detail << "\n";
+    return report.error().code == core::ErrorCode::kFailedPrecondition ? 2 : 1;
+  }
+  for (const auto& failure : report->failed) {
+    std::cerr << "not rekeyed\ttenant " << failure.tenant_id << "\tplugin " << failure.plugin_name << "\t"
+              << failure.detail << "\n";
+  }
+  std::cout << "key " << report->key_id << ": " << report->rekeyed << " re-sealed, " << report->current
+            << " already under it, " << report->failed.size() << " failed" << std::endl;
+  return report->failed.empty() ? 0 : 1;
+}
+
 std::string CliActor() {
   return "cli:plugin";
 }
@@ -59,7 +77,7 @@ std::string CliActor() {
 std::shared_ptr<plugins::PluginService> MakePluginService(AppContext& context, const core::Config& config) {
   std::optional<plugins::SecretBox> box;
   if (!config.plugins.secret_key.empty()) {
-    auto made = plugins::SecretBox::FromBase64(config.plugins.secret_key);
+    auto made = plugins::SecretBox::FromBase64(config.plugins.secret_key, config.plugins.previous_secret_keys);
     if (made) box = std::move(made).value();  // the shape was checked with the configuration
   }
   return std::make_shared<plugins::PluginService>(context.database, std::move(box), config.plugins.quarantine_after);
@@ -169,6 +187,13 @@ int PluginCommand(int argc, char** argv) {
     }
     std::cout << checked->dump(2) << std::endl;
     return checked->value("ok", false) ? 0 : 1;
+  }
+  if (action == "rekey") {
+    if (!args.empty()) {
+      std::cerr << kPluginUsage;
+      return 2;
+    }
+    return Rekey(*MakePluginService(context, *config));
   }
   std::cerr << "clinicore plugin: unknown action '" << action << "'\n" << kPluginUsage;
   return 2;

@@ -1,5 +1,6 @@
 #include "platform/core/config.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -148,6 +149,23 @@ void ReadPlugins(Reader& read, PluginsConfig& plugins) {
   if (!read.error() && !plugins.secret_key.empty() && !std::regex_match(plugins.secret_key, kKey)) {
     read.Fail(BadVariable("CLINICORE_PLUGIN_SECRET_KEY", "<hidden>",
                           "must be standard base64 of 32 bytes (e.g. from: openssl rand -base64 32)"));
+  }
+  std::string previous;
+  read.Secret("CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS", previous);
+  plugins.previous_secret_keys.clear();
+  for (size_t start = 0; !read.error() && !previous.empty() && start <= previous.size();) {
+    const size_t comma = std::min(previous.find(',', start), previous.size());
+    const std::string key = previous.substr(start, comma - start);
+    if (!std::regex_match(key, kKey)) {
+      read.Fail(BadVariable("CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS", "<hidden>",
+                            "must be a comma-separated list of standard base64 keys of 32 bytes"));
+    }
+    plugins.previous_secret_keys.push_back(key);
+    start = comma + 1;
+  }
+  if (!read.error() && !plugins.previous_secret_keys.empty() && plugins.secret_key.empty()) {
+    read.Fail(BadVariable("CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS", "<hidden>",
+                          "needs CLINICORE_PLUGIN_SECRET_KEY: previous keys only open, the current key seals"));
   }
   read.Duration("CLINICORE_PLUGIN_HTTP_TIMEOUT_MS", plugins.http_timeout, 100, 600'000);
   int allow_private = plugins.http_allow_private ? 1 : 0;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "platform/core/result.hpp"
 
@@ -108,6 +109,8 @@ struct PluginsConfig {
   int max_stuck_calls = 8;        // abandoned calls still running before a worker refuses new ones
   int log_lines_per_second = 50;  // a plugin's log lines per tenant and second; the rest are counted
   std::string secret_key;         // base64 of 32 random bytes; empty: secret fields cannot be stored
+  // Keys that sealed values before the current one (rotation): they open, never seal.
+  std::vector<std::string> previous_secret_keys;
   Millis http_timeout{10'000};
   bool http_allow_private = false;  // let plugins reach loopback / private addresses
 };

@@ -135,6 +135,8 @@ void PluginRepository::RegisterStatements(db::Database& database) {
                                                                   {kDeleteTenantPlugin, kDeleteTenantPluginSql},
                                                                   {kSelectTenantPlugin, kSelectTenantPluginSql},
                                                                   {kListTenantPlugins, kListTenantPluginsSql},
+                                                                  {kListSealed, kListSealedSql},
+                                                                  {kReplaceSealed, kReplaceSealedSql},
                                                                   {kRecordCheck, kRecordCheckSql},
                                                                   {kRecordFailure, kRecordFailureSql},
                                                                   {kQuarantine, kQuarantineSql},
@@ -180,6 +182,22 @@ void PluginRepository::UpsertTenantPlugin(db::Transaction& tx, const TenantPlugi
       p.sealed_secrets ? std::optional<std::string>(core::HexEncode(*p.sealed_secrets)) : std::nullopt;
   tx.Exec(queries::kUpsertTenantPlugin, p.tenant_id, p.name, p.version, p.config.dump(), sealed_hex,
           p.secret_fields.dump(), p.config_hash, p.check_status, p.enabled_by);
+}
+
+std::vector<SealedSecrets> PluginRepository::ListSealed(db::Transaction& tx, const std::string& after_tenant_id,
+                                                        const std::string& after_plugin, int limit) {
+  std::vector<SealedSecrets> page;
+  for (const auto& row : tx.Exec(queries::kListSealed, after_tenant_id, after_plugin, limit)) {
+    page.push_back(
+        {row[0].as<std::string>(), row[1].as<std::string>(), core::HexDecode(row[2].as<std::string>()).value()});
+  }
+  return page;
+}
+
+bool PluginRepository::ReplaceSealed(db::Transaction& tx, const SealedSecrets& current, const std::string& resealed) {
+  return tx.Exec(queries::kReplaceSealed, current.tenant_id, current.plugin_name, core::HexEncode(current.sealed),
+                 core::HexEncode(resealed))
+             .affected_rows() == 1;
 }
 
 std::optional<std::string> PluginRepository::DeleteTenantPlugin(db::Transaction& tx, const std::string& tenant_id,

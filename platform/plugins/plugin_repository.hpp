@@ -72,6 +72,13 @@ struct TenantPlugin {
 };
 
 // SQL only, inside the caller's transaction. Statement names are in queries.hpp.
+// One tenant plugin's sealed secret fields, as `clinicore plugin rekey` reads them.
+struct SealedSecrets {
+  std::string tenant_id;
+  std::string plugin_name;
+  std::string sealed;  // SecretBox output (raw bytes)
+};
+
 class PluginRepository {
  public:
   static void RegisterStatements(db::Database& database);
@@ -85,6 +92,11 @@ class PluginRepository {
 
   static void UpsertTenantPlugin(db::Transaction& tx, const TenantPlugin& plugin);
   // The removed row's version, or nullopt when there was none.
+  // Rekey: a page of sealed rows after (after_tenant_id, after_plugin) in key order, and a
+  // compare-and-swap of one row's sealed value (false when it changed since it was read).
+  static std::vector<SealedSecrets> ListSealed(db::Transaction& tx, const std::string& after_tenant_id,
+                                               const std::string& after_plugin, int limit);
+  static bool ReplaceSealed(db::Transaction& tx, const SealedSecrets& current, const std::string& resealed);
   static std::optional<std::string> DeleteTenantPlugin(db::Transaction& tx, const std::string& tenant_id,
                                                        const std::string& name);
   static std::optional<TenantPlugin> FindTenantPlugin(db::Transaction& tx, const std::string& tenant_id,

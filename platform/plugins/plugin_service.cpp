@@ -266,6 +266,74 @@ Result<CallConfig> PluginService::ConfigForCall(const std::string& tenant_id, co
   return call;
 }
 
+namespace {
+constexpr const char* kRekeyActor = "cli:plugin-rekey";
+}  // namespace
+
+Result<RekeyReport> PluginService::Rekey() {
+  if (!secrets_)
+    return FailedPrecondition("CLINICORE_PLUGIN_SECRET_KEY is not configured: there is no key to seal with.");
+  RekeyReport report{secrets_->CurrentKeyId(), 0, 0, {}};
+  constexpr int kPage = 200;
+  std::string after_tenant = "00000000-0000-0000-0000-000000000000", after_plugin;
+  for (;;) {
+    auto page = database_.Read([&](db::Transaction& tx) -> Result<std::vector<SealedSecrets>> {
+      return PluginRepository::ListSealed(tx, after_tenant, after_plugin, kPage);
+    });
+    if (!page) return std::move(page).error();
+    for (const auto& row : *page) RekeyOne(row, report);
+    if (static_cast<int>(page->size()) < kPage) break;
+    after_tenant = page->back().tenant_id;
+    after_plugin = page->back().plugin_name;
+  }
+  core::log::Info("plugin_secrets_rekeyed", {{"key_id", report.key_id},
+                                             {"rekeyed", report.rekeyed},
+                                             {"current", report.current},
+                                             {"failed", report.failed.size()}});
+  return report;
+}
+
+void PluginService::RekeyOne(SealedSecrets row, RekeyReport& report) {
+  const std::string binding = SecretBox::Binding(row.tenant_id, row.plugin_name);
+  // A save between the read and the swap makes the swap miss: read the row again and decide
+  // anew (a process still sealing under an old key would otherwise be counted as current).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (secrets_->SealedUnderCurrentKey(row.sealed)) {
+      ++report.current;
+      return;
+    }
+    auto opened = secrets_->Open(row.sealed, binding);
+    if (!opened) {
+      report.failed.push_back({row.tenant_id, row.plugin_name, opened.error().internal});
+      return;
+    }
+    const std::string resealed = secrets_->Seal(*opened, binding);
+    auto swapped = database_.Write([&](db::Transaction& tx) -> Result<std::optional<std::string>> {
+      if (PluginRepository::ReplaceSealed(tx, row, resealed)) {
+        tenancy::TenantRepository::Audit(tx, kRekeyActor, "plugin.rekey", row.tenant_id, "",
+                                         {{"plugin", row.plugin_name}, {"key_id", report.key_id}});
+        tx.Commit();
+        return std::optional<std::string>();
+      }
+      auto now = PluginRepository::FindTenantPlugin(tx, row.tenant_id, row.plugin_name);
+      tx.Commit();  // nothing written: ends the transaction
+      return std::optional<std::string>(now && now->sealed_secrets ? *now->sealed_secrets : std::string());
+    });
+    if (!swapped) {
+      const auto& error = swapped.error();
+      report.failed.push_back({row.tenant_id, row.plugin_name, error.internal.empty() ? error.detail : error.internal});
+      return;
+    }
+    if (!swapped->has_value()) {
+      ++report.rekeyed;
+      return;
+    }
+    if ((*swapped)->empty()) return;  // disabled meanwhile, or its secret fields cleared
+    row.sealed = **swapped;
+  }
+  report.failed.push_back({row.tenant_id, row.plugin_name, "changed during every attempt; run rekey again"});
+}
+
 Result<bool> PluginService::RecordFailure(const std::string& tenant_id, const std::string& plugin,
                                           const std::string& message) {
   return database_.Write([&](db::Transaction& tx) -> Result<bool> {

@@ -31,6 +31,17 @@ struct CallConfig {
 // Per-tenant enablement and the bookkeeping around plugin calls. Runs in `serve` (console and
 // tenant routes), in `clinicore plugin` and in `work`; it never loads or runs plugin code:
 // configs are validated against the schema recorded in platform.plugin_installs.
+// What `clinicore plugin rekey` did.
+struct RekeyReport {
+  std::string key_id;  // the current key's id (hex)
+  int rekeyed = 0;     // re-sealed under the current key
+  int current = 0;     // under the current key already
+  struct Failure {
+    std::string tenant_id, plugin_name, detail;
+  };
+  std::vector<Failure> failed;  // open under no configured key, or a database error
+};
+
 class PluginService {
  public:
   // `secrets`: the box from CLINICORE_PLUGIN_SECRET_KEY, if configured.
@@ -66,11 +77,20 @@ class PluginService {
   core::Status RecordCheck(const std::string& tenant_id, const std::string& plugin, const std::string& config_hash,
                            const std::string& status, const nlohmann::json& detail);
 
+  // ----- operators --------------------------------------------------------------------------
+  // Re-seals every stored secret under the current key (`clinicore plugin rekey`), one row per
+  // transaction, so serve and work keep running: each opens old and new values alike while the
+  // previous key is still configured. A row saved meanwhile is left as saved. Rows that open
+  // under no configured key are reported, not changed. FailedPrecondition without a key.
+  core::Result<RekeyReport> Rekey();
+
   int quarantine_after() const { return quarantine_after_; }
   bool can_store_secrets() const { return secrets_.has_value(); }
 
  private:
   db::Database& database_;
+  void RekeyOne(SealedSecrets row, RekeyReport& report);
+
   std::optional<SecretBox> secrets_;
   int quarantine_after_;
 };

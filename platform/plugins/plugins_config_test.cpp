@@ -46,6 +46,24 @@ TEST(PluginsConfigTest, ReadsEveryPluginVariable) {
   EXPECT_TRUE(config->plugins.http_allow_private);
 }
 
+TEST(PluginsConfigTest, PreviousKeysAreAListThatNeedsACurrentKey) {
+  constexpr const char* kCurrent = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+  constexpr const char* kOld = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+  auto config = Load({{"CLINICORE_PLUGIN_SECRET_KEY", kCurrent},
+                      {"CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS", std::string(kOld) + "," + kCurrent}});
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->plugins.previous_secret_keys, (std::vector<std::string>{kOld, kCurrent}));
+
+  auto alone = Load({{"CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS", kOld}});
+  ASSERT_FALSE(alone.ok());
+  EXPECT_EQ(alone.error().fields.at(0).field, "CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS");
+  for (const std::string& bad : {std::string(kOld) + ",", std::string("c2hvcnQta2V5"), "," + std::string(kOld)}) {
+    auto refused = Load({{"CLINICORE_PLUGIN_SECRET_KEY", kCurrent}, {"CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS", bad}});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().detail.find("c2hvcnQta2V5"), std::string::npos);
+  }
+}
+
 TEST(PluginsConfigTest, ABadKeyStopsStartUpWithoutShowingIt) {
   auto config = Load({{"CLINICORE_PLUGIN_SECRET_KEY", "c2hvcnQta2V5"}});
   ASSERT_FALSE(config.ok());

@@ -81,6 +81,20 @@ inline constexpr const char* kListTenantPluginsSql =
     "WHERE tp.tenant_id = $1::uuid ORDER BY tp.plugin_name";
 
 // Records the outcome of the plugin's own live check, unless the config changed meanwhile.
+// Rekey: the sealed rows after a (tenant_id, plugin_name) position, in key order; $3 page size.
+inline constexpr const char* kListSealed = "plugins.list_sealed";
+inline constexpr const char* kListSealedSql =
+    "SELECT tenant_id::text, plugin_name, encode(sealed_secrets, 'hex') FROM platform.tenant_plugins "
+    "WHERE sealed_secrets IS NOT NULL AND (tenant_id, plugin_name) > ($1::uuid, $2) "
+    "ORDER BY tenant_id, plugin_name LIMIT $3";
+// Swaps one row's sealed value only while it still holds the value that was read ($3): a config
+// saved meanwhile was sealed under the current key already and is left alone. The config hash
+// stays: the plaintext behind it did not change.
+inline constexpr const char* kReplaceSealed = "plugins.replace_sealed";
+inline constexpr const char* kReplaceSealedSql =
+    "UPDATE platform.tenant_plugins SET sealed_secrets = decode($4, 'hex') "
+    "WHERE tenant_id = $1::uuid AND plugin_name = $2 AND sealed_secrets = decode($3, 'hex')";
+
 inline constexpr const char* kRecordCheck = "plugins.record_check";
 inline constexpr const char* kRecordCheckSql =
     "UPDATE platform.tenant_plugins SET check_status = $4, check_detail = $5::jsonb, checked_at = now() "

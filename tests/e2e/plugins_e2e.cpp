@@ -277,3 +277,94 @@ TEST_F(PluginsE2eTest, ServeNeverLoadsAPluginLibrary) {
 
 }  // namespace
 }  // namespace clinicore
+
+namespace clinicore {
+namespace {
+
+constexpr const char* kRotatedKey = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+
+// The sealed value's format byte and key id (hex), straight from the row.
+std::pair<int, std::string> SealedHeader(const std::string& database_url, const std::string& tenant_id) {
+  pqxx::connection connection(database_url);
+  pqxx::nontransaction work(connection);
+  const auto row = work.exec_params1(
+      "SELECT get_byte(sealed_secrets, 0), encode(substring(sealed_secrets FROM 2 FOR 8), 'hex') "
+      "FROM platform.tenant_plugins WHERE tenant_id = $1::uuid AND plugin_name = 'webhook'",
+      tenant_id);
+  return {row[0].as<int>(), row[1].as<std::string>()};
+}
+
+// "key <id>: N re-sealed, M already under it, K failed" -> id.
+std::string ReportedKeyId(const std::string& output) {
+  const auto at = output.find("key ");
+  return at == std::string::npos ? "" : output.substr(at + 4, 16);
+}
+
+TEST_F(PluginsE2eTest, RekeyReSealsStoredSecretsUnderTheNewKeyAndTheOldKeyAloneNoLongerOpensThem) {
+  std::string output;
+  ASSERT_EQ(testing::RunClinicore({"tenant", "create", "plug-rekey", "Clinic rekey", "--owner-email",
+                                   "owner@plug-rekey.test", "--owner-name", "Owner"},
+                                  env_, std::string(kTestPassword) + "\n", &output),
+            0)
+      << output;
+  auto enabled = Console("PUT", "/v1/console/tenants/plug-rekey/plugins/webhook",
+                         {{"config", {{"url", "https://hooks.example.test/r"}, {"secret", kWebhookSecret}}}});
+  ASSERT_EQ(enabled.status, 200) << enabled.body;
+  const std::string tenant_id = TenantId("plug-rekey");
+  const auto before = SealedHeader(database_->url(), tenant_id);
+  EXPECT_EQ(before.first, 2) << "sealed values carry a key id";
+
+  // Rotation: the new key seals, the old one is still configured to open.
+  auto rotated = env_;
+  rotated["CLINICORE_PLUGIN_SECRET_KEY"] = kRotatedKey;
+  rotated["CLINICORE_PLUGIN_SECRET_KEYS_PREVIOUS"] = kSecretKey;
+  ASSERT_EQ(testing::RunClinicore({"plugin", "rekey"}, rotated, "", &output), 0) << output;
+  const std::string new_id = ReportedKeyId(output);
+  ASSERT_EQ(new_id.size(), 16u) << output;
+  EXPECT_NE(new_id, before.second);
+  EXPECT_EQ(output.find(" 0 re-sealed"), std::string::npos) << output;
+  EXPECT_NE(output.find(" 0 failed"), std::string::npos) << output;
+  EXPECT_EQ(SealedHeader(database_->url(), tenant_id), std::make_pair(2, new_id));
+  {
+    pqxx::connection connection(database_->url());
+    pqxx::nontransaction work(connection);
+    EXPECT_EQ(work.exec_params1("SELECT count(*) FROM platform.console_audit WHERE action = 'plugin.rekey' "
+                                "AND tenant_id = $1::uuid AND details->>'key_id' = $2",
+                                tenant_id, new_id)[0]
+                  .as<int>(),
+              1);
+  }
+
+  // Nothing left to do: a second run changes nothing.
+  ASSERT_EQ(testing::RunClinicore({"plugin", "rekey"}, rotated, "", &output), 0) << output;
+  EXPECT_NE(output.find(" 0 re-sealed"), std::string::npos) << output;
+  EXPECT_EQ(SealedHeader(database_->url(), tenant_id), std::make_pair(2, new_id));
+
+  // The old key alone cannot open the row any more: rekey names it and fails, changing nothing.
+  auto old_only = env_;
+  EXPECT_EQ(testing::RunClinicore({"plugin", "rekey"}, old_only, "", &output), 1) << output;
+  EXPECT_NE(output.find("not rekeyed\ttenant " + tenant_id + "\tplugin webhook"), std::string::npos) << output;
+  EXPECT_NE(output.find(new_id), std::string::npos) << "names the key it would need: " << output;
+  EXPECT_EQ(SealedHeader(database_->url(), tenant_id), std::make_pair(2, new_id));
+
+  // A server holding only the new key keeps the stored secret when the config is edited.
+  auto new_only = env_;
+  new_only["CLINICORE_PLUGIN_SECRET_KEY"] = kRotatedKey;
+  ServerProcess rotated_server({"serve"}, new_only);
+  ASSERT_TRUE(rotated_server.WaitUntilServing()) << rotated_server.Output();
+  auto edited = Http("PUT", rotated_server.BaseUrl() + "/v1/console/tenants/plug-rekey/plugins/webhook",
+                     json{{"config", {{"url", "https://hooks.example.test/r2"}}}}.dump(),
+                     {"Authorization: " + testing::ConsoleAuthorization(rotated_server.BaseUrl(), database_->url()),
+                      "Content-Type: application/json"});
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(Body(edited)["secret_fields_set"], json::array({"secret"}));
+
+  // No key at all: there is nothing to seal with.
+  auto no_key = env_;
+  no_key.erase("CLINICORE_PLUGIN_SECRET_KEY");
+  EXPECT_EQ(testing::RunClinicore({"plugin", "rekey"}, no_key, "", &output), 2) << output;
+  EXPECT_NE(output.find("CLINICORE_PLUGIN_SECRET_KEY is not configured"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace clinicore
