@@ -7,6 +7,7 @@
 #include "platform/app/access_rules.hpp"
 #include "platform/app/app_context.hpp"
 #include "platform/auth/auth_routes.hpp"
+#include "platform/auth/totp.hpp"
 #include "platform/core/crypto.hpp"
 
 namespace clinicore::app {
@@ -15,7 +16,10 @@ namespace {
 constexpr const char* kAdminUsage =
     "usage: clinicore admin create <email> <full name>   (password: one line on stdin; none on a terminal\n"
     "                                                     prints a generated one)\n"
-    "       clinicore admin ensure <email> <full name>   (create, or leave an existing admin as it is)\n";
+    "       clinicore admin ensure <email> <full name>   (create, or leave an existing admin as it is)\n"
+    "       clinicore admin mfa-enroll <email>           give an admin a confirmed TOTP second factor: prints\n"
+    "                                                     its secret, otpauth URI and recovery codes (once)\n"
+    "       clinicore admin mfa-reset <email>            remove an admin's second factor and end their sessions\n";
 
 constexpr const char* kAuthUsage =
     "usage: clinicore auth keygen            print a new CLINICORE_AUTH_SIGNING_KEY value\n"
@@ -74,9 +78,60 @@ int Unlock(const std::string& email, const std::optional<std::string>& tenant_ke
   return 0;
 }
 
+// mfa-enroll / mfa-reset: an operator's way in when an admin has no (or lost their) device,
+// and the way to enrol the first admins when CLINICORE_CONSOLE_REQUIRE_MFA=1.
+int AdminMfa(const std::string& action, const std::string& email) {
+  auto config = LoadConfigOrExplain();
+  if (!config) return 2;
+  AppContext context(*config);
+  auto identity = MakeIdentityOrExplain(context, *config, true);
+  if (!identity) return 2;
+  const auth::RealmContext realm{&auth::ConsoleRealm(), std::nullopt, ""};
+  const std::string secret = auth::totp::NewSecret();
+  const auto codes = auth::totp::NewRecoveryCodes();
+  std::vector<std::string> hashes;
+  for (const auto& code : codes) hashes.push_back(auth::totp::RecoveryCodeHash(code));
+  std::vector<std::string> ended;
+  auto done = context.database.Write([&](db::Transaction& tx) -> core::Result<auth::Account> {
+    auto account = auth::AccountStore::FindByEmail(tx, auth::ConsoleRealm(), email);
+    if (!account) return core::Error::NotFound("No platform admin " + email + " exists.");
+    if (action == "mfa-enroll") {
+      auth::MfaStore::EnrolConfirmed(tx, account->id, secret, hashes);
+      auth::AccountStore::Audit(tx, auth::ConsoleRealm(), {"mfa.enabled", std::nullopt, account->id, {{"by", "cli"}}},
+                                {"cli", ""});
+    } else {
+      auth::MfaStore::Remove(tx, account->id);
+      ended = identity->auth->RevokeSessions(tx, realm, account->id, "mfa_reset");
+      auth::AccountStore::Audit(tx, auth::ConsoleRealm(),
+                                {"mfa.reset", std::nullopt, account->id, {{"sessions_ended", ended.size()}}},
+                                {"cli", ""});
+    }
+    tx.Commit();
+    return *account;
+  });
+  if (!done) {
+    std::cerr << "clinicore admin " << action << ": " << done.error().detail << std::endl;
+    return done.error().code == core::ErrorCode::kNotFound ? 2 : 1;
+  }
+  if (action == "mfa-reset") {
+    identity->auth->AfterCommitRevoke(realm, ended);
+    std::cout << "second factor removed for " << email << " (" << ended.size() << " sessions ended)" << std::endl;
+    return 0;
+  }
+  std::cout << "secret: " << auth::totp::Base32(secret) << "\n"
+            << "otpauth_uri: " << auth::totp::ProvisioningUri(config->auth.issuer + " console", email, secret) << "\n"
+            << "recovery codes (each works once):\n";
+  for (const auto& code : codes) std::cout << "  " << code << "\n";
+  std::cout << std::flush;
+  return 0;
+}
+
 }  // namespace
 
 int AdminCommand(int argc, char** argv) {
+  if (argc == 3 && (std::string(argv[1]) == "mfa-enroll" || std::string(argv[1]) == "mfa-reset")) {
+    return AdminMfa(argv[1], argv[2]);
+  }
   if (argc != 4 || (std::string(argv[1]) != "create" && std::string(argv[1]) != "ensure")) {
     std::cerr << kAdminUsage;
     return 2;

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "platform/auth/mfa_store.hpp"
 #include "platform/core/log.hpp"
 #include "platform/ops/ops_routes.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
@@ -20,6 +21,7 @@ AppContext::AppContext(const core::Config& config)
   tenancy::TenantRepository::RegisterStatements(database);
   plugins::PluginService::RegisterStatements(database);
   auth::AccountStore::RegisterStatements(database);
+  auth::MfaStore::RegisterStatements(database);
 }
 
 std::optional<Identity> MakeIdentityOrExplain(AppContext& context, const core::Config& config, bool for_cli) {

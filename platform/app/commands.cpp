@@ -62,6 +62,7 @@ commands:
               tenant ensure-demo [--password P]   (the demo tenant and one user per role)
               tenant ensure-user <slug> <email> <role> [--name N]   (password on stdin)
   admin     platform admins: admin create|ensure <email> <full name> (password on stdin)
+            | admin mfa-enroll|mfa-reset <email>   (an admin's TOTP second factor)
   auth      auth keygen (a new signing key) | auth policy [--json] (the access-policy table)
             | auth unlock <email> [--tenant <slug>]   (end an account's sign-in lockouts)
   plugin    plugin list [--dir D] | verify <file.so> | install [<file.so>...] | installed

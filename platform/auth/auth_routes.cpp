@@ -23,6 +23,22 @@ nlohmann::json PageJson(const AccountPage& page) {
   return {{"items", items}, {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor) : nullptr}};
 }
 
+// `otp` (6 digits) or `recovery_code` ("xxxx-xxxx-xxxx"), not both.
+SecondFactor SecondFactorFields(JsonFields& fields) {
+  SecondFactor factor;
+  factor.otp = fields.String("otp", {.max_length = 6});
+  factor.recovery_code = fields.String("recovery_code", {.max_length = 20});
+  if (factor.otp && (factor.otp->size() != 6 || factor.otp->find_first_not_of("0123456789") != std::string::npos)) {
+    fields.Check(
+        Error::InvalidArgument("otp must be the 6 digits the authenticator app shows.", {{"otp", "must be 6 digits"}}));
+  }
+  if (factor.otp && factor.recovery_code) {
+    fields.Check(
+        Error::InvalidArgument("Send otp or recovery_code, not both.", {{"recovery_code", "cannot be sent with otp"}}));
+  }
+  return factor;
+}
+
 }  // namespace
 
 Caller CallerOf(const RequestContext& context) {
@@ -33,9 +49,12 @@ Result<Response> AuthRoutes::Login(RequestContext& context) {
   JsonFields fields(context.body);
   auto email = fields.String("email", {.required = true, .max_length = 254});
   auto password = fields.String("password", {.required = true, .max_length = 1024});
+  // Platform admins only: tenant accounts have no second factor yet (docs/security.md).
+  const RealmContext realm = RealmOf(context);
+  const SecondFactor factor = realm.realm == &ConsoleRealm() ? SecondFactorFields(fields) : SecondFactor{};
   if (email) fields.Check(ValidateEmail(*email));
   if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto session = service_->Login(RealmOf(context), *email, *password, CallerOf(context));
+  auto session = service_->Login(realm, *email, *password, CallerOf(context), factor);
   if (!session) return std::move(session).error();
   return Response::Json(200, SessionJson(*session));
 }
@@ -170,6 +189,41 @@ Result<Response> AuthRoutes::CurrentAdmin(RequestContext& context) {
   return Response::Json(200, AccountJson(**account));
 }
 
+Result<Response> AuthRoutes::StartMfa(RequestContext& context) {
+  auto enrolment = service_->StartMfaEnrolment(CurrentPrincipal(context), CallerOf(context));
+  if (!enrolment) return std::move(enrolment).error();
+  return Response::Json(201, {{"secret", enrolment->secret_base32},
+                              {"otpauth_uri", enrolment->otpauth_uri},
+                              {"algorithm", "SHA256"},
+                              {"digits", 6},
+                              {"period", 30}});
+}
+
+Result<Response> AuthRoutes::ConfirmMfa(RequestContext& context) {
+  JsonFields fields(context.body);
+  auto otp = fields.String("otp", {.required = true, .max_length = 6});
+  if (otp && (otp->size() != 6 || otp->find_first_not_of("0123456789") != std::string::npos)) {
+    fields.Check(Error::InvalidArgument("otp must be 6 digits.", {{"otp", "must be 6 digits"}}));
+  }
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  auto codes = service_->ConfirmMfa(CurrentPrincipal(context), *otp, CallerOf(context));
+  if (!codes) return std::move(codes).error();
+  return Response::Json(200, {{"recovery_codes", *codes}});
+}
+
+Result<Response> AuthRoutes::DisableMfa(RequestContext& context) {
+  JsonFields fields(context.body);
+  SecondFactor factor = SecondFactorFields(fields);
+  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  if (!factor.otp && !factor.recovery_code) {
+    return Error::InvalidArgument("Send a current code (otp) or a recovery code (recovery_code).",
+                                  {{"otp", "is required"}});
+  }
+  auto done = service_->DisableMfa(CurrentPrincipal(context), factor, CallerOf(context));
+  if (!done) return std::move(done).error();
+  return Response::NoContent();
+}
+
 void RegisterAuthRoutes(http::Router& router, std::shared_ptr<AuthRoutes> routes) {
   using http::Method;
   using http::RouteScope;
@@ -189,6 +243,11 @@ void RegisterAuthRoutes(http::Router& router, std::shared_ptr<AuthRoutes> routes
                anonymous_lookup);
   }
   router.Add(Method::kGet, "/v1/console/me", http::Bind(routes, &AuthRoutes::CurrentAdmin), console);
+  router.Add(Method::kPost, "/v1/console/auth/mfa/totp", http::Bind(routes, &AuthRoutes::StartMfa), console);
+  router.Add(Method::kPost, "/v1/console/auth/mfa/totp/confirm", http::Bind(routes, &AuthRoutes::ConfirmMfa),
+             console_json);
+  router.Add(Method::kPost, "/v1/console/auth/mfa/totp/disable", http::Bind(routes, &AuthRoutes::DisableMfa),
+             console_json);
   router.Add(Method::kGet, "/v1/console/admins", http::Bind(routes, &AuthRoutes::ListAdmins), console);
   const http::RouteOptions console_hashing{.scope = RouteScope::kConsole, .json_body = true, .cpu_heavy = true};
   router.Add(Method::kPost, "/v1/console/admins", http::Bind(routes, &AuthRoutes::CreateAdmin), console_hashing);

@@ -1,5 +1,6 @@
 #include "platform/auth/auth_service.hpp"
 
+#include "platform/auth/totp.hpp"
 #include "platform/cache/address_bucket.hpp"
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
@@ -142,7 +143,7 @@ Result<Session> AuthService::FailLogin(const RealmContext& realm, const LoginKey
 }
 
 Result<Session> AuthService::Login(const RealmContext& realm, const std::string& email, const std::string& password,
-                                   const Caller& caller) {
+                                   const Caller& caller, const SecondFactor& factor) {
   const LoginKeys keys = KeysFor(realm, email, caller);
   if (auto limited = CheckLoginLimits(realm, keys, caller); !limited) return std::move(limited).error();
 
@@ -167,25 +168,187 @@ Result<Session> AuthService::Login(const RealmContext& realm, const std::string&
     if (hashed) rehash = *hashed;
   }
   if (after_verify_) after_verify_();
-  auto started = realm.Write(database_, [&](db::Transaction& tx) -> Result<std::optional<Session>> {
+  struct Attempt {
+    std::optional<Session> session;
+    std::string refusal;  // why there is none
+  };
+  auto started = realm.Write(database_, [&](db::Transaction& tx) -> Result<Attempt> {
     // The password was checked against a row read before: a password change, deactivation
     // or role change committed since then wins (the row stays locked until this commits).
     const auto current = LockUnchanged(tx, realm, *account);
     if (!current) {
       tx.Commit();
-      return std::optional<Session>();
+      return Attempt{std::nullopt, "changed_during_sign_in"};
+    }
+    // Checked once the password is right, in the same transaction: a code is used up only by
+    // a sign-in that happens.
+    if (auto refusal = CheckSecondFactor(tx, realm, *current, factor); !refusal.empty()) {
+      tx.Commit();  // nothing was written
+      return Attempt{std::nullopt, refusal};
     }
     if (rehash) AccountStore::SetPasswordHash(tx, *realm.realm, current->id, *rehash);
     Session session = StartSession(tx, realm, *current);
-    AccountStore::Audit(tx, *realm.realm,
-                        {"login.succeeded", current->id, current->id, {{"rehashed", rehash.has_value()}}}, caller);
+    nlohmann::json details = {{"rehashed", rehash.has_value()}};
+    if (factor.otp) details["second_factor"] = "otp";
+    if (factor.recovery_code) details["second_factor"] = "recovery_code";
+    AccountStore::Audit(tx, *realm.realm, {"login.succeeded", current->id, current->id, details}, caller);
     tx.Commit();
-    return std::optional<Session>(std::move(session));
+    return Attempt{std::move(session), ""};
   });
   if (!started) return std::move(started).error();
-  if (!*started) return FailLogin(realm, keys, account, "changed_during_sign_in", caller);
+  if (started->refusal == "changed_during_sign_in") return FailLogin(realm, keys, account, started->refusal, caller);
+  if (!started->session) return SecondFactorRefused(realm, keys, *account, started->refusal, caller);
   RecordLoginSuccess(keys);
-  return std::move(**started);
+  return std::move(*started->session);
+}
+
+std::string AuthService::CheckSecondFactor(db::Transaction& tx, const RealmContext& realm, const Account& account,
+                                           const SecondFactor& factor) {
+  if (realm.realm != &ConsoleRealm()) return "";  // tenant accounts have no second factor yet
+  const auto mfa = MfaStore::Lock(tx, account.id);
+  if (!mfa || !mfa->confirmed) return authenticator_->config().console_require_mfa ? "mfa_not_enrolled" : "";
+  if (factor.otp) {
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    const auto step = totp::Verify(mfa->secret, *factor.otp, totp::StepAt(now.count()), mfa->last_step);
+    if (!step) return "wrong_otp";
+    MfaStore::UseStep(tx, account.id, *step);
+    return "";
+  }
+  if (factor.recovery_code) {
+    if (!MfaStore::UseRecoveryCode(tx, account.id, totp::RecoveryCodeHash(*factor.recovery_code))) {
+      return "wrong_recovery_code";
+    }
+    return "";
+  }
+  return "otp_required";
+}
+
+Error AuthService::SecondFactorRefused(const RealmContext& realm, const LoginKeys& keys, const Account& account,
+                                       const std::string& refusal, const Caller& caller) {
+  if (refusal == "otp_required") {
+    return Error{ErrorCode::kUnauthenticated,
+                 "This account signs in with a second factor: send otp (or one of its recovery codes as "
+                 "recovery_code).",
+                 {},
+                 {{"otp", "is required"}}};
+  }
+  // A wrong code counts like a wrong password: the lockout bounds guessing of both.
+  auto failed = FailLogin(realm, keys, account, refusal, caller);
+  if (!failed && failed.error().code == ErrorCode::kInternal) return std::move(failed).error();
+  if (refusal == "mfa_not_enrolled") {
+    return Error{ErrorCode::kPermissionDenied,
+                 "Platform admins sign in with a second factor here (CLINICORE_CONSOLE_REQUIRE_MFA=1) and this "
+                 "account has none: an operator enrolls one with `clinicore admin mfa-enroll <email>`.",
+                 {},
+                 {{"otp", "no second factor is enrolled"}}};
+  }
+  const std::string field = refusal == "wrong_otp" ? "otp" : "recovery_code";
+  return Error{ErrorCode::kUnauthenticated,
+               "The one-time code is wrong or was used already.",
+               {},
+               {{field, "is wrong or was used"}}};
+}
+
+Result<MfaEnrolment> AuthService::StartMfaEnrolment(const Principal& principal, const Caller& caller) {
+  const std::string secret = totp::NewSecret();
+  auto started = database_.Write([&](db::Transaction& tx) -> Result<MfaEnrolment> {
+    auto account = AccountStore::LockLive(tx, ConsoleRealm(), principal.subject);
+    if (!account || !account->active) {
+      return Error{ErrorCode::kUnauthenticated, "The account of this access token is no longer active.", {}, {}};
+    }
+    if (!MfaStore::StartEnrolment(tx, account->id, secret)) {
+      return Error{ErrorCode::kConflict,
+                   "A second factor is enrolled already: disable it first to enrol another.",
+                   {},
+                   {{"mfa", "is enrolled"}}};
+    }
+    AccountStore::Audit(tx, ConsoleRealm(), {"mfa.enrolment_started", account->id, account->id, {}}, caller);
+    tx.Commit();
+    return MfaEnrolment{totp::Base32(secret),
+                        totp::ProvisioningUri(authenticator_->config().issuer + " console", account->email, secret)};
+  });
+  return started;
+}
+
+Result<std::vector<std::string>> AuthService::ConfirmMfa(const Principal& principal, const std::string& otp,
+                                                         const Caller& caller) {
+  const auto codes = totp::NewRecoveryCodes();
+  std::vector<std::string> hashes;
+  for (const auto& code : codes) hashes.push_back(totp::RecoveryCodeHash(code));
+  auto confirmed = database_.Write([&](db::Transaction& tx) -> core::Status {
+    const auto mfa = MfaStore::Lock(tx, principal.subject);
+    if (!mfa || mfa->confirmed) {
+      return Error{ErrorCode::kFailedPrecondition,
+                   mfa ? "The second factor is confirmed already." : "Start an enrolment first (POST .../mfa/totp).",
+                   {},
+                   {{"otp", "no pending enrolment"}}};
+    }
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    const auto step = totp::Verify(mfa->secret, otp, totp::StepAt(now.count()), mfa->last_step);
+    if (!step) {
+      return Error::InvalidArgument("The code does not match the new secret; check the device's clock.",
+                                    {{"otp", "does not match"}});
+    }
+    MfaStore::Confirm(tx, principal.subject, *step, hashes);
+    AccountStore::Audit(tx, ConsoleRealm(), {"mfa.enabled", principal.subject, principal.subject, {}}, caller);
+    tx.Commit();
+    return core::Ok();
+  });
+  if (!confirmed) return std::move(confirmed).error();
+  return codes;
+}
+
+core::Status AuthService::DisableMfa(const Principal& principal, const SecondFactor& factor, const Caller& caller) {
+  if (authenticator_->config().console_require_mfa) {
+    return Error{ErrorCode::kFailedPrecondition,
+                 "Platform admins must keep a second factor here (CLINICORE_CONSOLE_REQUIRE_MFA=1).",
+                 {},
+                 {{"mfa", "is required"}}};
+  }
+  const RealmContext realm{&ConsoleRealm(), std::nullopt, ""};
+  // Wrong codes count toward the account's sign-in lockout: a stolen access token must not
+  // become a way to guess them.
+  auto found = database_.Read([&](db::Transaction& tx) -> Result<std::optional<Account>> {
+    return AccountStore::FindById(tx, ConsoleRealm(), principal.subject);
+  });
+  if (!found) return std::move(found).error();
+  if (!*found) return Error{ErrorCode::kUnauthenticated, "The account of this access token is gone.", {}, {}};
+  const LoginKeys keys = KeysFor(realm, (*found)->email, caller);
+  if (auto limited = CheckLoginLimits(realm, keys, caller); !limited) return limited;
+  std::vector<std::string> ended;
+  auto disabled = database_.Write([&](db::Transaction& tx) -> core::Status {
+    const auto mfa = MfaStore::Lock(tx, principal.subject);
+    if (!mfa || !mfa->confirmed) {
+      return Error{ErrorCode::kFailedPrecondition, "No second factor is enrolled.", {}, {{"mfa", "is not enrolled"}}};
+    }
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    const bool proven =
+        (factor.otp && totp::Verify(mfa->secret, *factor.otp, totp::StepAt(now.count()), mfa->last_step)) ||
+        (factor.recovery_code &&
+         MfaStore::UseRecoveryCode(tx, principal.subject, totp::RecoveryCodeHash(*factor.recovery_code)));
+    if (!proven) {
+      return Error{ErrorCode::kUnauthenticated,
+                   "Send a current code (otp) or a recovery code (recovery_code) to turn the second factor off.",
+                   {},
+                   {{factor.recovery_code ? "recovery_code" : "otp", "is wrong, missing or was used"}}};
+    }
+    MfaStore::Remove(tx, principal.subject);
+    ended = AccountStore::RevokeSessions(tx, ConsoleRealm(), principal.subject, "mfa_disabled", principal.session_id);
+    AccountStore::Audit(tx, ConsoleRealm(),
+                        {"mfa.disabled", principal.subject, principal.subject, {{"sessions_ended", ended.size()}}},
+                        caller);
+    tx.Commit();
+    return core::Ok();
+  });
+  if (!disabled) {
+    if (disabled.error().code == ErrorCode::kUnauthenticated) RecordLoginFailure(keys);
+    return disabled;
+  }
+  authenticator_->EndSessions(realm, ended);
+  return core::Ok();
 }
 
 std::optional<Account> AuthService::LockUnchanged(db::Transaction& tx, const RealmContext& realm,

@@ -7,6 +7,7 @@
 
 #include "platform/auth/account_store.hpp"
 #include "platform/auth/authenticator.hpp"
+#include "platform/auth/mfa_store.hpp"
 #include "platform/auth/password.hpp"
 #include "platform/cache/rate_limiter.hpp"
 #include "platform/db/database.hpp"
@@ -23,6 +24,19 @@ struct Session {
 };
 nlohmann::json SessionJson(const Session& session);
 
+// The second factor sent with a sign-in (platform admins who enrolled one): a TOTP code or one
+// of the recovery codes.
+struct SecondFactor {
+  std::optional<std::string> otp;
+  std::optional<std::string> recovery_code;
+};
+
+// What enrolling a TOTP second factor hands the admin, once.
+struct MfaEnrolment {
+  std::string secret_base32;
+  std::string otpauth_uri;
+};
+
 // Sign-in, refresh rotation with reuse detection, sign-out and session revocation for both
 // realms. Every outcome worth knowing is written to the realm's audit table.
 class AuthService {
@@ -31,8 +45,21 @@ class AuthService {
               std::shared_ptr<cache::RateLimiter> limiter, std::shared_ptr<const PasswordHasher> hasher);
 
   // One message for every failure that could tell whether an account exists.
+  // An account with a confirmed second factor also needs `factor` (401 naming `otp` without
+  // it, so a client knows to ask); a console account without one is refused when
+  // CLINICORE_CONSOLE_REQUIRE_MFA=1.
   core::Result<Session> Login(const RealmContext& realm, const std::string& email, const std::string& password,
-                              const Caller& caller);
+                              const Caller& caller, const SecondFactor& factor = {});
+
+  // ----- the TOTP second factor of platform admins ------------------------------------------
+  // A new pending secret (replacing a pending one); 409 when one is confirmed already.
+  core::Result<MfaEnrolment> StartMfaEnrolment(const Principal& principal, const Caller& caller);
+  // Confirms the pending secret with a code from it; returns the ten recovery codes (shown once).
+  core::Result<std::vector<std::string>> ConfirmMfa(const Principal& principal, const std::string& otp,
+                                                    const Caller& caller);
+  // Turns the second factor off, proven with a current code or a recovery code; refused while
+  // CLINICORE_CONSOLE_REQUIRE_MFA=1. Ends the admin's other sessions.
+  core::Status DisableMfa(const Principal& principal, const SecondFactor& factor, const Caller& caller);
   core::Result<Session> Refresh(const RealmContext& realm, const std::string& refresh_token, const Caller& caller);
   // Revokes the refresh token's family and, when given, voids the access token in hand.
   core::Status Logout(const RealmContext& realm, const std::string& refresh_token, const Principal* principal,
@@ -102,6 +129,11 @@ class AuthService {
   static std::string AccountKey(const RealmContext& realm, const std::string& email);
   core::Error FailPasswordChange(const RealmContext& realm, const Account& account, const LoginKeys& keys,
                                  const Caller& caller);
+  // The outcome of checking a second factor inside the sign-in transaction ("" = passed).
+  std::string CheckSecondFactor(db::Transaction& tx, const RealmContext& realm, const Account& account,
+                                const SecondFactor& factor);
+  core::Error SecondFactorRefused(const RealmContext& realm, const LoginKeys& keys, const Account& account,
+                                  const std::string& refusal, const Caller& caller);
   core::Result<Session> FailLogin(const RealmContext& realm, const LoginKeys& keys,
                                   const std::optional<Account>& account, const std::string& reason,
                                   const Caller& caller);

@@ -136,6 +136,9 @@ void ReadAuth(Reader& read, AuthConfig& auth) {
   read.Duration("CLINICORE_AUTH_FAMILIAR_SOURCE_TTL_MS", auth.familiar_source_ttl, 60'000, 365LL * 24 * 3'600'000);
   read.Duration("CLINICORE_AUTH_LOCKOUT_BASE_MS", auth.lockout_base, 1'000, 3'600'000);
   read.Duration("CLINICORE_AUTH_LOCKOUT_MAX_MS", auth.lockout_max, 1'000, 24 * 3'600'000);
+  int require_mfa = auth.console_require_mfa ? 1 : 0;
+  read.Integer("CLINICORE_CONSOLE_REQUIRE_MFA", require_mfa, 0, 1);
+  auth.console_require_mfa = require_mfa == 1;
 }
 
 void ReadPlugins(Reader& read, PluginsConfig& plugins) {

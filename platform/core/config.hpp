@@ -97,6 +97,7 @@ struct AuthConfig {
   Millis familiar_source_ttl{30LL * 24 * 3'600'000};  // how long a source stays known after a sign-in
   Millis lockout_base{30'000};                        // doubled for every further failure
   Millis lockout_max{15 * 60'000};
+  bool console_require_mfa = false;  // every console sign-in needs a TOTP code (or a recovery code)
 };
 
 // Plugins (docs/plugin-guide.md, decisions/0006): where `work` and `clinicore plugin` find
