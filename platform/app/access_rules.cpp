@@ -67,6 +67,11 @@ std::shared_ptr<const auth::AccessPolicy> BuildAccessPolicy(std::vector<AccessRu
       Anyone(Method::kPost, "/v1/auth/refresh", "needs a refresh token of this tenant"),
       Anyone(Method::kPost, "/v1/auth/logout", "needs a refresh token of this tenant"),
 
+      // Tenant: an optional TOTP second factor for the tenant's managers.
+      auth::RolesMay(Method::kPost, "/v1/auth/mfa/totp", ManagerRoles(), {}, "tenant admins and clinic owners"),
+      auth::RolesMay(Method::kPost, "/v1/auth/mfa/totp/confirm", ManagerRoles(), {}, "tenant admins and clinic owners"),
+      auth::RolesMay(Method::kPost, "/v1/auth/mfa/totp/disable", ManagerRoles(), {}, "tenant admins and clinic owners"),
+
       // Tenant: plugins enabled for the tenant (no secrets in the answer).
       auth::RolesMay(Method::kGet, "/v1/tenant/plugins", ManagerRoles(), {}, "tenant admins and clinic owners"),
 

@@ -96,11 +96,11 @@ int AdminMfa(const std::string& action, const std::string& email) {
     auto account = auth::AccountStore::FindByEmail(tx, auth::ConsoleRealm(), email);
     if (!account) return core::Error::NotFound("No platform admin " + email + " exists.");
     if (action == "mfa-enroll") {
-      auth::MfaStore::EnrolConfirmed(tx, account->id, secret, hashes);
+      auth::MfaStore::EnrolConfirmed(tx, auth::ConsoleRealm(), account->id, secret, hashes);
       auth::AccountStore::Audit(tx, auth::ConsoleRealm(), {"mfa.enabled", std::nullopt, account->id, {{"by", "cli"}}},
                                 {"cli", ""});
     } else {
-      auth::MfaStore::Remove(tx, account->id);
+      auth::MfaStore::Remove(tx, auth::ConsoleRealm(), account->id);
       ended = identity->auth->RevokeSessions(tx, realm, account->id, "mfa_reset");
       auth::AccountStore::Audit(tx, auth::ConsoleRealm(),
                                 {"mfa.reset", std::nullopt, account->id, {{"sessions_ended", ended.size()}}},

@@ -49,9 +49,8 @@ Result<Response> AuthRoutes::Login(RequestContext& context) {
   JsonFields fields(context.body);
   auto email = fields.String("email", {.required = true, .max_length = 254});
   auto password = fields.String("password", {.required = true, .max_length = 1024});
-  // Platform admins only: tenant accounts have no second factor yet (docs/security.md).
   const RealmContext realm = RealmOf(context);
-  const SecondFactor factor = realm.realm == &ConsoleRealm() ? SecondFactorFields(fields) : SecondFactor{};
+  const SecondFactor factor = SecondFactorFields(fields);
   if (email) fields.Check(ValidateEmail(*email));
   if (auto status = fields.Finish(); !status) return std::move(status).error();
   auto session = service_->Login(realm, *email, *password, CallerOf(context), factor);
@@ -190,7 +189,7 @@ Result<Response> AuthRoutes::CurrentAdmin(RequestContext& context) {
 }
 
 Result<Response> AuthRoutes::StartMfa(RequestContext& context) {
-  auto enrolment = service_->StartMfaEnrolment(CurrentPrincipal(context), CallerOf(context));
+  auto enrolment = service_->StartMfaEnrolment(RealmOf(context), CurrentPrincipal(context), CallerOf(context));
   if (!enrolment) return std::move(enrolment).error();
   return Response::Json(201, {{"secret", enrolment->secret_base32},
                               {"otpauth_uri", enrolment->otpauth_uri},
@@ -206,7 +205,7 @@ Result<Response> AuthRoutes::ConfirmMfa(RequestContext& context) {
     fields.Check(Error::InvalidArgument("otp must be 6 digits.", {{"otp", "must be 6 digits"}}));
   }
   if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto codes = service_->ConfirmMfa(CurrentPrincipal(context), *otp, CallerOf(context));
+  auto codes = service_->ConfirmMfa(RealmOf(context), CurrentPrincipal(context), *otp, CallerOf(context));
   if (!codes) return std::move(codes).error();
   return Response::Json(200, {{"recovery_codes", *codes}});
 }
@@ -219,7 +218,7 @@ Result<Response> AuthRoutes::DisableMfa(RequestContext& context) {
     return Error::InvalidArgument("Send a current code (otp) or a recovery code (recovery_code).",
                                   {{"otp", "is required"}});
   }
-  auto done = service_->DisableMfa(CurrentPrincipal(context), factor, CallerOf(context));
+  auto done = service_->DisableMfa(RealmOf(context), CurrentPrincipal(context), factor, CallerOf(context));
   if (!done) return std::move(done).error();
   return Response::NoContent();
 }
@@ -241,13 +240,15 @@ void RegisterAuthRoutes(http::Router& router, std::shared_ptr<AuthRoutes> routes
     router.Add(Method::kPost, std::string(prefix) + "/refresh", http::Bind(routes, &AuthRoutes::Refresh), options);
     router.Add(Method::kPost, std::string(prefix) + "/logout", http::Bind(routes, &AuthRoutes::Logout),
                anonymous_lookup);
+    auto no_body = options;
+    no_body.json_body = false;
+    router.Add(Method::kPost, std::string(prefix) + "/mfa/totp", http::Bind(routes, &AuthRoutes::StartMfa), no_body);
+    router.Add(Method::kPost, std::string(prefix) + "/mfa/totp/confirm", http::Bind(routes, &AuthRoutes::ConfirmMfa),
+               options);
+    router.Add(Method::kPost, std::string(prefix) + "/mfa/totp/disable", http::Bind(routes, &AuthRoutes::DisableMfa),
+               options);
   }
   router.Add(Method::kGet, "/v1/console/me", http::Bind(routes, &AuthRoutes::CurrentAdmin), console);
-  router.Add(Method::kPost, "/v1/console/auth/mfa/totp", http::Bind(routes, &AuthRoutes::StartMfa), console);
-  router.Add(Method::kPost, "/v1/console/auth/mfa/totp/confirm", http::Bind(routes, &AuthRoutes::ConfirmMfa),
-             console_json);
-  router.Add(Method::kPost, "/v1/console/auth/mfa/totp/disable", http::Bind(routes, &AuthRoutes::DisableMfa),
-             console_json);
   router.Add(Method::kGet, "/v1/console/admins", http::Bind(routes, &AuthRoutes::ListAdmins), console);
   const http::RouteOptions console_hashing{.scope = RouteScope::kConsole, .json_body = true, .cpu_heavy = true};
   router.Add(Method::kPost, "/v1/console/admins", http::Bind(routes, &AuthRoutes::CreateAdmin), console_hashing);

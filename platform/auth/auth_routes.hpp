@@ -25,7 +25,7 @@ class AuthRoutes {
   core::Result<http::Response> CreateAdmin(http::RequestContext& context);
   core::Result<http::Response> UpdateAdmin(http::RequestContext& context);
   core::Result<http::Response> CurrentAdmin(http::RequestContext& context);
-  // The TOTP second factor of the signed-in platform admin: start, confirm, disable.
+  // The TOTP second factor of the signed-in account (either realm): start, confirm, disable.
   core::Result<http::Response> StartMfa(http::RequestContext& context);
   core::Result<http::Response> ConfirmMfa(http::RequestContext& context);
   core::Result<http::Response> DisableMfa(http::RequestContext& context);

@@ -204,19 +204,18 @@ Result<Session> AuthService::Login(const RealmContext& realm, const std::string&
 
 std::string AuthService::CheckSecondFactor(db::Transaction& tx, const RealmContext& realm, const Account& account,
                                            const SecondFactor& factor) {
-  if (realm.realm != &ConsoleRealm()) return "";  // tenant accounts have no second factor yet
-  const auto mfa = MfaStore::Lock(tx, account.id);
-  if (!mfa || !mfa->confirmed) return authenticator_->config().console_require_mfa ? "mfa_not_enrolled" : "";
+  const auto mfa = MfaStore::Lock(tx, *realm.realm, account.id);
+  if (!mfa || !mfa->confirmed) return RequiresMfa(realm) ? "mfa_not_enrolled" : "";
   if (factor.otp) {
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
     const auto step = totp::Verify(mfa->secret, *factor.otp, totp::StepAt(now.count()), mfa->last_step);
     if (!step) return "wrong_otp";
-    MfaStore::UseStep(tx, account.id, *step);
+    MfaStore::UseStep(tx, *realm.realm, account.id, *step);
     return "";
   }
   if (factor.recovery_code) {
-    if (!MfaStore::UseRecoveryCode(tx, account.id, totp::RecoveryCodeHash(*factor.recovery_code))) {
+    if (!MfaStore::UseRecoveryCode(tx, *realm.realm, account.id, totp::RecoveryCodeHash(*factor.recovery_code))) {
       return "wrong_recovery_code";
     }
     return "";
@@ -250,34 +249,41 @@ Error AuthService::SecondFactorRefused(const RealmContext& realm, const LoginKey
                {{field, "is wrong or was used"}}};
 }
 
-Result<MfaEnrolment> AuthService::StartMfaEnrolment(const Principal& principal, const Caller& caller) {
+bool AuthService::RequiresMfa(const RealmContext& realm) const {
+  return realm.realm == &ConsoleRealm() && authenticator_->config().console_require_mfa;
+}
+
+Result<MfaEnrolment> AuthService::StartMfaEnrolment(const RealmContext& realm, const Principal& principal,
+                                                    const Caller& caller) {
   const std::string secret = totp::NewSecret();
-  auto started = database_.Write([&](db::Transaction& tx) -> Result<MfaEnrolment> {
-    auto account = AccountStore::LockLive(tx, ConsoleRealm(), principal.subject);
+  auto started = realm.Write(database_, [&](db::Transaction& tx) -> Result<MfaEnrolment> {
+    auto account = AccountStore::LockLive(tx, *realm.realm, principal.subject);
     if (!account || !account->active) {
       return Error{ErrorCode::kUnauthenticated, "The account of this access token is no longer active.", {}, {}};
     }
-    if (!MfaStore::StartEnrolment(tx, account->id, secret)) {
+    if (!MfaStore::StartEnrolment(tx, *realm.realm, account->id, secret)) {
       return Error{ErrorCode::kConflict,
                    "A second factor is enrolled already: disable it first to enrol another.",
                    {},
                    {{"mfa", "is enrolled"}}};
     }
-    AccountStore::Audit(tx, ConsoleRealm(), {"mfa.enrolment_started", account->id, account->id, {}}, caller);
+    AccountStore::Audit(tx, *realm.realm, {"mfa.enrolment_started", account->id, account->id, {}}, caller);
     tx.Commit();
-    return MfaEnrolment{totp::Base32(secret),
-                        totp::ProvisioningUri(authenticator_->config().issuer + " console", account->email, secret)};
+    const std::string& issuer = authenticator_->config().issuer;
+    return MfaEnrolment{
+        totp::Base32(secret),
+        totp::ProvisioningUri(realm.tenant_id.empty() ? issuer + " console" : issuer, account->email, secret)};
   });
   return started;
 }
 
-Result<std::vector<std::string>> AuthService::ConfirmMfa(const Principal& principal, const std::string& otp,
-                                                         const Caller& caller) {
+Result<std::vector<std::string>> AuthService::ConfirmMfa(const RealmContext& realm, const Principal& principal,
+                                                         const std::string& otp, const Caller& caller) {
   const auto codes = totp::NewRecoveryCodes();
   std::vector<std::string> hashes;
   for (const auto& code : codes) hashes.push_back(totp::RecoveryCodeHash(code));
-  auto confirmed = database_.Write([&](db::Transaction& tx) -> core::Status {
-    const auto mfa = MfaStore::Lock(tx, principal.subject);
+  auto confirmed = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+    const auto mfa = MfaStore::Lock(tx, *realm.realm, principal.subject);
     if (!mfa || mfa->confirmed) {
       return Error{ErrorCode::kFailedPrecondition,
                    mfa ? "The second factor is confirmed already." : "Start an enrolment first (POST .../mfa/totp).",
@@ -291,8 +297,8 @@ Result<std::vector<std::string>> AuthService::ConfirmMfa(const Principal& princi
       return Error::InvalidArgument("The code does not match the new secret; check the device's clock.",
                                     {{"otp", "does not match"}});
     }
-    MfaStore::Confirm(tx, principal.subject, *step, hashes);
-    AccountStore::Audit(tx, ConsoleRealm(), {"mfa.enabled", principal.subject, principal.subject, {}}, caller);
+    MfaStore::Confirm(tx, *realm.realm, principal.subject, *step, hashes);
+    AccountStore::Audit(tx, *realm.realm, {"mfa.enabled", principal.subject, principal.subject, {}}, caller);
     tx.Commit();
     return core::Ok();
   });
@@ -300,26 +306,26 @@ Result<std::vector<std::string>> AuthService::ConfirmMfa(const Principal& princi
   return codes;
 }
 
-core::Status AuthService::DisableMfa(const Principal& principal, const SecondFactor& factor, const Caller& caller) {
-  if (authenticator_->config().console_require_mfa) {
+core::Status AuthService::DisableMfa(const RealmContext& realm, const Principal& principal, const SecondFactor& factor,
+                                     const Caller& caller) {
+  if (RequiresMfa(realm)) {
     return Error{ErrorCode::kFailedPrecondition,
                  "Platform admins must keep a second factor here (CLINICORE_CONSOLE_REQUIRE_MFA=1).",
                  {},
                  {{"mfa", "is required"}}};
   }
-  const RealmContext realm{&ConsoleRealm(), std::nullopt, ""};
   // Wrong codes count toward the account's sign-in lockout: a stolen access token must not
   // become a way to guess them.
-  auto found = database_.Read([&](db::Transaction& tx) -> Result<std::optional<Account>> {
-    return AccountStore::FindById(tx, ConsoleRealm(), principal.subject);
+  auto found = realm.Read(database_, [&](db::Transaction& tx) -> Result<std::optional<Account>> {
+    return AccountStore::FindById(tx, *realm.realm, principal.subject);
   });
   if (!found) return std::move(found).error();
   if (!*found) return Error{ErrorCode::kUnauthenticated, "The account of this access token is gone.", {}, {}};
   const LoginKeys keys = KeysFor(realm, (*found)->email, caller);
   if (auto limited = CheckLoginLimits(realm, keys, caller); !limited) return limited;
   std::vector<std::string> ended;
-  auto disabled = database_.Write([&](db::Transaction& tx) -> core::Status {
-    const auto mfa = MfaStore::Lock(tx, principal.subject);
+  auto disabled = realm.Write(database_, [&](db::Transaction& tx) -> core::Status {
+    const auto mfa = MfaStore::Lock(tx, *realm.realm, principal.subject);
     if (!mfa || !mfa->confirmed) {
       return Error{ErrorCode::kFailedPrecondition, "No second factor is enrolled.", {}, {{"mfa", "is not enrolled"}}};
     }
@@ -328,16 +334,16 @@ core::Status AuthService::DisableMfa(const Principal& principal, const SecondFac
     const bool proven =
         (factor.otp && totp::Verify(mfa->secret, *factor.otp, totp::StepAt(now.count()), mfa->last_step)) ||
         (factor.recovery_code &&
-         MfaStore::UseRecoveryCode(tx, principal.subject, totp::RecoveryCodeHash(*factor.recovery_code)));
+         MfaStore::UseRecoveryCode(tx, *realm.realm, principal.subject, totp::RecoveryCodeHash(*factor.recovery_code)));
     if (!proven) {
       return Error{ErrorCode::kUnauthenticated,
                    "Send a current code (otp) or a recovery code (recovery_code) to turn the second factor off.",
                    {},
                    {{factor.recovery_code ? "recovery_code" : "otp", "is wrong, missing or was used"}}};
     }
-    MfaStore::Remove(tx, principal.subject);
-    ended = AccountStore::RevokeSessions(tx, ConsoleRealm(), principal.subject, "mfa_disabled", principal.session_id);
-    AccountStore::Audit(tx, ConsoleRealm(),
+    MfaStore::Remove(tx, *realm.realm, principal.subject);
+    ended = AccountStore::RevokeSessions(tx, *realm.realm, principal.subject, "mfa_disabled", principal.session_id);
+    AccountStore::Audit(tx, *realm.realm,
                         {"mfa.disabled", principal.subject, principal.subject, {{"sessions_ended", ended.size()}}},
                         caller);
     tx.Commit();

@@ -51,15 +51,17 @@ class AuthService {
   core::Result<Session> Login(const RealmContext& realm, const std::string& email, const std::string& password,
                               const Caller& caller, const SecondFactor& factor = {});
 
-  // ----- the TOTP second factor of platform admins ------------------------------------------
+  // ----- the TOTP second factor (platform admins; tenant admins and clinic owners may enrol) ---
   // A new pending secret (replacing a pending one); 409 when one is confirmed already.
-  core::Result<MfaEnrolment> StartMfaEnrolment(const Principal& principal, const Caller& caller);
+  core::Result<MfaEnrolment> StartMfaEnrolment(const RealmContext& realm, const Principal& principal,
+                                               const Caller& caller);
   // Confirms the pending secret with a code from it; returns the ten recovery codes (shown once).
-  core::Result<std::vector<std::string>> ConfirmMfa(const Principal& principal, const std::string& otp,
-                                                    const Caller& caller);
-  // Turns the second factor off, proven with a current code or a recovery code; refused while
-  // CLINICORE_CONSOLE_REQUIRE_MFA=1. Ends the admin's other sessions.
-  core::Status DisableMfa(const Principal& principal, const SecondFactor& factor, const Caller& caller);
+  core::Result<std::vector<std::string>> ConfirmMfa(const RealmContext& realm, const Principal& principal,
+                                                    const std::string& otp, const Caller& caller);
+  // Turns the second factor off, proven with a current code or a recovery code; refused for
+  // the console while CLINICORE_CONSOLE_REQUIRE_MFA=1. Ends the account's other sessions.
+  core::Status DisableMfa(const RealmContext& realm, const Principal& principal, const SecondFactor& factor,
+                          const Caller& caller);
   core::Result<Session> Refresh(const RealmContext& realm, const std::string& refresh_token, const Caller& caller);
   // Revokes the refresh token's family and, when given, voids the access token in hand.
   core::Status Logout(const RealmContext& realm, const std::string& refresh_token, const Principal* principal,
@@ -129,6 +131,8 @@ class AuthService {
   static std::string AccountKey(const RealmContext& realm, const std::string& email);
   core::Error FailPasswordChange(const RealmContext& realm, const Account& account, const LoginKeys& keys,
                                  const Caller& caller);
+  // Every account of this realm must have a second factor (the console, when configured).
+  bool RequiresMfa(const RealmContext& realm) const;
   // The outcome of checking a second factor inside the sign-in transaction ("" = passed).
   std::string CheckSecondFactor(db::Transaction& tx, const RealmContext& realm, const Account& account,
                                 const SecondFactor& factor);

@@ -5,13 +5,15 @@
 namespace clinicore::auth {
 
 const Realm& TenantRealm() {
-  static const Realm realm{"tenant", "clinicore-tenant", "users", "refresh_tokens", "audit_log", "password_tokens"};
+  static const Realm realm{"tenant",    "clinicore-tenant", "users",   "refresh_tokens",
+                           "audit_log", "password_tokens",  "user_mfa"};
   return realm;
 }
 
 const Realm& ConsoleRealm() {
   static const Realm realm{
-      "console", "clinicore-console", "platform.admins", "platform.admin_refresh_tokens", "platform.admin_audit", ""};
+      "console", "clinicore-console", "platform.admins", "platform.admin_refresh_tokens", "platform.admin_audit",
+      "",        "platform.admin_mfa"};
   return realm;
 }
 

@@ -19,6 +19,8 @@ struct Realm {
   // One-time password tokens (invitations); empty when the realm has none. Setting a
   // password any way voids the account's outstanding ones.
   std::string password_tokens_table;
+  // The TOTP second factors of the realm's accounts (docs/security.md).
+  std::string mfa_table;
 };
 
 const Realm& TenantRealm();

@@ -35,6 +35,8 @@ class UsersModule final : public modules::Module {
          "for the records that point at it"},
         {"refresh_tokens", "user_id", {"issued_at", "expires_at", "revoked_at"}, Erasure::kDeleteRow},
         {"password_tokens", "user_id", {"created_at", "expires_at", "used_at"}, Erasure::kDeleteRow},
+        // The TOTP secret and recovery hashes are credentials: never exported, deleted on erasure.
+        {"user_mfa", "account_id", {"confirmed_at", "created_at"}, Erasure::kDeleteRow},
         {"audit_log",
          "subject_id",
          {"occurred_at", "action", "ip", "details"},

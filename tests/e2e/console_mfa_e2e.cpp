@@ -197,6 +197,52 @@ TEST_F(ConsoleMfaE2eTest, WhenRequiredAnAdminWithoutASecondFactorCannotSignInUnt
   EXPECT_EQ(testing::RunClinicore({"admin", "mfa-enroll", "nobody@platform.test"}, required_env, "", &output), 2);
 }
 
+// Tenant accounts: optional, for the tenant's admins and clinic owners only.
+TEST_F(ConsoleMfaE2eTest, ATenantOwnerMayEnrolASecondFactorAndOtherRolesMayNot) {
+  const std::string slug = "mfa-t-" + database_->name().substr(database_->name().size() - 6);
+  std::string output;
+  ASSERT_EQ(testing::RunClinicore({"tenant", "create", slug, "MFA clinic", "--owner-email", "owner@" + slug + ".test",
+                                   "--owner-name", "Owner"},
+                                  env_, std::string(kTestPassword) + "\n", &output),
+            0)
+      << output;
+  ASSERT_EQ(testing::RunClinicore({"tenant", "ensure-user", slug, "doctor@" + slug + ".test", "doctor"}, env_,
+                                  std::string(kTestPassword) + "\n", &output),
+            0)
+      << output;
+  auto tenant_post = [&](const std::string& path, const json& body, const std::string& authorization) {
+    std::vector<std::string> headers = {"Content-Type: application/json", "X-Tenant: " + slug};
+    if (!authorization.empty()) headers.push_back("Authorization: " + authorization);
+    return Http("POST", server_->BaseUrl() + path, body.dump(), headers);
+  };
+  auto tenant_login = [&](const std::string& email, json extra = json::object()) {
+    extra["email"] = email;
+    extra["password"] = kTestPassword;
+    return tenant_post("/v1/auth/login", extra, "");
+  };
+  const std::string owner = "owner@" + slug + ".test";
+  auto doctor_session = tenant_login("doctor@" + slug + ".test");
+  ASSERT_EQ(doctor_session.status, 200) << doctor_session.body;
+  EXPECT_EQ(tenant_post("/v1/auth/mfa/totp", json::object(), Bearer(doctor_session)).status, 403);
+
+  auto owner_session = tenant_login(owner);
+  ASSERT_EQ(owner_session.status, 200) << owner_session.body;
+  auto started = tenant_post("/v1/auth/mfa/totp", json::object(), Bearer(owner_session));
+  ASSERT_EQ(started.status, 201) << started.body;
+  const auto secret = auth::totp::FromBase32(json::parse(started.body)["secret"].get<std::string>());
+  ASSERT_TRUE(secret.has_value());
+  auto confirmed =
+      tenant_post("/v1/auth/mfa/totp/confirm", {{"otp", auth::totp::Hotp(*secret, NowStep())}}, Bearer(owner_session));
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  auto missing = tenant_login(owner);
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(Field(missing), "otp");
+  EXPECT_EQ(tenant_login(owner, {{"otp", auth::totp::Hotp(*secret, NowStep() + 1)}}).status, 200);
+  EXPECT_EQ(tenant_login("doctor@" + slug + ".test").status, 200) << "only the enrolled account is asked";
+  // The console's own second factor is another realm's: a tenant code is no console code.
+  EXPECT_EQ(Login(owner).status, 401);
+}
+
 TEST_F(ConsoleMfaE2eTest, WrongCodesCountTowardTheLockout) {
   const std::string email = Email("mfa-lockout");
   CreateAdmin(email);

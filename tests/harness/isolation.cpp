@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <regex>
 
 namespace clinicore::testing {
 namespace {
@@ -80,7 +81,16 @@ std::string ValueFor(db::Transaction& tx, const Column& column, const std::strin
   }
   if (type == "boolean") return "true";
   if (type == "jsonb" || type == "json") return tx.Quote(nlohmann::json({{"marker", marker}}).dump());
-  if (type == "bytea") return "convert_to(" + text + ", 'UTF8')";
+  if (type == "bytea") {
+    // A column of a fixed length (CHECK (length(c) = N), a key or a secret) gets the marker
+    // padded with zero bytes to that length (the marker's own bytes stay findable).
+    std::smatch fixed;
+    if (std::regex_search(column.check, fixed, std::regex(R"(length\(\w+\) = (\d+))"))) {
+      return "substring(convert_to(" + text + ", 'UTF8') || decode(repeat('00', " + fixed[1].str() +
+             "), 'hex') FROM 1 FOR " + fixed[1].str() + ")";
+    }
+    return "convert_to(" + text + ", 'UTF8')";
+  }
   if (type == "text[]") return "ARRAY[" + text + "]";
   if (type == "tstzrange") return "tstzrange(now(), now() + interval '1 hour')";
   if (type == "inet") return "'127.0.0.1'";
