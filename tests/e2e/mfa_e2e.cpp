@@ -1,7 +1,7 @@
-// The TOTP second factor of platform admins over HTTP against the real binary: enrolment
-// (start, confirm with a code), sign-in that needs a code once enrolled, codes that work once,
-// recovery codes, turning it off, and CLINICORE_CONSOLE_REQUIRE_MFA=1 with the operator's
-// `clinicore admin mfa-enroll` / `mfa-reset`.
+// The TOTP second factor over HTTP against the real binary (platform admins, and tenant admins
+// and clinic owners who opt in): enrolment (start, confirm with a code), sign-in that needs a
+// code once enrolled, codes that work once, recovery codes, turning it off, wrong codes in the
+// lockout, and CLINICORE_CONSOLE_REQUIRE_MFA=1 with `clinicore admin mfa-enroll` / `mfa-reset`.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -38,7 +38,7 @@ std::string WrongCode(const std::string& secret) {
   }
 }
 
-class ConsoleMfaE2eTest : public ::testing::Test {
+class MfaE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     database_ = new testing::TestDatabase();
@@ -91,11 +91,11 @@ class ConsoleMfaE2eTest : public ::testing::Test {
   static ServerProcess* server_;
   static std::map<std::string, std::string> env_;
 };
-testing::TestDatabase* ConsoleMfaE2eTest::database_ = nullptr;
-ServerProcess* ConsoleMfaE2eTest::server_ = nullptr;
-std::map<std::string, std::string> ConsoleMfaE2eTest::env_;
+testing::TestDatabase* MfaE2eTest::database_ = nullptr;
+ServerProcess* MfaE2eTest::server_ = nullptr;
+std::map<std::string, std::string> MfaE2eTest::env_;
 
-TEST_F(ConsoleMfaE2eTest, AnEnrolledAdminSignsInWithACodeThatWorksOnceOrARecoveryCode) {
+TEST_F(MfaE2eTest, AnEnrolledAdminSignsInWithACodeThatWorksOnceOrARecoveryCode) {
   const std::string email = Email("mfa-one");
   CreateAdmin(email);
   auto plain = Login(email);
@@ -159,7 +159,7 @@ TEST_F(ConsoleMfaE2eTest, AnEnrolledAdminSignsInWithACodeThatWorksOnceOrARecover
   EXPECT_EQ(Login(email).status, 200);
 }
 
-TEST_F(ConsoleMfaE2eTest, WhenRequiredAnAdminWithoutASecondFactorCannotSignInUntilAnOperatorEnrolsOne) {
+TEST_F(MfaE2eTest, WhenRequiredAnAdminWithoutASecondFactorCannotSignInUntilAnOperatorEnrolsOne) {
   const std::string email = Email("mfa-required");
   CreateAdmin(email);
   auto required_env = env_;
@@ -198,7 +198,7 @@ TEST_F(ConsoleMfaE2eTest, WhenRequiredAnAdminWithoutASecondFactorCannotSignInUnt
 }
 
 // Tenant accounts: optional, for the tenant's admins and clinic owners only.
-TEST_F(ConsoleMfaE2eTest, ATenantOwnerMayEnrolASecondFactorAndOtherRolesMayNot) {
+TEST_F(MfaE2eTest, ATenantOwnerMayEnrolASecondFactorAndOtherRolesMayNot) {
   const std::string slug = "mfa-t-" + database_->name().substr(database_->name().size() - 6);
   std::string output;
   ASSERT_EQ(testing::RunClinicore({"tenant", "create", slug, "MFA clinic", "--owner-email", "owner@" + slug + ".test",
@@ -243,7 +243,7 @@ TEST_F(ConsoleMfaE2eTest, ATenantOwnerMayEnrolASecondFactorAndOtherRolesMayNot) 
   EXPECT_EQ(Login(owner).status, 401);
 }
 
-TEST_F(ConsoleMfaE2eTest, WrongCodesCountTowardTheLockout) {
+TEST_F(MfaE2eTest, WrongCodesCountTowardTheLockout) {
   const std::string email = Email("mfa-lockout");
   CreateAdmin(email);
   std::string output;
