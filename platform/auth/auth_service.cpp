@@ -207,9 +207,7 @@ std::string AuthService::CheckSecondFactor(db::Transaction& tx, const RealmConte
   const auto mfa = MfaStore::Lock(tx, *realm.realm, account.id);
   if (!mfa || !mfa->confirmed) return RequiresMfa(realm) ? "mfa_not_enrolled" : "";
   if (factor.otp) {
-    const auto now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    const auto step = totp::Verify(mfa->secret, *factor.otp, totp::StepAt(now.count()), mfa->last_step);
+    const auto step = totp::Verify(mfa->secret, *factor.otp, totp::CurrentStep(), mfa->last_step);
     if (!step) return "wrong_otp";
     MfaStore::UseStep(tx, *realm.realm, account.id, *step);
     return "";
@@ -290,9 +288,7 @@ Result<std::vector<std::string>> AuthService::ConfirmMfa(const RealmContext& rea
                    {},
                    {{"otp", "no pending enrolment"}}};
     }
-    const auto now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    const auto step = totp::Verify(mfa->secret, otp, totp::StepAt(now.count()), mfa->last_step);
+    const auto step = totp::Verify(mfa->secret, otp, totp::CurrentStep(), mfa->last_step);
     if (!step) {
       return Error::InvalidArgument("The code does not match the new secret; check the device's clock.",
                                     {{"otp", "does not match"}});
@@ -329,10 +325,8 @@ core::Status AuthService::DisableMfa(const RealmContext& realm, const Principal&
     if (!mfa || !mfa->confirmed) {
       return Error{ErrorCode::kFailedPrecondition, "No second factor is enrolled.", {}, {{"mfa", "is not enrolled"}}};
     }
-    const auto now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
     const bool proven =
-        (factor.otp && totp::Verify(mfa->secret, *factor.otp, totp::StepAt(now.count()), mfa->last_step)) ||
+        (factor.otp && totp::Verify(mfa->secret, *factor.otp, totp::CurrentStep(), mfa->last_step)) ||
         (factor.recovery_code &&
          MfaStore::UseRecoveryCode(tx, *realm.realm, principal.subject, totp::RecoveryCodeHash(*factor.recovery_code)));
     if (!proven) {

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <cctype>
+#include <chrono>
 
 #include "platform/core/crypto.hpp"
 
@@ -27,6 +28,11 @@ std::string PercentEncode(std::string_view text) {
 }
 
 }  // namespace
+
+int64_t CurrentStep() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return StepAt(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+}
 
 std::string Hotp(std::string_view key, uint64_t counter, int digits) {
   unsigned char message[8];

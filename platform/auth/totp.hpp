@@ -19,10 +19,11 @@ inline constexpr size_t kSecretBytes = 32;
 
 // HOTP value (RFC 4226 dynamic truncation) of `counter` under `key`, as `digits` decimal digits.
 std::string Hotp(std::string_view key, uint64_t counter, int digits = kDigits);
-// The time step of a Unix time.
+// The time step of a Unix time, and of now (the system clock: codes follow wall-clock time).
 inline int64_t StepAt(int64_t unix_seconds) {
   return unix_seconds / kStepSeconds;
 }
+int64_t CurrentStep();
 
 // The step (now - 1 ... now + 1, for clock drift) whose code is `code`, if any and later than
 // `last_used_step` (a code is good once: the caller stores the step it returns). Compares in

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 
 #include "platform/auth/totp.hpp"
@@ -21,9 +22,14 @@ using testing::kTestPassword;
 using testing::ServerProcess;
 
 int64_t NowStep() {
-  const auto now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  return auth::totp::StepAt(now.count());
+  return auth::totp::CurrentStep();
+}
+
+// The secret `clinicore admin mfa-enroll` printed ("secret: <base32>"), as bytes.
+std::optional<std::string> PrintedSecret(const std::string& output) {
+  std::smatch line;
+  if (!std::regex_search(output, line, std::regex("secret: ([A-Z2-7]+)"))) return std::nullopt;
+  return auth::totp::FromBase32(line[1].str());
 }
 
 // A code of none of the three steps the server accepts now.
@@ -174,10 +180,8 @@ TEST_F(MfaE2eTest, WhenRequiredAnAdminWithoutASecondFactorCannotSignInUntilAnOpe
 
   std::string output;
   ASSERT_EQ(testing::RunClinicore({"admin", "mfa-enroll", email}, required_env, "", &output), 0) << output;
-  std::smatch secret_line;
-  ASSERT_TRUE(std::regex_search(output, secret_line, std::regex("secret: ([A-Z2-7]+)"))) << output;
-  const auto secret = auth::totp::FromBase32(secret_line[1].str());
-  ASSERT_TRUE(secret.has_value());
+  const auto secret = PrintedSecret(output);
+  ASSERT_TRUE(secret.has_value()) << output;
   auto signed_in = Login(email, {{"otp", auth::totp::Hotp(*secret, NowStep())}}, strict.BaseUrl());
   ASSERT_EQ(signed_in.status, 200) << signed_in.body;
   const std::string refresh = json::parse(signed_in.body)["refresh_token"];
@@ -248,10 +252,8 @@ TEST_F(MfaE2eTest, WrongCodesCountTowardTheLockout) {
   CreateAdmin(email);
   std::string output;
   ASSERT_EQ(testing::RunClinicore({"admin", "mfa-enroll", email}, env_, "", &output), 0) << output;
-  std::smatch secret_line;
-  ASSERT_TRUE(std::regex_search(output, secret_line, std::regex("secret: ([A-Z2-7]+)"))) << output;
-  const auto secret = auth::totp::FromBase32(secret_line[1].str());
-  ASSERT_TRUE(secret.has_value());
+  const auto secret = PrintedSecret(output);
+  ASSERT_TRUE(secret.has_value()) << output;
   auto strict_env = env_;
   strict_env["CLINICORE_AUTH_LOCKOUT_THRESHOLD"] = "2";
   ServerProcess strict({"serve"}, strict_env);
