@@ -112,6 +112,11 @@ RawResponse Dispatcher::Handle(const RawRequest& request) {
   });
 }
 
+std::shared_ptr<void> Dispatcher::HoldUntilWritten() {
+  ++*in_flight_;
+  return {nullptr, [counter = in_flight_](void*) { --*counter; }};
+}
+
 bool Dispatcher::RunsOffIoThreads(const RawRequest& request) const {
   const RouteMatch match = router_->Match(request.method, request.path);
   return match.route != nullptr && match.route->options.cpu_heavy;
@@ -124,7 +129,7 @@ RawResponse Dispatcher::Reject(const core::Error& error, const RawRequest& reque
 template <typename Step>
 RawResponse Dispatcher::Answer(const RawRequest& request, Step&& step) {
   const auto started = std::chrono::steady_clock::now();
-  InFlight in_flight(in_flight_);
+  InFlight in_flight(*in_flight_);
   RequestContext context{request, RequestIdFor(request)};
   RawResponse response = step(context);
   response.headers.emplace_back("X-Request-Id", context.request_id);

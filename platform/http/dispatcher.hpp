@@ -37,7 +37,12 @@ class Dispatcher {
   // After this, new requests get 503 and Connection: close; in-flight ones finish.
   void BeginDrain() { draining_ = true; }
   bool draining() const { return draining_; }
-  int in_flight() const { return in_flight_; }
+  // Requests being handled plus answers still being written.
+  int in_flight() const { return *in_flight_; }
+  // An answer's write belongs to its request: Stop() waits until every token this returns is
+  // released. Pistache settles (or drops) a write on its I/O thread after the handler has
+  // returned; the caller keeps the token alive until then.
+  std::shared_ptr<void> HoldUntilWritten();
 
  private:
   RawResponse ProblemResponse(const core::Error& error, const std::string& instance,
@@ -57,7 +62,8 @@ class Dispatcher {
   std::vector<Middleware> middleware_;
   std::vector<Listener> listeners_ = {Listener::kApi, Listener::kOps, Listener::kConsole};
   std::atomic<bool> draining_{false};
-  std::atomic<int> in_flight_{0};
+  // Shared, so a write token stays valid whichever of it and the dispatcher goes first.
+  std::shared_ptr<std::atomic<int>> in_flight_ = std::make_shared<std::atomic<int>>(0);
 };
 
 // "X-Request-Id" from the client when it is sane (≤ 128 of [A-Za-z0-9._-]); else a new one.

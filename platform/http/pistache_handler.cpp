@@ -94,7 +94,8 @@ bool SaysClose(const RawResponse& response) {
 
 // Sends a response with the Connection header this server decided; when `close` (or the
 // response says Connection: close) the connection ends as `closing` says.
-void SendResponse(const RawResponse& response, P::Http::ResponseWriter& writer, bool close, Closing closing) {
+void SendResponse(Dispatcher& dispatcher, const RawResponse& response, P::Http::ResponseWriter& writer, bool close,
+                  Closing closing) {
   close = close || SaysClose(response);
   // Pistache put a Connection header of its own (copied from the request); ours replaces it.
   writer.headers().remove<P::Http::Header::Connection>();
@@ -104,14 +105,18 @@ void SendResponse(const RawResponse& response, P::Http::ResponseWriter& writer, 
     if (name != "Connection") writer.headers().add(std::make_shared<PassThroughHeader>(name, value));
   }
   auto peer = close ? writer.getPeer() : nullptr;
+  // The write ends on Pistache's I/O thread after this returns: until the transport settles or
+  // drops it (releasing the continuation and its token), a Stop() keeps waiting.
+  auto until_written = dispatcher.HoldUntilWritten();
   auto written = writer.send(static_cast<P::Http::Code>(response.status), response.body);
+  written.then([until_written](ssize_t) {}, [until_written](std::exception_ptr) {});
   if (close && closing == Closing::kShutDown) ShutDownAfterWrite(written, std::move(peer));
 }
 
 void Answer(const HandlerSettings& settings, const RawRequest& raw, P::Http::ResponseWriter& writer, bool close,
             Closing closing) {
   try {
-    SendResponse(settings.dispatcher->Handle(raw), writer, close, closing);
+    SendResponse(*settings.dispatcher, settings.dispatcher->Handle(raw), writer, close, closing);
   } catch (const std::exception& e) {
     // The dispatcher never throws; this guards the conversion and the socket write.
     core::log::Error("http_transport_error", {{"what", e.what()}});
@@ -175,8 +180,8 @@ void RequestHandler::onRequest(const P::Http::Request& request, P::Http::Respons
   if (!queued) {  // answered here, in order: the connection may go on
     core::Error busy = core::Error::Unavailable("The server is busy signing people in; retry in a moment.");
     busy.retry_after_seconds = 1;
-    SendResponse(settings_->dispatcher->Reject(busy, deferred->raw), deferred->writer, close_after_,
-                 Closing::kShutDown);
+    SendResponse(*settings_->dispatcher, settings_->dispatcher->Reject(busy, deferred->raw), deferred->writer,
+                 close_after_, Closing::kShutDown);
   }
 }
 

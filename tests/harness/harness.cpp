@@ -174,7 +174,8 @@ HttpReply Http(const std::string& method, const std::string& url, const std::str
   return reply;
 }
 
-std::string RawExchange(int port, const std::string& bytes, std::chrono::milliseconds timeout) {
+std::string RawExchange(int port, const std::string& bytes, std::chrono::milliseconds timeout,
+                        const std::function<void()>& before_reading) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -183,6 +184,7 @@ std::string RawExchange(int port, const std::string& bytes, std::chrono::millise
   std::string received;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
     if (!bytes.empty()) (void)!::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (before_reading) before_reading();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     char buffer[4096];
     while (std::chrono::steady_clock::now() < deadline) {

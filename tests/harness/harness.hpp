@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -69,8 +70,10 @@ std::string FirstErrorField(const HttpReply& reply);
 HttpReply Http(const std::string& method, const std::string& url, const std::string& body = "",
                const std::vector<std::string>& headers = {}, long timeout_ms = 10'000);
 
-// Sends raw bytes and reads until the peer closes or the timeout passes.
-std::string RawExchange(int port, const std::string& bytes, std::chrono::milliseconds timeout);
+// Sends raw bytes and reads until the peer closes or the timeout passes. `before_reading` runs
+// between the two, while the answer piles up unread (a client that is slow to read).
+std::string RawExchange(int port, const std::string& bytes, std::chrono::milliseconds timeout,
+                        const std::function<void()>& before_reading = {});
 
 // The real `clinicore` binary as a child process with extra environment variables. The
 // port comes from its "serve_started" log line, so tests can bind to port 0.

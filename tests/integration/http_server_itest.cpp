@@ -30,6 +30,10 @@ class HttpServerTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(700));
       return Response::Json(200, {{"slow", true}});
     });
+    router_->Add(Method::kGet, "/big", [this](RequestContext&) -> core::Result<Response> {
+      big_answered_ = true;
+      return Response::Json(200, {{"big", std::string(kBigAnswerBytes, 'x')}});
+    });
     core::HttpConfig config;
     config.address = "127.0.0.1";
     config.port = 0;
@@ -45,7 +49,10 @@ class HttpServerTest : public ::testing::Test {
   std::string Url(const std::string& path) { return "http://127.0.0.1:" + std::to_string(server_->port()) + path; }
   static nlohmann::json Json(const testing::HttpReply& reply) { return nlohmann::json::parse(reply.body); }
 
+  // More than loopback's socket buffers hold, so its write waits on the client reading.
+  static constexpr size_t kBigAnswerBytes = 16 * 1024 * 1024;
   std::atomic<bool> slow_started_{false};  // a /slow request is in its handler
+  std::atomic<bool> big_answered_{false};  // a /big request's handler has made its answer
   std::shared_ptr<Router> router_ = std::make_shared<Router>();
   std::shared_ptr<core::Metrics> metrics_ = std::make_shared<core::Metrics>();
   std::unique_ptr<HttpServer> server_;
@@ -129,6 +136,24 @@ TEST_F(HttpServerTest, StopFinishesInFlightRequests) {
   auto reply = in_flight.get();
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(Json(reply)["slow"], true);
+}
+
+// The handler has returned, its answer is still being written (the client has not read it):
+// the stop waits for the write, not just for the handler.
+TEST_F(HttpServerTest, StopFinishesAnAnswerStillBeingWritten) {
+  std::future<void> stopped;
+  const std::string received = testing::RawExchange(
+      server_->port(), "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", std::chrono::seconds(20), [&] {
+        ASSERT_TRUE(testing::WaitFor([&] { return big_answered_.load(); }, std::chrono::seconds(10),
+                                     std::chrono::milliseconds(1)));
+        stopped = std::async(std::launch::async, [&] { server_->Stop(); });
+      });
+  if (stopped.valid()) stopped.get();
+  ASSERT_NE(received.find("HTTP/1.1 200"), std::string::npos) << received.substr(0, 200);
+  const size_t body_at = received.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos);
+  EXPECT_EQ(received.size() - body_at - 4, kBigAnswerBytes + std::string(R"({"big":""})").size())
+      << "the whole answer, not a cut one";
 }
 
 }  // namespace
