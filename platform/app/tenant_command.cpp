@@ -93,7 +93,7 @@ int Create(tenancy::TenantService& service, const Arguments& args) {
 int List(tenancy::TenantService& service, const Arguments& args) {
   tenancy::ListQuery query;
   if (auto it = args.options.find("status"); it != args.options.end()) query.status = it->second;
-  query.limit = 100;
+  query.page.limit = 100;
   while (true) {
     auto page = service.List(query);
     if (!page) return Fail(page.error());
@@ -101,7 +101,9 @@ int List(tenancy::TenantService& service, const Arguments& args) {
       std::cout << tenant.slug << "\t" << tenant.status << "\t" << tenant.id << "\t" << tenant.display_name << "\n";
     }
     if (!page->next_cursor) break;
-    query.cursor = page->next_cursor;
+    auto after = kit::DecodeCursor(query.page.list, *page->next_cursor);
+    if (!after) return Fail(after.error());
+    query.page.after = std::move(after).value();
   }
   std::cout << std::flush;
   return 0;

@@ -4,6 +4,7 @@
 
 #include "platform/http/json_fields.hpp"
 #include "platform/jobs/queries.hpp"
+#include "platform/kit/list_query.hpp"
 #include "platform/tenancy/tenancy_middleware.hpp"
 #include "platform/tenancy/tenant.hpp"
 
@@ -48,16 +49,6 @@ json JobJson(const pqxx::row& row) {
               {"errors", json::parse(row[16].as<std::string>())},
               {"payload_bytes", row[17].as<long long>()}};
   return job;
-}
-
-Result<int> ParseLimit(const std::optional<std::string>& text) {
-  if (!text) return 20;
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || ptr != text->data() + text->size() || value < 1 || value > 100) {
-    return Error::InvalidArgument("limit must be a whole number from 1 to 100.", {{"limit", "must be 1 to 100"}});
-  }
-  return value;
 }
 
 std::optional<long long> ParseId(const std::string& text) {
@@ -107,20 +98,19 @@ Result<json> JobConsole::Queues(const std::optional<std::string>& tenant_id) {
 
 Result<json> JobConsole::List(const JobListQuery& query) {
   return database_.Read([&](db::Transaction& tx) -> Result<json> {
-    json items = json::array();
-    long long last = 0;
+    std::vector<json> jobs;
     const char* statement = nullptr;
     for (const auto& list : queries::kConsoleListJobs) {
       if (query.state == list.state) statement = list.name;
     }
     if (statement == nullptr)
       return Error::InvalidArgument("Unknown state " + query.state + ".", {{"state", "unknown"}});
-    for (const auto& row : tx.Exec(statement, query.tenant_id, query.kind, query.cursor, query.limit)) {
-      items.push_back(JobJson(row));
-      last = row[0].as<long long>();
+    for (const auto& row :
+         tx.Exec(statement, query.tenant_id, query.kind, kit::PositionNumber(query.page, 0), query.page.limit + 1)) {
+      jobs.push_back(JobJson(row));
     }
-    const bool full = static_cast<int>(items.size()) == query.limit;
-    return json{{"items", items}, {"next_cursor", full ? json(std::to_string(last)) : json(nullptr)}};
+    auto page = kit::MakePage(std::move(jobs), query.page, [](const json& job) { return json{job["id"]}; });
+    return kit::PageJson(json(std::move(page.items)), page.next_cursor);
   });
 }
 
@@ -166,33 +156,28 @@ Result<json> JobConsole::Discard(long long id, const tenancy::Actor& actor) {
   return Change(id, actor, queries::kConsoleDiscard, "job.discard", "discarded");
 }
 
-Result<json> JobConsole::Schedules(const std::optional<std::string>& tenant_id,
-                                   const std::optional<std::string>& cursor, int limit) {
-  std::optional<std::string> after_name;
-  std::optional<std::string> after_tenant;
-  if (cursor) {
-    const auto bar = cursor->rfind('|');
-    if (bar == std::string::npos) {
-      return Error::InvalidArgument("cursor is not one this server gave.", {{"cursor", "is malformed"}});
-    }
-    after_name = cursor->substr(0, bar);
-    after_tenant = cursor->substr(bar + 1);
-  }
+Result<json> JobConsole::Schedules(const std::optional<std::string>& tenant_id, const kit::PageRequest& page) {
+  // The position is (name, tenant id): one schedule name recurs in every tenant.
+  const auto after_name = kit::PositionText(page, 0);
+  const auto after_tenant = kit::PositionText(page, 1);
   return database_.Read([&](db::Transaction& tx) -> Result<json> {
-    json items = json::array();
-    std::string last;
-    for (const auto& row : tx.Exec(queries::kConsoleSchedules, tenant_id, after_name, after_tenant, limit)) {
-      items.push_back({{"name", row[0].as<std::string>()},
-                       {"tenant_id", TenantIdJson(row[1].as<std::string>())},
-                       {"tenant_slug", Text(row[2])},
-                       {"spec", row[3].as<std::string>()},
-                       {"next_fire_at", Text(row[4])},
-                       {"last_fired_at", Text(row[5])},
-                       {"last_job_id", row[6].is_null() ? json(nullptr) : json(row[6].as<long long>())}});
-      last = row[0].as<std::string>() + "|" + row[1].as<std::string>();
+    // Each schedule beside its position: the tenant id in the answer is not the raw one.
+    std::vector<std::pair<json, json>> rows;
+    for (const auto& row : tx.Exec(queries::kConsoleSchedules, tenant_id, after_tenant ? after_name : std::nullopt,
+                                   after_tenant, page.limit + 1)) {
+      rows.emplace_back(json{{"name", row[0].as<std::string>()},
+                             {"tenant_id", TenantIdJson(row[1].as<std::string>())},
+                             {"tenant_slug", Text(row[2])},
+                             {"spec", row[3].as<std::string>()},
+                             {"next_fire_at", Text(row[4])},
+                             {"last_fired_at", Text(row[5])},
+                             {"last_job_id", row[6].is_null() ? json(nullptr) : json(row[6].as<long long>())}},
+                        json{row[0].as<std::string>(), row[1].as<std::string>()});
     }
-    const bool full = static_cast<int>(items.size()) == limit;
-    return json{{"items", items}, {"next_cursor", full ? json(last) : json(nullptr)}};
+    auto listed = kit::MakePage(std::move(rows), page, [](const auto& row) { return row.second; });
+    json items = json::array();
+    for (auto& row : listed.items) items.push_back(std::move(row.first));
+    return kit::PageJson(std::move(items), listed.next_cursor);
   });
 }
 
@@ -211,46 +196,26 @@ Result<Response> JobConsoleHandler::Queues(RequestContext& context) {
 }
 
 Result<Response> JobConsoleHandler::List(RequestContext& context) {
+  using Rule = kit::FilterRule;
+  std::vector<std::string> states;
+  for (const auto& list : queries::kConsoleListJobs) states.emplace_back(list.state);
+  CLINICORE_TRY(const kit::ListQuery list, kit::ParseListQuery(context, "console.jobs",
+                                                               {{"state", Rule::Kind::kOneOf, states},
+                                                                {"tenant", Rule::Kind::kText, {}, 64},
+                                                                {"kind", Rule::Kind::kText, {}, 100}}));
   JobListQuery query;
-  std::vector<core::FieldError> problems;
-  if (auto state = context.Query("state")) {
-    bool known = false;
-    for (const auto& list : queries::kConsoleListJobs) known = known || *state == list.state;
-    if (!known) {
-      problems.push_back({"state", "must be one of dead, failing, running, available, completed, discarded"});
-    } else {
-      query.state = *state;
-    }
+  query.page = list.page;
+  if (auto state = list.Filter("state")) query.state = *state;
+  if (auto kind = list.Filter("kind")) {
+    if (!ValidateKind(*kind))
+      return Error::InvalidArgument("kind must look like module.name.", {{"kind", "must look like module.name"}});
+    query.kind = *kind;
   }
-  if (auto kind = context.Query("kind")) {
-    if (!ValidateKind(*kind)) {
-      problems.push_back({"kind", "must look like module.name"});
-    } else {
-      query.kind = *kind;
-    }
+  if (auto tenant = list.Filter("tenant")) {
+    CLINICORE_TRY(query.tenant_id, console_->TenantIdFor(*tenant));
   }
-  if (auto cursor = context.Query("cursor")) {
-    query.cursor = ParseId(*cursor);
-    if (!query.cursor) problems.push_back({"cursor", "is not one this server gave"});
-  }
-  auto limit = ParseLimit(context.Query("limit"));
-  if (!limit) {
-    problems.push_back(limit.error().fields.front());
-  } else {
-    query.limit = *limit;
-  }
-  if (!problems.empty()) {
-    const std::string detail = "Invalid query: " + problems.front().field + " " + problems.front().message + ".";
-    return Error::InvalidArgument(detail, std::move(problems));
-  }
-  if (auto tenant = context.Query("tenant")) {
-    auto id = console_->TenantIdFor(*tenant);
-    if (!id) return std::move(id).error();
-    query.tenant_id = *id;
-  }
-  auto page = console_->List(query);
-  if (!page) return std::move(page).error();
-  return Response::Json(200, *page);
+  CLINICORE_TRY(const json page, console_->List(query));
+  return Response::Json(200, page);
 }
 
 Result<Response> JobConsoleHandler::Show(RequestContext& context) {
@@ -282,17 +247,14 @@ Result<Response> JobConsoleHandler::Discard(RequestContext& context) {
 }
 
 Result<Response> JobConsoleHandler::Schedules(RequestContext& context) {
-  auto limit = ParseLimit(context.Query("limit"));
-  if (!limit) return std::move(limit).error();
+  CLINICORE_TRY(const kit::ListQuery list, kit::ParseListQuery(context, "console.jobs.schedules",
+                                                               {{"tenant", kit::FilterRule::Kind::kText, {}, 64}}));
   std::optional<std::string> tenant_id;
-  if (auto tenant = context.Query("tenant")) {
-    auto id = console_->TenantIdFor(*tenant);
-    if (!id) return std::move(id).error();
-    tenant_id = *id;
+  if (auto tenant = list.Filter("tenant")) {
+    CLINICORE_TRY(tenant_id, console_->TenantIdFor(*tenant));
   }
-  auto page = console_->Schedules(tenant_id, context.Query("cursor"), *limit);
-  if (!page) return std::move(page).error();
-  return Response::Json(200, *page);
+  CLINICORE_TRY(const json page, console_->Schedules(tenant_id, list.page));
+  return Response::Json(200, page);
 }
 
 void RegisterJobConsoleRoutes(http::Router& router, std::shared_ptr<JobConsoleHandler> handler) {

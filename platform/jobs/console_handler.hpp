@@ -9,6 +9,7 @@
 #include "platform/db/database.hpp"
 #include "platform/http/router.hpp"
 #include "platform/jobs/enqueue.hpp"
+#include "platform/kit/page.hpp"
 #include "platform/tenancy/tenant_directory.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 
@@ -18,8 +19,7 @@ struct JobListQuery {
   std::string state = "dead";  // dead | failing | running | available | completed | discarded
   std::optional<std::string> tenant_id;
   std::optional<std::string> kind;
-  std::optional<long long> cursor;
-  int limit = 20;
+  kit::PageRequest page = {.list = "console.jobs"};
 };
 
 // What the console shows of the queue, and the two changes it may make (retry or discard a
@@ -39,8 +39,7 @@ class JobConsole {
   core::Result<nlohmann::json> Get(long long id);
   core::Result<nlohmann::json> Retry(long long id, const tenancy::Actor& actor);
   core::Result<nlohmann::json> Discard(long long id, const tenancy::Actor& actor);
-  core::Result<nlohmann::json> Schedules(const std::optional<std::string>& tenant_id,
-                                         const std::optional<std::string>& cursor, int limit);
+  core::Result<nlohmann::json> Schedules(const std::optional<std::string>& tenant_id, const kit::PageRequest& page);
 
  private:
   core::Result<nlohmann::json> Change(long long id, const tenancy::Actor& actor, const char* statement,

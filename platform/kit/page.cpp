@@ -72,6 +72,20 @@ core::Result<PageRequest> ParsePageRequest(const http::RequestContext& context, 
   return page;
 }
 
+std::optional<std::string> PositionText(const PageRequest& page, size_t index) {
+  if (!page.after || !page.after->is_array() || page.after->size() <= index) return std::nullopt;
+  const auto& key = (*page.after)[index];
+  if (!key.is_string()) return std::nullopt;
+  return key.get<std::string>();
+}
+
+std::optional<long long> PositionNumber(const PageRequest& page, size_t index) {
+  if (!page.after || !page.after->is_array() || page.after->size() <= index) return std::nullopt;
+  const auto& key = (*page.after)[index];
+  if (!key.is_number_integer()) return std::nullopt;
+  return key.get<long long>();
+}
+
 nlohmann::json PageJson(nlohmann::json items, const std::optional<std::string>& next_cursor) {
   return {{"items", std::move(items)}, {"next_cursor", next_cursor ? nlohmann::json(*next_cursor) : nullptr}};
 }

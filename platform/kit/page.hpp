@@ -28,10 +28,16 @@ inline constexpr int kDefaultPageLimit = 20;
 
 struct PageRequest {
   int limit = kDefaultPageLimit;
-  std::optional<nlohmann::json> after;  // the decoded position, when a cursor was given
-  std::string list = {};                // the list its cursors belong to (see ListQuery)
+  std::optional<nlohmann::json> after = {};  // the decoded position, when a cursor was given
+  std::string list = {};                     // the list its cursors belong to (see ListQuery)
 };
 core::Result<PageRequest> ParsePageRequest(const http::RequestContext& context, std::string_view list);
+
+// The `index`th sort key of the page's position when it has that type, else nullopt (the first
+// page). Cursors are MAC'd, so a wrong shape only comes from a list whose keys changed between
+// releases: such a cursor restarts the list instead of reaching SQL.
+std::optional<std::string> PositionText(const PageRequest& page, size_t index);
+std::optional<long long> PositionNumber(const PageRequest& page, size_t index);
 
 // Keyset pagination of rows fetched with LIMIT limit + 1: drops the extra row and returns
 // the cursor of the last row kept, or nullopt on the last page.

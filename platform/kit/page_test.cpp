@@ -69,6 +69,17 @@ TEST(PageRequest, ReadsLimitAndCursor) {
   EXPECT_EQ(RefusedField(ParsePageRequest(refused, "clinics")), "cursor");
 }
 
+TEST(PageRequest, PositionKeysAreReadByTypeAndAWrongShapeIsTheFirstPage) {
+  const PageRequest page{.limit = 20, .after = nlohmann::json{"slug-a", 42}, .list = "l"};
+  EXPECT_EQ(PositionText(page, 0), "slug-a");
+  EXPECT_EQ(PositionNumber(page, 1), 42);
+  EXPECT_EQ(PositionNumber(page, 0), std::nullopt);
+  EXPECT_EQ(PositionText(page, 1), std::nullopt);
+  EXPECT_EQ(PositionText(page, 2), std::nullopt);
+  EXPECT_EQ(PositionText(PageRequest{}, 0), std::nullopt);
+  EXPECT_EQ(PositionText({.limit = 20, .after = nlohmann::json{{"k", "v"}}, .list = "l"}, 0), std::nullopt);
+}
+
 TEST(TrimPage, DropsTheExtraRowAndMintsTheCursorOfTheLastKept) {
   std::vector<std::string> rows = {"a", "b", "c"};
   auto next = TrimPage(rows, 2, "letters", [](const std::string& row) { return nlohmann::json{row}; });

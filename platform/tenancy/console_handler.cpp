@@ -1,6 +1,7 @@
 #include "platform/tenancy/console_handler.hpp"
 
 #include "platform/http/json_fields.hpp"
+#include "platform/kit/list_query.hpp"
 #include "platform/tenancy/queries.hpp"
 #include "platform/tenancy/tenancy_middleware.hpp"
 
@@ -53,15 +54,15 @@ Result<Response> ConsoleHandler::Onboard(RequestContext& context) {
 }
 
 Result<Response> ConsoleHandler::List(RequestContext& context) {
-  auto limit = context.PageLimit();
-  if (!limit) return std::move(limit).error();
-  ListQuery query{context.Query("status"), context.Query("q"), context.Query("cursor"), *limit};
-  auto page = service_->List(query);
-  if (!page) return std::move(page).error();
+  using Rule = kit::FilterRule;
+  CLINICORE_TRY(const kit::ListQuery list,
+                kit::ParseListQuery(context, kTenantList,
+                                    {{"status", Rule::Kind::kOneOf, {"active", "suspended", "offboarding"}},
+                                     {"q", Rule::Kind::kText, {}, 100}}));
+  CLINICORE_TRY(const TenantPage page, service_->List({list.Filter("status"), list.Filter("q"), list.page}));
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& tenant : page->items) items.push_back(ConsoleJson(tenant));
-  return Response::Json(
-      200, {{"items", items}, {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nullptr}});
+  for (const auto& tenant : page.items) items.push_back(ConsoleJson(tenant));
+  return Response::Json(200, kit::PageJson(std::move(items), page.next_cursor));
 }
 
 Result<Response> ConsoleHandler::Show(RequestContext& context) {

@@ -9,6 +9,7 @@
 
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
+#include "platform/kit/list_query.hpp"
 #include "platform/kit/validators.hpp"
 #include "platform/tenancy/queries.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
@@ -213,7 +214,7 @@ Result<nlohmann::json> TenantService::ProvisionAsTenant(db::Transaction& tx, con
 }
 
 Result<TenantPage> TenantService::List(const ListQuery& query) {
-  if (query.limit < 1 || query.limit > 100) {
+  if (query.page.limit < 1 || query.page.limit > 100) {
     return Error::InvalidArgument("limit must be between 1 and 100.", {{"limit", "must be between 1 and 100"}});
   }
   if (query.status && *query.status != "active" && *query.status != "suspended" && *query.status != "offboarding") {
@@ -225,21 +226,14 @@ Result<TenantPage> TenantService::List(const ListQuery& query) {
     if (query.search->size() > 100) {
       return Error::InvalidArgument("q is longer than 100 characters.", {{"q", "at most 100 characters"}});
     }
-    std::string escaped;
-    for (char c : *query.search) {
-      if (c == '%' || c == '_' || c == '\\') escaped += '\\';
-      escaped += c;
-    }
-    pattern = "%" + escaped + "%";
+    pattern = kit::ContainsPattern(*query.search);
   }
   return database_.Read([&](db::Transaction& tx) -> Result<TenantPage> {
-    TenantPage page;
-    page.items = TenantRepository::List(tx, query.status, pattern, query.cursor, query.limit + 1);
-    if (static_cast<int>(page.items.size()) > query.limit) {
-      page.items.pop_back();
-      page.next_cursor = page.items.back().slug;
-    }
-    return page;
+    auto rows =
+        TenantRepository::List(tx, query.status, pattern, kit::PositionText(query.page, 0), query.page.limit + 1);
+    auto page =
+        kit::MakePage(std::move(rows), query.page, [](const Tenant& tenant) { return nlohmann::json{tenant.slug}; });
+    return TenantPage{std::move(page.items), std::move(page.next_cursor)};
   });
 }
 

@@ -11,6 +11,7 @@
 
 #include "platform/core/result.hpp"
 #include "platform/db/database.hpp"
+#include "platform/kit/page.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/tenancy/tenant.hpp"
 #include "platform/tenancy/tenant_directory.hpp"
@@ -56,16 +57,19 @@ struct OnboardExtension {
       provision;
 };
 
+inline constexpr const char* kTenantList = "console.tenants";
+
 struct TenantPage {
   std::vector<Tenant> items;
   std::optional<std::string> next_cursor;
 };
 
+// The console's list of tenants, by slug. `page.list` is the cursors' list (kTenantList plus
+// the filters, as kit::ParseListQuery makes it).
 struct ListQuery {
   std::optional<std::string> status;
   std::optional<std::string> search;
-  std::optional<std::string> cursor;
-  int limit = 20;
+  kit::PageRequest page = {.list = kTenantList};
 };
 
 struct TenantDetail {

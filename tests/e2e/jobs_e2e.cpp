@@ -25,6 +25,7 @@ namespace {
 using core::Millis;
 using core::Result;
 using nlohmann::json;
+using testing::FirstErrorField;
 using testing::Http;
 using testing::HttpReply;
 using testing::ServerProcess;
@@ -466,6 +467,21 @@ TEST_F(JobsE2eTest, TheConsoleShowsTheQueueAndRetriesOrDiscardsDeadJobsAudited) 
   EXPECT_EQ(page["items"][0]["errors"].size(), 2u);
   EXPECT_EQ(page["items"][1]["last_error"], "test-effect: told to fail for good");
   EXPECT_FALSE(page["items"][0].contains("payload")) << "payloads hold tenant data";
+  EXPECT_TRUE(page["next_cursor"].is_null()) << "a full last page has no next one";
+  auto first = Console("GET", "/v1/console/jobs?state=dead&tenant=work-b&limit=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const json first_page = json::parse(first.body);
+  ASSERT_EQ(first_page["items"].size(), 1u);
+  EXPECT_EQ(first_page["items"][0]["id"], flaky);
+  const std::string cursor = first_page["next_cursor"];
+  auto second = Console("GET", "/v1/console/jobs?state=dead&tenant=work-b&limit=1&cursor=" + cursor);
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(json::parse(second.body)["items"][0]["id"], hopeless);
+  EXPECT_TRUE(json::parse(second.body)["next_cursor"].is_null());
+  EXPECT_EQ(FirstErrorField(Console("GET", "/v1/console/jobs?state=dead&cursor=" + std::to_string(flaky))), "cursor");
+  EXPECT_EQ(FirstErrorField(Console("GET", "/v1/console/jobs?state=running&tenant=work-b&cursor=" + cursor)), "cursor")
+      << "a cursor is bound to its filters";
+  EXPECT_EQ(FirstErrorField(Console("GET", "/v1/console/jobs?kind=NotAKind")), "kind");
   EXPECT_EQ(Console("GET", "/v1/console/jobs?state=bogus").status, 400);
   EXPECT_EQ(Console("GET", "/v1/console/jobs?tenant=no-such-tenant").status, 404);
 
@@ -498,6 +514,22 @@ TEST_F(JobsE2eTest, TheConsoleShowsTheQueueAndRetriesOrDiscardsDeadJobsAudited) 
   auto schedules = Console("GET", "/v1/console/jobs/schedules?tenant=platform");
   ASSERT_EQ(schedules.status, 200) << schedules.body;
   EXPECT_NE(schedules.body.find("platform.tenant-purge"), std::string::npos);
+  // Page by page, one at a time, the same schedules as in one page, each once.
+  const json all = json::parse(Console("GET", "/v1/console/jobs/schedules?limit=100").body)["items"];
+  ASSERT_GE(all.size(), 2u);
+  json paged = json::array();
+  std::string next = "/v1/console/jobs/schedules?limit=1";
+  for (size_t pages = 0; !next.empty() && pages <= all.size(); ++pages) {
+    auto reply = Console("GET", next);
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    const json body = json::parse(reply.body);
+    for (const auto& item : body["items"]) paged.push_back(item);
+    next = body["next_cursor"].is_null()
+               ? ""
+               : "/v1/console/jobs/schedules?limit=1&cursor=" + body["next_cursor"].get<std::string>();
+  }
+  EXPECT_EQ(paged, all);
+  EXPECT_EQ(FirstErrorField(Console("GET", "/v1/console/jobs/schedules?cursor=platform.tenant-purge|x")), "cursor");
 
   // Metrics: latency, run time and failures on the worker's /metrics.
   const std::string worker_metrics = Http("GET", "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics").body;

@@ -195,23 +195,23 @@ TEST_F(TenancyTest, LifecycleTransitionsAndRefusals) {
 TEST_F(TenancyTest, ListPaginatesFiltersAndSearches) {
   for (const char* slug : {"list-a", "list-b", "list-c", "list-d"}) Onboard(slug);
   ASSERT_TRUE(service_->Suspend("list-c", std::nullopt, actor_).ok());
-  ListQuery query{std::nullopt, std::string("list-"), std::nullopt, 3};
+  ListQuery query{std::nullopt, std::string("list-"), {.limit = 3, .list = kTenantList}};
   auto first = service_->List(query);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->items.size(), 3u);
   ASSERT_TRUE(first->next_cursor.has_value());
-  query.cursor = first->next_cursor;
+  query.page.after = kit::DecodeCursor(kTenantList, *first->next_cursor).value();
   auto second = service_->List(query);
   ASSERT_TRUE(second.ok());
   ASSERT_EQ(second->items.size(), 1u);
   EXPECT_EQ(second->items[0].slug, "list-d");
   EXPECT_FALSE(second->next_cursor.has_value());
-  auto suspended = service_->List({std::string("suspended"), std::string("list-"), std::nullopt, 20});
+  auto suspended = service_->List({std::string("suspended"), std::string("list-")});
   ASSERT_EQ(suspended->items.size(), 1u);
   EXPECT_EQ(suspended->items[0].slug, "list-c");
-  EXPECT_EQ(service_->List({std::nullopt, std::string("100%_\\"), std::nullopt, 20})->items.size(), 0u);
-  EXPECT_EQ(service_->List({std::string("deleted"), std::nullopt, std::nullopt, 20}).error().fields[0].field, "status");
-  EXPECT_EQ(service_->List({std::nullopt, std::nullopt, std::nullopt, 0}).error().fields[0].field, "limit");
+  EXPECT_EQ(service_->List({std::nullopt, std::string("100%_\\")})->items.size(), 0u);
+  EXPECT_EQ(service_->List({std::string("deleted"), std::nullopt}).error().fields[0].field, "status");
+  EXPECT_EQ(service_->List({std::nullopt, std::nullopt, {.limit = 0}}).error().fields[0].field, "limit");
 }
 
 TEST_F(TenancyTest, NoTenantSeesAnotherTenantsRows) {
