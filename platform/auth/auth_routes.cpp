@@ -52,25 +52,23 @@ Result<Response> AuthRoutes::Login(RequestContext& context) {
   const RealmContext realm = RealmOf(context);
   const SecondFactor factor = SecondFactorFields(fields);
   if (email) fields.Check(ValidateEmail(*email));
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto session = service_->Login(realm, *email, *password, CallerOf(context), factor);
-  if (!session) return std::move(session).error();
-  return Response::Json(200, SessionJson(*session));
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto session, service_->Login(realm, *email, *password, CallerOf(context), factor));
+  return Response::Json(200, SessionJson(session));
 }
 
 Result<Response> AuthRoutes::Refresh(RequestContext& context) {
   JsonFields fields(context.body);
   auto token = fields.String("refresh_token", {.required = true, .max_length = kMaxRefreshTokenBytes});
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto session = service_->Refresh(RealmOf(context), *token, CallerOf(context));
-  if (!session) return std::move(session).error();
-  return Response::Json(200, SessionJson(*session));
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto session, service_->Refresh(RealmOf(context), *token, CallerOf(context)));
+  return Response::Json(200, SessionJson(session));
 }
 
 Result<Response> AuthRoutes::Logout(RequestContext& context) {
   JsonFields fields(context.body);
   auto token = fields.String("refresh_token", {.required = true, .max_length = kMaxRefreshTokenBytes});
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  CLINICORE_TRY_STATUS(fields.Finish());
   const RealmContext realm = RealmOf(context);
   // The access token is optional here; when it checks out it is voided too.
   std::optional<Principal> principal;
@@ -78,8 +76,7 @@ Result<Response> AuthRoutes::Logout(RequestContext& context) {
     auto authenticated = service_->authenticator().Authenticate(context, realm);
     if (authenticated) principal = *authenticated;
   }
-  auto done = service_->Logout(realm, *token, principal ? &*principal : nullptr, CallerOf(context));
-  if (!done) return std::move(done).error();
+  CLINICORE_TRY_STATUS(service_->Logout(realm, *token, principal ? &*principal : nullptr, CallerOf(context)));
   return Response::NoContent();
 }
 
@@ -93,11 +90,10 @@ Result<Response> AuthRoutes::Jwks(RequestContext&) {
 Result<Account> CreatePlatformAdmin(db::Database& database, const PasswordHasher& hasher, const std::string& email,
                                     const std::string& full_name, const std::string& password,
                                     const std::optional<std::string>& created_by, const Caller& caller) {
-  if (auto valid = ValidateEmail(email); !valid) return std::move(valid).error();
-  if (auto valid = ValidateFullName(full_name); !valid) return std::move(valid).error();
-  if (auto valid = CheckPasswordPolicy(password, email); !valid) return std::move(valid).error();
-  auto hash = hasher.Hash(password);
-  if (!hash) return std::move(hash).error();
+  CLINICORE_TRY_STATUS(ValidateEmail(email));
+  CLINICORE_TRY_STATUS(ValidateFullName(full_name));
+  CLINICORE_TRY_STATUS(CheckPasswordPolicy(password, email));
+  CLINICORE_TRY(auto hash, hasher.Hash(password));
   auto created = database.Write([&](db::Transaction& tx) -> Result<Account> {
     if (AccountStore::FindByEmail(tx, ConsoleRealm(), email)) {
       return Error{core::ErrorCode::kAlreadyExists,
@@ -106,7 +102,7 @@ Result<Account> CreatePlatformAdmin(db::Database& database, const PasswordHasher
                    {{"email", "is already taken"}}};
     }
     Account account = AccountStore::Insert(
-        tx, ConsoleRealm(), {email, full_name, std::nullopt, kPlatformAdminRole, *hash, std::nullopt, created_by});
+        tx, ConsoleRealm(), {email, full_name, std::nullopt, kPlatformAdminRole, hash, std::nullopt, created_by});
     AccountStore::Audit(tx, ConsoleRealm(), {"admin.created", created_by, account.id, {{"email", email}}}, caller);
     tx.Commit();
     return account;
@@ -135,12 +131,11 @@ Result<Response> AuthRoutes::CreateAdmin(RequestContext& context) {
   auto email = fields.String("email", {.required = true, .max_length = 254});
   auto full_name = fields.String("full_name", {.required = true, .max_length = 200});
   auto password = fields.String("password", {.required = true, .max_length = 1024});
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto account = CreatePlatformAdmin(service_->database(), service_->hasher(), *email, *full_name, *password,
-                                     context.actor_id, CallerOf(context));
-  if (!account) return std::move(account).error();
-  Response response = Response::Json(201, AccountJson(*account));
-  response.headers.emplace_back("Location", "/v1/console/admins/" + account->id);
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto account, CreatePlatformAdmin(service_->database(), service_->hasher(), *email, *full_name,
+                                                  *password, context.actor_id, CallerOf(context)));
+  Response response = Response::Json(201, AccountJson(account));
+  response.headers.emplace_back("Location", "/v1/console/admins/" + account.id);
   return response;
 }
 
@@ -150,7 +145,7 @@ Result<Response> AuthRoutes::UpdateAdmin(RequestContext& context) {
   patch.full_name = fields.String("full_name", {.max_length = 200});
   patch.active = fields.Bool("active");
   if (patch.full_name) fields.Check(ValidateFullName(*patch.full_name));
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  CLINICORE_TRY_STATUS(fields.Finish());
   if (!patch.full_name && !patch.active) {
     return Error::InvalidArgument("Send at least one of full_name, active.", {{"body", "no field to change"}});
   }
@@ -189,10 +184,10 @@ Result<Response> AuthRoutes::CurrentAdmin(RequestContext& context) {
 }
 
 Result<Response> AuthRoutes::StartMfa(RequestContext& context) {
-  auto enrolment = service_->StartMfaEnrolment(RealmOf(context), CurrentPrincipal(context), CallerOf(context));
-  if (!enrolment) return std::move(enrolment).error();
-  return Response::Json(201, {{"secret", enrolment->secret_base32},
-                              {"otpauth_uri", enrolment->otpauth_uri},
+  CLINICORE_TRY(auto enrolment,
+                service_->StartMfaEnrolment(RealmOf(context), CurrentPrincipal(context), CallerOf(context)));
+  return Response::Json(201, {{"secret", enrolment.secret_base32},
+                              {"otpauth_uri", enrolment.otpauth_uri},
                               {"algorithm", "SHA256"},
                               {"digits", 6},
                               {"period", 30}});
@@ -204,22 +199,20 @@ Result<Response> AuthRoutes::ConfirmMfa(RequestContext& context) {
   if (otp && (otp->size() != 6 || otp->find_first_not_of("0123456789") != std::string::npos)) {
     fields.Check(Error::InvalidArgument("otp must be 6 digits.", {{"otp", "must be 6 digits"}}));
   }
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto codes = service_->ConfirmMfa(RealmOf(context), CurrentPrincipal(context), *otp, CallerOf(context));
-  if (!codes) return std::move(codes).error();
-  return Response::Json(200, {{"recovery_codes", *codes}});
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto codes, service_->ConfirmMfa(RealmOf(context), CurrentPrincipal(context), *otp, CallerOf(context)));
+  return Response::Json(200, {{"recovery_codes", codes}});
 }
 
 Result<Response> AuthRoutes::DisableMfa(RequestContext& context) {
   JsonFields fields(context.body);
   SecondFactor factor = SecondFactorFields(fields);
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  CLINICORE_TRY_STATUS(fields.Finish());
   if (!factor.otp && !factor.recovery_code) {
     return Error::InvalidArgument("Send a current code (otp) or a recovery code (recovery_code).",
                                   {{"otp", "is required"}});
   }
-  auto done = service_->DisableMfa(RealmOf(context), CurrentPrincipal(context), factor, CallerOf(context));
-  if (!done) return std::move(done).error();
+  CLINICORE_TRY_STATUS(service_->DisableMfa(RealmOf(context), CurrentPrincipal(context), factor, CallerOf(context)));
   return Response::NoContent();
 }
 

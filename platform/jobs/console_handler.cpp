@@ -68,9 +68,8 @@ Result<std::string> JobConsole::TenantIdFor(const std::string& key) {
   if (key == "platform") return std::string(kPlatformTenant);
   // A job of a purged tenant still names its id: an id is taken as it is.
   if (tenancy::IsUuid(key)) return key;
-  auto tenant = directory_->Resolve(key);
-  if (!tenant) return std::move(tenant).error();
-  return tenant->id;
+  CLINICORE_TRY(auto tenant, directory_->Resolve(key));
+  return tenant.id;
 }
 
 Result<json> JobConsole::Queues(const std::optional<std::string>& tenant_id) {
@@ -186,13 +185,11 @@ Result<json> JobConsole::Schedules(const std::optional<std::string>& tenant_id, 
 Result<Response> JobConsoleHandler::Queues(RequestContext& context) {
   std::optional<std::string> tenant_id;
   if (auto tenant = context.Query("tenant")) {
-    auto id = console_->TenantIdFor(*tenant);
-    if (!id) return std::move(id).error();
-    tenant_id = *id;
+    CLINICORE_TRY(auto id, console_->TenantIdFor(*tenant));
+    tenant_id = id;
   }
-  auto queues = console_->Queues(tenant_id);
-  if (!queues) return std::move(queues).error();
-  return Response::Json(200, *queues);
+  CLINICORE_TRY(auto queues, console_->Queues(tenant_id));
+  return Response::Json(200, queues);
 }
 
 Result<Response> JobConsoleHandler::List(RequestContext& context) {
@@ -221,29 +218,26 @@ Result<Response> JobConsoleHandler::List(RequestContext& context) {
 Result<Response> JobConsoleHandler::Show(RequestContext& context) {
   auto id = ParseId(context.PathParam("id"));
   if (!id) return NoSuchJob(context.PathParam("id"));
-  auto job = console_->Get(*id);
-  if (!job) return std::move(job).error();
-  return Response::Json(200, *job);
+  CLINICORE_TRY(auto job, console_->Get(*id));
+  return Response::Json(200, job);
 }
 
 Result<Response> JobConsoleHandler::Retry(RequestContext& context) {
   http::JsonFields fields(context.body, false);
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  CLINICORE_TRY_STATUS(fields.Finish());
   auto id = ParseId(context.PathParam("id"));
   if (!id) return NoSuchJob(context.PathParam("id"));
-  auto job = console_->Retry(*id, tenancy::ConsoleActor(context));
-  if (!job) return std::move(job).error();
-  return Response::Json(200, *job);
+  CLINICORE_TRY(auto job, console_->Retry(*id, tenancy::ConsoleActor(context)));
+  return Response::Json(200, job);
 }
 
 Result<Response> JobConsoleHandler::Discard(RequestContext& context) {
   http::JsonFields fields(context.body, false);
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  CLINICORE_TRY_STATUS(fields.Finish());
   auto id = ParseId(context.PathParam("id"));
   if (!id) return NoSuchJob(context.PathParam("id"));
-  auto job = console_->Discard(*id, tenancy::ConsoleActor(context));
-  if (!job) return std::move(job).error();
-  return Response::Json(200, *job);
+  CLINICORE_TRY(auto job, console_->Discard(*id, tenancy::ConsoleActor(context)));
+  return Response::Json(200, job);
 }
 
 Result<Response> JobConsoleHandler::Schedules(RequestContext& context) {

@@ -20,17 +20,15 @@ json Items(const std::vector<TenantPlugin>& plugins, bool console) {
 }  // namespace
 
 Result<Response> PluginHandler::ListInstalled(RequestContext& /*context*/) {
-  auto installed = service_->ListInstalled();
-  if (!installed) return std::move(installed).error();
+  CLINICORE_TRY(auto installed, service_->ListInstalled());
   json items = json::array();
-  for (const auto& plugin : *installed) items.push_back(plugin.ConsoleJson());
+  for (const auto& plugin : installed) items.push_back(plugin.ConsoleJson());
   return Response::Json(200, {{"items", items}});
 }
 
 Result<Response> PluginHandler::ListForTenant(RequestContext& context) {
-  auto plugins = service_->ListForTenant(context.PathParam("id"));
-  if (!plugins) return std::move(plugins).error();
-  return Response::Json(200, {{"items", Items(*plugins, true)}});
+  CLINICORE_TRY(auto plugins, service_->ListForTenant(context.PathParam("id")));
+  return Response::Json(200, {{"items", Items(plugins, true)}});
 }
 
 Result<Response> PluginHandler::Enable(RequestContext& context) {
@@ -38,7 +36,7 @@ Result<Response> PluginHandler::Enable(RequestContext& context) {
   EnableRequest request;
   request.version = fields.String("version", {.max_length = 64});
   auto config = fields.Object("config", true);
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  CLINICORE_TRY_STATUS(fields.Finish());
   request.config = config.value_or(json::object());
   auto enabled =
       service_->Enable(context.PathParam("id"), context.PathParam("name"), request, tenancy::ConsoleActor(context));
@@ -47,23 +45,22 @@ Result<Response> PluginHandler::Enable(RequestContext& context) {
 }
 
 Result<Response> PluginHandler::Disable(RequestContext& context) {
-  auto disabled = service_->Disable(context.PathParam("id"), context.PathParam("name"), tenancy::ConsoleActor(context));
-  if (!disabled) return std::move(disabled).error();
+  CLINICORE_TRY_STATUS(
+      service_->Disable(context.PathParam("id"), context.PathParam("name"), tenancy::ConsoleActor(context)));
   return Response::NoContent();
 }
 
 Result<Response> PluginHandler::Release(RequestContext& context) {
   http::JsonFields fields(context.body, false);
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto released = service_->Release(context.PathParam("id"), context.PathParam("name"), tenancy::ConsoleActor(context));
-  if (!released) return std::move(released).error();
-  return Response::Json(200, released->ConsoleJson());
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto released,
+                service_->Release(context.PathParam("id"), context.PathParam("name"), tenancy::ConsoleActor(context)));
+  return Response::Json(200, released.ConsoleJson());
 }
 
 Result<Response> PluginHandler::TenantList(RequestContext& context) {
-  auto plugins = service_->ListForTenant(tenancy::CurrentTenant(context).id);
-  if (!plugins) return std::move(plugins).error();
-  return Response::Json(200, {{"items", Items(*plugins, false)}});
+  CLINICORE_TRY(auto plugins, service_->ListForTenant(tenancy::CurrentTenant(context).id));
+  return Response::Json(200, {{"items", Items(plugins, false)}});
 }
 
 void RegisterPluginRoutes(http::Router& router, std::shared_ptr<PluginHandler> handler) {

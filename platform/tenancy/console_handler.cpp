@@ -39,17 +39,15 @@ Result<Response> ConsoleHandler::Onboard(RequestContext& context) {
   if (auto locale = fields.String("locale", {.max_length = 16})) request.locale = *locale;
   if (auto limits = fields.Object("limits")) request.limits = *limits;
   if (auto owner = fields.Object("owner")) request.owner = *owner;
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto key = IdempotencyKey(context);
-  if (!key) return std::move(key).error();
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto key, IdempotencyKey(context));
 
-  auto result = service_->Onboard(request, ConsoleActor(context), *key);
-  if (!result) return std::move(result).error();
-  nlohmann::json body = ConsoleJson(result->tenant);
-  if (!result->owner.is_null()) body["owner"] = result->owner;
+  CLINICORE_TRY(auto result, service_->Onboard(request, ConsoleActor(context), key));
+  nlohmann::json body = ConsoleJson(result.tenant);
+  if (!result.owner.is_null()) body["owner"] = result.owner;
   Response response = Response::Json(201, body);
-  response.headers.emplace_back("Location", "/v1/console/tenants/" + result->tenant.id);
-  if (result->replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
+  response.headers.emplace_back("Location", "/v1/console/tenants/" + result.tenant.id);
+  if (result.replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
   return response;
 }
 
@@ -66,11 +64,10 @@ Result<Response> ConsoleHandler::List(RequestContext& context) {
 }
 
 Result<Response> ConsoleHandler::Show(RequestContext& context) {
-  auto detail = service_->Get(context.PathParam("id"));
-  if (!detail) return std::move(detail).error();
-  nlohmann::json body = ConsoleJson(detail->tenant);
-  body["pending_migrations"] = detail->pending_migrations;
-  body["row_counts"] = detail->row_counts;
+  CLINICORE_TRY(auto detail, service_->Get(context.PathParam("id")));
+  nlohmann::json body = ConsoleJson(detail.tenant);
+  body["pending_migrations"] = detail.pending_migrations;
+  body["row_counts"] = detail.row_counts;
   return Response::Json(200, body);
 }
 
@@ -81,49 +78,44 @@ Result<Response> ConsoleHandler::Update(RequestContext& context) {
   patch.time_zone = fields.String("time_zone", {.max_length = 64});
   patch.locale = fields.String("locale", {.max_length = 16});
   patch.limits = fields.Object("limits");
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
+  CLINICORE_TRY_STATUS(fields.Finish());
   if (!patch.display_name && !patch.time_zone && !patch.locale && !patch.limits) {
     return Error::InvalidArgument("Send at least one of display_name, time_zone, locale, limits.",
                                   {{"body", "no field to change"}});
   }
-  auto tenant = service_->UpdateProfile(context.PathParam("id"), patch, ConsoleActor(context));
-  if (!tenant) return std::move(tenant).error();
-  return TenantResponse(200, *tenant);
+  CLINICORE_TRY(auto tenant, service_->UpdateProfile(context.PathParam("id"), patch, ConsoleActor(context)));
+  return TenantResponse(200, tenant);
 }
 
 Result<Response> ConsoleHandler::Suspend(RequestContext& context) {
   JsonFields fields(context.body, false);
   auto reason = fields.String("reason", {.max_length = 500});
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto tenant = service_->Suspend(context.PathParam("id"), reason, ConsoleActor(context));
-  if (!tenant) return std::move(tenant).error();
-  return TenantResponse(200, *tenant);
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto tenant, service_->Suspend(context.PathParam("id"), reason, ConsoleActor(context)));
+  return TenantResponse(200, tenant);
 }
 
 Result<Response> ConsoleHandler::Resume(RequestContext& context) {
   JsonFields fields(context.body, false);
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto tenant = service_->Resume(context.PathParam("id"), ConsoleActor(context));
-  if (!tenant) return std::move(tenant).error();
-  return TenantResponse(200, *tenant);
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto tenant, service_->Resume(context.PathParam("id"), ConsoleActor(context)));
+  return TenantResponse(200, tenant);
 }
 
 Result<Response> ConsoleHandler::Offboard(RequestContext& context) {
   JsonFields fields(context.body, false);
-  if (auto status = fields.Finish(); !status) return std::move(status).error();
-  auto tenant = service_->Offboard(context.PathParam("id"), ConsoleActor(context));
-  if (!tenant) return std::move(tenant).error();
-  return TenantResponse(200, *tenant);
+  CLINICORE_TRY_STATUS(fields.Finish());
+  CLINICORE_TRY(auto tenant, service_->Offboard(context.PathParam("id"), ConsoleActor(context)));
+  return TenantResponse(200, tenant);
 }
 
 Result<Response> ConsoleHandler::Migrations(RequestContext& context) {
-  auto migrations = service_->Migrations(context.PathParam("id"));
-  if (!migrations) return std::move(migrations).error();
+  CLINICORE_TRY(auto migrations, service_->Migrations(context.PathParam("id")));
   nlohmann::json applied = nlohmann::json::array();
-  for (const auto& done : migrations->applied) {
+  for (const auto& done : migrations.applied) {
     applied.push_back({{"version", done.version}, {"file_name", done.file_name}, {"checksum", done.checksum}});
   }
-  return Response::Json(200, {{"applied", applied}, {"pending", migrations->pending}});
+  return Response::Json(200, {{"applied", applied}, {"pending", migrations.pending}});
 }
 
 Result<Response> TenantSelfHandler::Profile(RequestContext& context) {

@@ -53,10 +53,9 @@ class UsersHandler {
     if (!request.password.empty()) fields.Check(auth::CheckPasswordPolicy(request.password, request.email));
     CheckOptionalPhone(fields, request.phone);
     if (request.locale) fields.Check(tenancy::ValidateLocale(*request.locale));
-    if (auto status = fields.Finish(); !status) return std::move(status).error();
-    auto session = service_->Register(call.realm, request, CallerOf(call));
-    if (!session) return std::move(session).error();
-    return Response::Json(201, auth::SessionJson(*session));
+    CLINICORE_TRY_STATUS(fields.Finish());
+    CLINICORE_TRY(auto session, service_->Register(call.realm, request, CallerOf(call)));
+    return Response::Json(201, auth::SessionJson(session));
   }
 
   Result<Response> SetPassword(modules::Call& call) {
@@ -64,16 +63,14 @@ class UsersHandler {
     auto token = fields.String("token", {.required = true, .max_length = 128});
     auto password = fields.String("password", {.required = true, .max_length = 1024});
     if (password) fields.Check(auth::CheckPasswordPolicy(*password, ""));
-    if (auto status = fields.Finish(); !status) return std::move(status).error();
-    auto session = service_->AcceptInvitation(call.realm, *token, *password, CallerOf(call));
-    if (!session) return std::move(session).error();
-    return Response::Json(200, auth::SessionJson(*session));
+    CLINICORE_TRY_STATUS(fields.Finish());
+    CLINICORE_TRY(auto session, service_->AcceptInvitation(call.realm, *token, *password, CallerOf(call)));
+    return Response::Json(200, auth::SessionJson(session));
   }
 
   Result<Response> Me(modules::Call& call) {
-    auto account = service_->Get(call.realm, call.actor.id);
-    if (!account) return std::move(account).error();
-    return Response::Json(200, AccountJson(*account));
+    CLINICORE_TRY(auto account, service_->Get(call.realm, call.actor.id));
+    return Response::Json(200, AccountJson(account));
   }
 
   Result<Response> UpdateProfile(modules::Call& call) {
@@ -85,23 +82,21 @@ class UsersHandler {
     if (patch.full_name) fields.Check(auth::ValidateFullName(*patch.full_name));
     CheckOptionalPhone(fields, patch.phone);
     if (patch.locale) fields.Check(tenancy::ValidateLocale(*patch.locale));
-    if (auto status = fields.Finish(); !status) return std::move(status).error();
+    CLINICORE_TRY_STATUS(fields.Finish());
     if (!patch.full_name && !patch.phone && !patch.locale) {
       return Error::InvalidArgument("Send at least one of full_name, phone, locale.", {{"body", "no field to change"}});
     }
-    auto account = service_->UpdateProfile(call.realm, call.actor.id, patch, CallerOf(call));
-    if (!account) return std::move(account).error();
-    return Response::Json(200, AccountJson(*account));
+    CLINICORE_TRY(auto account, service_->UpdateProfile(call.realm, call.actor.id, patch, CallerOf(call)));
+    return Response::Json(200, AccountJson(account));
   }
 
   Result<Response> ChangePassword(modules::Call& call) {
     JsonFields fields(call.body());
     const auto current = fields.String("current_password", {.required = true, .max_length = 1024});
     const auto next = fields.String("new_password", {.required = true, .max_length = 1024});
-    if (auto status = fields.Finish(); !status) return std::move(status).error();
-    auto ended = service_->ChangePassword(call.realm, *call.principal, *current, *next, CallerOf(call));
-    if (!ended) return std::move(ended).error();
-    return Response::Json(200, {{"sessions_ended", *ended}});
+    CLINICORE_TRY_STATUS(fields.Finish());
+    CLINICORE_TRY(auto ended, service_->ChangePassword(call.realm, *call.principal, *current, *next, CallerOf(call)));
+    return Response::Json(200, {{"sessions_ended", ended}});
   }
 
   Result<Response> Invite(modules::Call& call) {
@@ -119,13 +114,12 @@ class UsersHandler {
                                                 "salesperson, client"}}));
     }
     CheckOptionalPhone(fields, request.phone);
-    if (auto status = fields.Finish(); !status) return std::move(status).error();
-    auto invited = service_->Invite(call.realm, ActorOf(call), request, CallerOf(call));
-    if (!invited) return std::move(invited).error();
-    nlohmann::json body = AccountJson(invited->account);
-    body["invitation"] = InvitationJson(invited->invitation);
+    CLINICORE_TRY_STATUS(fields.Finish());
+    CLINICORE_TRY(auto invited, service_->Invite(call.realm, ActorOf(call), request, CallerOf(call)));
+    nlohmann::json body = AccountJson(invited.account);
+    body["invitation"] = InvitationJson(invited.invitation);
     Response response = Response::Json(201, body);
-    response.headers.emplace_back("Location", "/v1/users/" + invited->account.id);
+    response.headers.emplace_back("Location", "/v1/users/" + invited.account.id);
     return response;
   }
 
@@ -140,9 +134,8 @@ class UsersHandler {
   }
 
   Result<Response> Show(modules::Call& call) {
-    auto account = service_->Get(call.realm, AccountId(call));
-    if (!account) return std::move(account).error();
-    return Response::Json(200, AccountJson(*account));
+    CLINICORE_TRY(auto account, service_->Get(call.realm, AccountId(call)));
+    return Response::Json(200, AccountJson(account));
   }
 
   Result<Response> Update(modules::Call& call) {
@@ -155,18 +148,17 @@ class UsersHandler {
                                                 "must be one of admin, clinic_owner, doctor, secretariat, "
                                                 "salesperson, client"}}));
     }
-    if (auto status = fields.Finish(); !status) return std::move(status).error();
+    CLINICORE_TRY_STATUS(fields.Finish());
     if (!patch.role && !patch.active) {
       return Error::InvalidArgument("Send at least one of role, active.", {{"body", "no field to change"}});
     }
-    auto account = service_->UpdateStaff(call.realm, ActorOf(call), AccountId(call), patch, CallerOf(call));
-    if (!account) return std::move(account).error();
-    return Response::Json(200, AccountJson(*account));
+    CLINICORE_TRY(auto account,
+                  service_->UpdateStaff(call.realm, ActorOf(call), AccountId(call), patch, CallerOf(call)));
+    return Response::Json(200, AccountJson(account));
   }
 
   Result<Response> Delete(modules::Call& call) {
-    auto deleted = service_->Delete(call.realm, ActorOf(call), AccountId(call), CallerOf(call));
-    if (!deleted) return std::move(deleted).error();
+    CLINICORE_TRY_STATUS(service_->Delete(call.realm, ActorOf(call), AccountId(call), CallerOf(call)));
     return Response::NoContent();
   }
 
