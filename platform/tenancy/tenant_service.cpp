@@ -153,14 +153,14 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     // Role, schema, tables and registry row commit together or not at all: PostgreSQL DDL
     // (CREATE ROLE included) is transactional.
     const std::string role = tx.QuoteName(tenant.role_name);
-    Step(OnboardStep::kCreateRole);
+    Step(OnboardStep::kCreateRole, tenant);
     tx.ExecScript("CREATE ROLE " + role + " NOLOGIN NOINHERIT");
     tx.ExecScript("GRANT " + role + " TO CURRENT_USER");  // so the service can SET ROLE to it
-    Step(OnboardStep::kCreateSchema);
+    Step(OnboardStep::kCreateSchema, tenant);
     tx.ExecScript("CREATE SCHEMA " + tx.QuoteName(tenant.schema_name) + " AUTHORIZATION " + role);
-    Step(OnboardStep::kMigrate);
+    Step(OnboardStep::kMigrate, tenant);
     migrations::ApplyAllInTransaction(tx.raw(), {tenant.schema_name, tenant.role_name}, tenant_migrations_);
-    Step(OnboardStep::kRegister);
+    Step(OnboardStep::kRegister, tenant);
     Tenant stored = TenantRepository::Insert(tx, tenant);
     TenantRepository::Audit(tx, actor.name, "tenant.onboard", stored.id, actor.request_id,
                             {{"slug", stored.slug}, {"schema_version", stored.schema_version}});

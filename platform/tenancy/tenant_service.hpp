@@ -85,7 +85,9 @@ struct TenantMigrations {
 
 // Steps of onboarding, named so tests can inject a failure at each one.
 enum class OnboardStep { kCreateRole, kCreateSchema, kMigrate, kRegister };
-using FaultInjector = std::function<void(OnboardStep)>;
+// Given the tenant being onboarded, so a test can look for exactly its role and schema (role
+// names are cluster-wide, and other test databases onboard tenants at the same time).
+using FaultInjector = std::function<void(OnboardStep, const Tenant&)>;
 
 struct ExportReport {
   std::string location;  // the folder written
@@ -140,8 +142,8 @@ class TenantService {
                                   const std::string& audit_action, const std::string& action);
   core::Result<nlohmann::json> ProvisionAsTenant(db::Transaction& tx, const Tenant& tenant,
                                                  const nlohmann::json& owner);
-  void Step(OnboardStep step) const {
-    if (fault_) fault_(step);
+  void Step(OnboardStep step, const Tenant& tenant) const {
+    if (fault_) fault_(step, tenant);
   }
 
   db::Database& database_;

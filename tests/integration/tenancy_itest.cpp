@@ -63,12 +63,6 @@ class TenancyTest : public ::testing::Test {
   }
 
   // Everything onboarding may create, counted across the cluster's catalog and the registry.
-  std::tuple<long long, long long, long long> Footprint() {
-    return {Count("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'tenant\\_%'"),
-            Count("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 't\\_%'"),
-            Count("SELECT count(*) FROM platform.tenants")};
-  }
-
   static testing::TestDatabase* database_;
   std::shared_ptr<core::Metrics> metrics_ = std::make_shared<core::Metrics>();
   std::unique_ptr<db::Database> db_;
@@ -126,15 +120,23 @@ TEST_F(TenancyTest, IdempotencyKeyReplaysAndRefusesADifferentBody) {
 TEST_F(TenancyTest, AFailureAtAnyOnboardingStepLeavesNothingBehind) {
   for (OnboardStep failing :
        {OnboardStep::kCreateRole, OnboardStep::kCreateSchema, OnboardStep::kMigrate, OnboardStep::kRegister}) {
-    const auto before = Footprint();
-    service_->SetFaultInjector([failing](OnboardStep step) {
+    const auto before = Count("SELECT count(*) FROM platform.tenants");
+    Tenant attempted;
+    service_->SetFaultInjector([failing, &attempted](OnboardStep step, const Tenant& tenant) {
+      attempted = tenant;
       if (step == failing) throw std::runtime_error("injected failure");
     });
     auto result =
         service_->Onboard({"fault-clinic", "Fault", "UTC", "en", nlohmann::json::object()}, actor_, "fault-key");
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().code, ErrorCode::kInternal);
-    EXPECT_EQ(Footprint(), before) << "step " << static_cast<int>(failing);
+    ASSERT_FALSE(attempted.role_name.empty());
+    // This attempt's own role and schema: other test databases of the cluster onboard meanwhile.
+    EXPECT_EQ(Count("SELECT count(*) FROM pg_roles WHERE rolname = '" + attempted.role_name + "'"), 0)
+        << "step " << static_cast<int>(failing);
+    EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace WHERE nspname = '" + attempted.schema_name + "'"), 0)
+        << "step " << static_cast<int>(failing);
+    EXPECT_EQ(Count("SELECT count(*) FROM platform.tenants"), before) << "step " << static_cast<int>(failing);
     EXPECT_EQ(Count("SELECT count(*) FROM platform.idempotency_keys WHERE key = 'fault-key'"), 0);
   }
   service_->SetFaultInjector({});
