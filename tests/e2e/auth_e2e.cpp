@@ -589,7 +589,7 @@ TEST_F(AuthE2eTest, ConsoleRealmIsSeparateFromTenantRealms) {
       401);
   EXPECT_EQ(server_
                 ->TenantCall("auth-a", "POST", "/v1/auth/login",
-                             {{"email", "root@platform.test"}, {"password", kTestPassword}})
+                             {{"email", testing::ConsoleEmail(server_->database_url())}, {"password", kTestPassword}})
                 .status,
             401);
 }

@@ -388,8 +388,14 @@ int RunClinicore(const std::vector<std::string>& args, const std::map<std::strin
   return code;
 }
 
+std::string ConsoleEmail(const std::string& database_url) {
+  std::string database = database_url.substr(database_url.rfind('/') + 1);
+  database = database.substr(0, database.find('?'));
+  return "root." + database + "@platform.test";
+}
+
 std::string ConsoleAuthorization(const std::string& base_url, const std::string& database_url) {
-  const std::string email = "root@platform.test";
+  const std::string email = ConsoleEmail(database_url);
   std::string output;
   const int code = RunClinicore({"admin", "ensure", email, "Test Root"}, ServerEnv(database_url),
                                 std::string(kTestPassword) + "\n", &output);

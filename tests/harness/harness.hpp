@@ -130,6 +130,10 @@ core::RedisConfig TestRedisConfig();
 // The signing key every test server shares (CLINICORE_AUTH_SIGNING_KEY in ServerEnv).
 std::string TestSigningKey();
 
+// The platform admin the console tests sign in as, one per test database: the console's
+// sign-in counters live in Redis, keyed by email, and every suite signs in from 127.0.0.1, so a
+// shared address would spend one budget across all the binaries ctest runs at once.
+std::string ConsoleEmail(const std::string& database_url);
 // A platform admin (created through `clinicore admin ensure` the first time) signed in on
 // the server: the Authorization header value for console calls.
 std::string ConsoleAuthorization(const std::string& base_url, const std::string& database_url);
