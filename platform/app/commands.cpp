@@ -146,10 +146,20 @@ std::optional<ApiServers> StartApiServers(const core::Config& config, std::share
   return servers;
 }
 
+// serve and work: the login role must be the runtime's (db::CheckRuntimeLogin). Prints why
+// not and returns false.
+bool RuntimeLoginOrExplain(const core::Config& config, const char* command) {
+  const auto checked = db::CheckRuntimeLogin(config.database);
+  if (checked) return true;
+  std::cerr << "clinicore " << command << ": " << checked.error().detail << "\n";
+  return false;
+}
+
 int Serve() {
   const sigset_t signals = BlockShutdownSignals();
   auto config = LoadConfigOrExplain();
   if (!config) return 2;
+  if (!RuntimeLoginOrExplain(*config, "serve")) return 2;
 
   auto platform_files = LoadMigrationsOrExplain(*config, "platform");
   auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
@@ -246,6 +256,7 @@ int Work() {
   const sigset_t signals = BlockShutdownSignals();
   auto config = LoadConfigOrExplain();
   if (!config) return 2;
+  if (!RuntimeLoginOrExplain(*config, "work")) return 2;
   auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
   if (!tenant_files) return 2;
   // Every handler may hold a connection, and so may the claimer, the settler, the lease
@@ -334,6 +345,8 @@ int Work() {
 int Migrate() {
   auto config = LoadConfigOrExplain();
   if (!config) return 2;
+  // Migrations create and alter the platform's objects: the provisioner's work.
+  if (!config->database.migrate_url.empty()) config->database.url = config->database.migrate_url;
   auto platform_files = LoadMigrationsOrExplain(*config, "platform");
   auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
   if (!platform_files || !tenant_files) return 2;

@@ -275,9 +275,13 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.OptionalPort("CLINICORE_CONSOLE_PORT", config.http.console_port);
 
   read.Text("CLINICORE_DATABASE_URL", config.database.url);
-  if (!read.error() && config.database.url.rfind("postgresql://", 0) != 0 &&
-      config.database.url.rfind("postgres://", 0) != 0) {
-    read.Fail(BadVariable("CLINICORE_DATABASE_URL", config.database.url, "must start with postgresql://"));
+  read.Text("CLINICORE_MIGRATE_DATABASE_URL", config.database.migrate_url);
+  for (const auto& [name, url] :
+       {std::pair<const char*, const std::string&>{"CLINICORE_DATABASE_URL", config.database.url},
+        {"CLINICORE_MIGRATE_DATABASE_URL", config.database.migrate_url}}) {
+    if (!read.error() && !url.empty() && url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
+      read.Fail(BadVariable(name, url, "must start with postgresql://"));
+    }
   }
   read.Integer("CLINICORE_DB_POOL_SIZE", config.database.pool_size, 1, 512);
   read.Duration("CLINICORE_DB_POOL_WAIT_MS", config.database.pool_wait, 1, 60'000);

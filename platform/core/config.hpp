@@ -40,7 +40,10 @@ struct HttpConfig {
 };
 
 struct DatabaseConfig {
-  std::string url = "postgresql://clinicore@127.0.0.1:15432/clinicore";
+  // `serve`, `work` and the CLI: a NOINHERIT runtime role that owns nothing (docs/tenancy.md).
+  std::string url = "postgresql://clinicore_app@127.0.0.1:15432/clinicore";
+  // `migrate`: the provisioner, which owns the platform's objects (empty: `url`).
+  std::string migrate_url;
   int pool_size = 8;
   Millis pool_wait{2'000};
   Millis connect_timeout{2'000};

@@ -15,6 +15,13 @@
 
 namespace clinicore::db {
 
+// The role every platform transaction runs as (migrations/platform/0009): it holds the rows of
+// the platform's tables and nothing else. The service logs in as a NOINHERIT role that reaches
+// it, and the tenants' roles, only by SET ROLE, so a session outside a transaction's scope, or
+// after RESET ROLE, holds what PUBLIC holds.
+inline constexpr const char* kPlatformRole = "clinicore_platform";
+inline constexpr const char* kEnterPlatformSql = "SELECT set_config('role', 'clinicore_platform', true)";
+
 // The PostgreSQL identity a tenant's transactions run as. Both names come only from the
 // tenant registry, never from request input.
 struct TenantScope {
@@ -22,7 +29,15 @@ struct TenantScope {
   std::string schema;
 };
 
-enum class Access { kReadOnly, kReadWrite, kSingleRead };
+enum class Access { kReadOnly, kReadWrite, kSingleRead, kSingleWrite };
+
+// `serve` and `work` refuse to start as a role that could do more than enter the platform's
+// and the tenants' roles (docs/tenancy.md, "Database roles"): a superuser, a role with
+// CREATEROLE (on PostgreSQL 15 nearly a superuser: it can grant itself
+// pg_execute_server_program), CREATEDB, REPLICATION or BYPASSRLS, a role that inherits what it
+// is a member of, a member of the server-file roles, or the owner of the database or of
+// anything in it. FailedPrecondition naming what is wrong; Unavailable when it cannot connect.
+core::Status CheckRuntimeLogin(const core::DatabaseConfig& config);
 
 // Entry point for all SQL: borrows a connection, runs a function inside one transaction,
 // classifies failures once and retries what is safe to retry.
@@ -46,12 +61,17 @@ class Database {
     return Run(Access::kReadOnly, std::nullopt, std::forward<Fn>(fn));
   }
   // One read statement, no transaction around it: one round trip instead of three (BEGIN,
-  // the statement, ROLLBACK). Only for a function that runs exactly one SELECT; several
-  // statements here would each see their own snapshot. Not available inside a tenant: the
-  // tenant scope is transaction-local by design.
+  // the statement, ROLLBACK), the platform role entered in the same message. Only for a
+  // function that runs exactly one SELECT (a second statement throws).
   template <typename Fn>
   auto ReadOnce(Fn&& fn) {
     return Run(Access::kSingleRead, std::nullopt, std::forward<Fn>(fn));
+  }
+  // One statement that may change rows and commits by itself (the job queue's claims and
+  // settlements): like ReadOnce, one round trip, the platform role entered in the same message.
+  template <typename Fn>
+  auto WriteOnce(Fn&& fn) {
+    return Run(Access::kSingleWrite, std::nullopt, std::forward<Fn>(fn));
   }
   template <typename Fn>
   auto Write(Fn&& fn) {
@@ -106,11 +126,11 @@ auto Database::Run(Access access, const std::optional<TenantScope>& scope, Fn&& 
       const auto mode = access == Access::kReadWrite  ? Transaction::Mode::kReadWrite
                         : access == Access::kReadOnly ? Transaction::Mode::kReadOnly
                                                       : Transaction::Mode::kAutocommit;
-      Transaction tx =
-          !scope ? Transaction(connection->get(), mode)
-          : access == Access::kSingleRead
-              ? Transaction::ScopedSingleStatement(connection->session(), EnterScopeSql(connection->get(), *scope))
-              : Transaction(connection->get(), mode, EnterScopeSql(connection->get(), *scope));
+      std::string enter = scope ? EnterScopeSql(connection->get(), *scope) : std::string(kEnterPlatformSql);
+      const bool single = access == Access::kSingleRead || access == Access::kSingleWrite;
+      Transaction tx = single ? Transaction::ScopedSingleStatement(connection->session(), std::move(enter),
+                                                                   access == Access::kSingleWrite)
+                              : Transaction(connection->get(), mode, enter);
       ResultT result = fn(tx);
       if (result.ok() && access == Access::kReadWrite && !tx.committed()) {
         core::log::Error("db_error", {{"what", "write transaction returned success without Commit()"}});

@@ -9,11 +9,10 @@ namespace {
 using core::Result;
 
 // The worker's statements each run alone, in autocommit: one round trip, and the statement is
-// its own transaction (Database::ReadOnce sends exactly one statement without BEGIN/COMMIT,
-// which is what an UPDATE … RETURNING that must commit by itself needs too).
+// its own transaction (an UPDATE … RETURNING commits by itself).
 template <typename Fn>
 auto SingleStatement(db::Database& database, Fn&& fn) {
-  return database.ReadOnce(std::forward<Fn>(fn));
+  return database.WriteOnce(std::forward<Fn>(fn));
 }
 
 Clock::time_point FromMillis(long long ms) {

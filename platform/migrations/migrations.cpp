@@ -44,20 +44,36 @@ class AdvisoryLock {
   std::string key_;
 };
 
+// Runs `fn` as the target's owner (a tenant's role) with its schema on the search_path and no
+// statement timeout (migrations may legitimately run long: index builds, backfills), then
+// returns to the caller's role and search_path (the platform role inside an onboarding, none
+// for `migrate`'s provisioner) before anything else runs in the transaction. SET LOCAL
+// semantics: set_config(..., true).
+template <typename Fn>
+void AsOwner(pqxx::transaction_base& tx, const MigrationTarget& target, Fn&& fn) {
+  const auto previous = tx.exec("SELECT current_setting('role'), current_setting('search_path')")[0];
+  std::string enter = "SELECT set_config('statement_timeout', '0', true), set_config('search_path', " +
+                      tx.quote(tx.quote_name(target.schema)) + ", true)";
+  if (!target.owner_role.empty()) enter += ", set_config('role', " + tx.quote(target.owner_role) + ", true)";
+  tx.exec(enter);
+  fn();
+  tx.exec_params("SELECT set_config('role', $1, true), set_config('search_path', $2, true)",
+                 previous[0].as<std::string>(), previous[1].as<std::string>());
+}
+
 void CreateBookkeeping(pqxx::transaction_base& tx, const MigrationTarget& target) {
-  // Migrations may legitimately run long (index builds, backfills): no statement timeout
-  // for this transaction.
-  tx.exec("SELECT set_config('statement_timeout', '0', true)");
-  const std::string schema = tx.quote_name(target.schema);
-  std::string sql = "CREATE SCHEMA IF NOT EXISTS " + schema;
-  if (!target.owner_role.empty()) sql += " AUTHORIZATION " + tx.quote_name(target.owner_role);
-  tx.exec(sql);
-  tx.exec("CREATE TABLE IF NOT EXISTS " + schema +
-          ".schema_migrations (version integer PRIMARY KEY, file_name text NOT NULL, checksum text NOT NULL, "
-          "applied_at timestamptz NOT NULL DEFAULT now())");
-  if (!target.owner_role.empty()) {
-    tx.exec("ALTER TABLE " + schema + ".schema_migrations OWNER TO " + tx.quote_name(target.owner_role));
+  // A tenant's schema exists from its onboarding on (provisioning.create_tenant): its role
+  // could not create it, so only a missing schema (the platform's, first run) is created here.
+  if (tx.exec_params("SELECT 1 FROM pg_namespace WHERE nspname = $1", target.schema).empty()) {
+    std::string sql = "CREATE SCHEMA " + tx.quote_name(target.schema);
+    if (!target.owner_role.empty()) sql += " AUTHORIZATION " + tx.quote_name(target.owner_role);
+    tx.exec(sql);
   }
+  AsOwner(tx, target, [&] {
+    tx.exec("CREATE TABLE IF NOT EXISTS " + tx.quote_name(target.schema) +
+            ".schema_migrations (version integer PRIMARY KEY, file_name text NOT NULL, checksum text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())");
+  });
 }
 
 void EnsureBookkeeping(pqxx::connection& connection, const MigrationTarget& target) {
@@ -77,19 +93,14 @@ std::vector<AppliedMigration> ReadApplied(pqxx::connection& connection, const st
   return applied;
 }
 
-// Runs one file and records it, inside the caller's transaction. SET LOCAL semantics: the
-// role and search_path last until the transaction ends or the next call changes them.
+// Runs one file and records it, inside the caller's transaction, as the target's owner.
 void ApplyWithin(pqxx::transaction_base& tx, const MigrationTarget& target, const MigrationFile& file) {
-  const std::string schema = tx.quote_name(target.schema);
-  std::string enter =
-      "SELECT set_config('statement_timeout', '0', true), set_config('search_path', " + tx.quote(schema) + ", true)";
-  if (!target.owner_role.empty()) enter += ", set_config('role', " + tx.quote(target.owner_role) + ", true)";
-  tx.exec(enter);
-  tx.exec(file.sql);
-  tx.exec_params("INSERT INTO " + schema + ".schema_migrations (version, file_name, checksum) VALUES ($1, $2, $3)",
-                 file.version, file.file_name, file.checksum);
-  // Back to the service's own identity before anything else runs in this transaction.
-  tx.exec("SELECT set_config('role', 'none', true), set_config('search_path', '\"$user\", public', true)");
+  AsOwner(tx, target, [&] {
+    tx.exec(file.sql);
+    tx.exec_params("INSERT INTO " + tx.quote_name(target.schema) +
+                       ".schema_migrations (version, file_name, checksum) VALUES ($1, $2, $3)",
+                   file.version, file.file_name, file.checksum);
+  });
   if (target.after_each) target.after_each(tx, file);
 }
 

@@ -83,6 +83,13 @@ inline constexpr const char* kCountExports = "tenancy.count_exports";
 inline constexpr const char* kCountExportsSql =
     "SELECT count(*)::int FROM platform.tenant_exports WHERE tenant_id = $1::uuid";
 
+// Role and schema of a new tenant, and their removal, through the provisioning functions
+// (migrations/platform/0009): the service role cannot create or drop roles itself.
+inline constexpr const char* kCreateTenantObjects = "tenancy.create_tenant_objects";
+inline constexpr const char* kCreateTenantObjectsSql = "SELECT provisioning.create_tenant($1::uuid, $2::text)";
+inline constexpr const char* kDropTenantObjects = "tenancy.drop_tenant_objects";
+inline constexpr const char* kDropTenantObjectsSql = "SELECT provisioning.drop_tenant($1::uuid)";
+
 inline constexpr const char* kDeleteTenant = "tenancy.delete_tenant";
 inline constexpr const char* kDeleteTenantSql =
     "DELETE FROM platform.tenants WHERE id = $1::uuid AND status = 'offboarding' AND purge_after <= now()";

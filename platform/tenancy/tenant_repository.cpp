@@ -55,6 +55,8 @@ void TenantRepository::RegisterStatements(db::Database& database) {
            {kInsertExport, kInsertExportSql},
            {kCountExports, kCountExportsSql},
            {kDeleteTenant, kDeleteTenantSql},
+           {kCreateTenantObjects, kCreateTenantObjectsSql},
+           {kDropTenantObjects, kDropTenantObjectsSql},
            {kSelectPurgeCandidates, kSelectPurgeCandidatesSql}}) {
     database.RegisterStatement(name, sql);
   }

@@ -151,13 +151,14 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     tenant.schema_version = latest_version();
 
     // Role, schema, tables and registry row commit together or not at all: PostgreSQL DDL
-    // (CREATE ROLE included) is transactional.
-    const std::string role = tx.QuoteName(tenant.role_name);
+    // (CREATE ROLE included) is transactional. The provisioning function derives the role's
+    // name from the id as RoleNameFor does, and checks the schema's name.
     Step(OnboardStep::kCreateRole, tenant);
-    tx.ExecScript("CREATE ROLE " + role + " NOLOGIN NOINHERIT");
-    tx.ExecScript("GRANT " + role + " TO CURRENT_USER");  // so the service can SET ROLE to it
+    if (tx.Exec(queries::kCreateTenantObjects, tenant.id, tenant.schema_name)[0][0].as<std::string>() !=
+        tenant.role_name) {
+      return Error::Internal("the provisioning function named the tenant's role differently");
+    }
     Step(OnboardStep::kCreateSchema, tenant);
-    tx.ExecScript("CREATE SCHEMA " + tx.QuoteName(tenant.schema_name) + " AUTHORIZATION " + role);
     Step(OnboardStep::kMigrate, tenant);
     migrations::ApplyAllInTransaction(tx.raw(), {tenant.schema_name, tenant.role_name}, tenant_migrations_);
     Step(OnboardStep::kRegister, tenant);
@@ -190,10 +191,12 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
 }
 
 // Runs the extension as the new tenant inside the onboarding transaction, then returns to
-// the service role and its search_path for the rest of the transaction.
+// the platform's role and search_path for the rest of the transaction.
 Result<nlohmann::json> TenantService::ProvisionAsTenant(db::Transaction& tx, const Tenant& tenant,
                                                         const nlohmann::json& owner) {
-  const std::string previous_path = tx.ExecScript("SHOW search_path")[0][0].as<std::string>();
+  const auto previous = tx.ExecScript("SELECT current_setting('role'), current_setting('search_path')")[0];
+  const std::string previous_role = previous[0].as<std::string>();
+  const std::string previous_path = previous[1].as<std::string>();
   tx.ExecScript(db::Database::EnterScopeSql(tx.raw().conn(), tenant.Scope()));
   Result<nlohmann::json> provisioned = nlohmann::json(nullptr);
   for (const auto& extension : extensions_) {
@@ -208,8 +211,8 @@ Result<nlohmann::json> TenantService::ProvisionAsTenant(db::Transaction& tx, con
       provisioned->update(*part);
     }
   }
-  tx.ExecScript("SELECT set_config('role', 'none', true), set_config('search_path', " +
-                tx.raw().conn().quote(previous_path) + ", true)");
+  tx.raw().exec_params("SELECT set_config('role', $1, true), set_config('search_path', $2, true)", previous_role,
+                       previous_path);
   return provisioned;
 }
 
@@ -457,8 +460,7 @@ Result<Tenant> TenantService::Purge(const std::string& key, const Actor& actor) 
                    {},
                    {{"purge_after", "is in the future"}}};
     }
-    tx.ExecScript("DROP SCHEMA " + tx.QuoteName(tenant->schema_name) + " CASCADE");
-    tx.ExecScript("DROP ROLE " + tx.QuoteName(tenant->role_name));
+    tx.Exec(queries::kDropTenantObjects, tenant->id);
     TenantRepository::Audit(tx, actor.name, "tenant.purge", tenant->id, actor.request_id,
                             {{"slug", tenant->slug}, {"schema", tenant->schema_name}});
     tx.Commit();

@@ -293,10 +293,15 @@ pg_cluster_stop() {
 }
 
 # pg_cluster_ensure_db <port> <dbname> <role>
-# Creates the login role and a database it owns, when missing. The role gets what production
-# grants the service and no more (docs/tenancy.md): CREATEROLE, because onboarding creates a
-# role per tenant and joins it; CREATEDB, for the tests' throwaway databases. Never SUPERUSER:
-# a superuser session would make every tenant role's limits moot.
+# Creates the database roles (docs/tenancy.md, "Database roles") and a database <role> owns,
+# when missing:
+#   <role>              the provisioner, used only by `clinicore migrate`: owns the database and
+#                       the platform's objects. CREATEROLE, for onboarding's provisioning
+#                       functions; CREATEDB, for the tests' throwaway databases. Never SUPERUSER.
+#   <role>_app          what serve, work and the CLI log in as: NOINHERIT, owns nothing, a member
+#                       of clinicore_runtime.
+#   clinicore_runtime   NOLOGIN NOINHERIT: every tenant role and clinicore_platform join it.
+#   clinicore_platform  NOLOGIN: the DML on the platform's tables.
 pg_cluster_ensure_db() {
   local port="${1:?usage: pg_cluster_ensure_db <port> <dbname> <role>}"
   local db="${2:?usage: pg_cluster_ensure_db <port> <dbname> <role>}"
@@ -305,10 +310,20 @@ pg_cluster_ensure_db() {
   # pasting text. \gexec runs each generated statement on its own: CREATE DATABASE refuses to
   # run inside a transaction block.
   "$CLINICORE_PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres \
-    -X -q -v ON_ERROR_STOP=1 -v role="$role" -v db="$db" >/dev/null <<'SQL'
+    -X -q -v ON_ERROR_STOP=1 -v role="$role" -v app="${role}_app" -v db="$db" >/dev/null <<'SQL'
+SET client_min_messages = warning;
 SELECT format('CREATE ROLE %I LOGIN CREATEDB CREATEROLE', :'role')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I NOSUPERUSER LOGIN CREATEDB CREATEROLE', :'role') \gexec
+SELECT format('CREATE ROLE %I NOLOGIN NOINHERIT', name)
+  FROM unnest(ARRAY['clinicore_platform', 'clinicore_runtime']) AS name
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = name) \gexec
+SELECT format('CREATE ROLE %I LOGIN NOINHERIT', :'app')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app') \gexec
+SELECT format('ALTER ROLE %I NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS NOINHERIT LOGIN',
+              :'app') \gexec
+GRANT clinicore_platform TO clinicore_runtime;
+SELECT format('GRANT clinicore_runtime TO %I, %I', :'app', :'role') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L', :'db', :'role', 'UTF8')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL

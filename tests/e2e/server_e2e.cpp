@@ -198,6 +198,19 @@ TEST(ServerLifecycleE2eTest, HelpVersionAndUnknownCommand) {
   EXPECT_EQ(unknown.WaitForExit(std::chrono::seconds(10)), 2);
 }
 
+TEST(MigrateE2eTest, ServeAndWorkRefuseTheProvisionersLogin) {
+  testing::TestDatabase database;
+  ASSERT_EQ(testing::MigrateDatabase(database.url()), 0);
+  auto env = testing::ServerEnv(database.url());
+  env["CLINICORE_DATABASE_URL"] = database.url();  // the provisioner, as a careless deployment might
+  for (const char* command : {"serve", "work"}) {
+    ServerProcess process({command}, env);
+    EXPECT_EQ(process.WaitForExit(std::chrono::seconds(30)), 2) << command;
+    EXPECT_NE(process.Output().find("has CREATEROLE"), std::string::npos) << process.Output();
+    EXPECT_NE(process.Output().find("owns the database"), std::string::npos) << process.Output();
+  }
+}
+
 TEST(MigrateE2eTest, RefusesAnEditedMigrationNamingIt) {
   namespace fs = std::filesystem;
   testing::TestDatabase database;

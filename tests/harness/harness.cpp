@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -123,6 +124,20 @@ TestDatabase::TestDatabase()
   pqxx::connection connection(admin_url_);
   pqxx::nontransaction tx(connection);
   tx.exec("CREATE DATABASE " + tx.quote_name(name_));
+}
+
+std::string RuntimeDatabaseUrl(const std::string& provisioner_url) {
+  const auto user_start = provisioner_url.find("://");
+  const auto at = provisioner_url.find('@');
+  if (user_start == std::string::npos || at == std::string::npos || at < user_start) {
+    throw std::runtime_error("the test database URL names no user: " + provisioner_url);
+  }
+  const auto user_end = std::min(at, provisioner_url.find(':', user_start + 3));
+  return provisioner_url.substr(0, user_end) + "_app" + provisioner_url.substr(user_end);
+}
+
+std::string TestDatabase::runtime_url() const {
+  return RuntimeDatabaseUrl(url_);
 }
 
 TestDatabase::~TestDatabase() {
@@ -313,7 +328,8 @@ int ServerProcess::WaitForExit(std::chrono::milliseconds timeout) {
 }
 
 std::map<std::string, std::string> ServerEnv(const std::string& database_url) {
-  std::map<std::string, std::string> env = {{"CLINICORE_DATABASE_URL", database_url},
+  std::map<std::string, std::string> env = {{"CLINICORE_DATABASE_URL", RuntimeDatabaseUrl(database_url)},
+                                            {"CLINICORE_MIGRATE_DATABASE_URL", database_url},
                                             {"CLINICORE_REDIS_URL", TestRedisUrl()},
                                             {"CLINICORE_HTTP_PORT", "0"},
                                             {"CLINICORE_WORK_METRICS_PORT", "0"},

@@ -40,6 +40,10 @@ int StopSharedPostgres();
 int StartSharedPostgres();
 
 // A database created for one test binary and dropped (WITH FORCE) at the end.
+// The URL of the same database for the runtime login role that scripts/lib/common.sh
+// (pg_cluster_ensure_db) makes beside the provisioner: its name with "_app" appended.
+std::string RuntimeDatabaseUrl(const std::string& provisioner_url);
+
 class TestDatabase {
  public:
   TestDatabase();
@@ -47,7 +51,10 @@ class TestDatabase {
   TestDatabase(const TestDatabase&) = delete;
   TestDatabase& operator=(const TestDatabase&) = delete;
 
+  // The provisioner's URL (the database's owner: migrate, direct SQL in tests).
   const std::string& url() const { return url_; }
+  // What serve and work log in as: the NOINHERIT runtime role (RuntimeDatabaseUrl).
+  std::string runtime_url() const;
   const std::string& name() const { return name_; }
 
  private:

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "platform/db/database.hpp"
@@ -15,7 +16,20 @@ using core::Result;
 
 class DatabaseTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { database_ = new testing::TestDatabase(); }
+  static void SetUpTestSuite() {
+    database_ = new testing::TestDatabase();
+    // Database's transactions run as the platform role; these tests make their tables in the
+    // throwaway database's public schema.
+    Provision([](pqxx::work& tx) { tx.exec("GRANT USAGE, CREATE ON SCHEMA public TO clinicore_platform"); });
+  }
+  // Runs `fn` as the provisioner (the database's owner), for what no service role may do.
+  template <typename Fn>
+  static void Provision(Fn&& fn) {
+    pqxx::connection connection(database_->url());
+    pqxx::work tx(connection);
+    fn(tx);
+    tx.commit();
+  }
   static void TearDownTestSuite() { delete database_; }
 
   core::DatabaseConfig Config(int pool_size = 2) {
@@ -123,7 +137,8 @@ TEST_F(DatabaseTest, BrokenConnectionIsReplaced) {
   Database db(Config(1), metrics_);
   int attempts = 0;
   auto result = db.Read([&](Transaction& tx) -> Result<int> {
-    if (++attempts == 1) tx.ExecScript("SELECT pg_terminate_backend(pg_backend_pid())");
+    // As the session user (the platform role may not signal the session user's backend).
+    if (++attempts == 1) tx.ExecScript("RESET ROLE; SELECT pg_terminate_backend(pg_backend_pid())");
     return tx.ExecScript("SELECT 7")[0][0].as<int>();
   });
   ASSERT_TRUE(result.ok()) << result.error().internal;
@@ -139,17 +154,14 @@ TEST_F(DatabaseTest, SingleStatementTenantReadsStayInTheirTenant) {
   for (const char* name : {"one", "two"}) {
     const std::string role = database_->name() + "_single_" + name;
     const std::string schema = std::string("t_single_") + name;
-    ASSERT_TRUE(db.Write([&](Transaction& tx) -> core::Status {
-                    tx.ExecScript("CREATE ROLE " + tx.QuoteName(role) + " NOLOGIN");
-                    tx.ExecScript("GRANT " + tx.QuoteName(role) + " TO CURRENT_USER");
-                    tx.ExecScript("CREATE SCHEMA " + schema + " AUTHORIZATION " + tx.QuoteName(role));
-                    tx.ExecScript("CREATE TABLE " + schema + ".marker (id int)");
-                    tx.ExecScript("ALTER TABLE " + schema + ".marker OWNER TO " + tx.QuoteName(role));
-                    tx.ExecScript("INSERT INTO " + schema + ".marker VALUES " +
-                                  (std::string(name) == "one" ? "(1), (11)" : "(2), (22)"));
-                    tx.Commit();
-                    return core::Ok();
-                  }).ok());
+    Provision([&](pqxx::work& tx) {
+      tx.exec("CREATE ROLE " + tx.quote_name(role) + " NOLOGIN");
+      tx.exec("GRANT " + tx.quote_name(role) + " TO CURRENT_USER");
+      tx.exec("CREATE SCHEMA " + schema + " AUTHORIZATION " + tx.quote_name(role));
+      tx.exec("CREATE TABLE " + schema + ".marker (id int)");
+      tx.exec("ALTER TABLE " + schema + ".marker OWNER TO " + tx.quote_name(role));
+      tx.exec("INSERT INTO " + schema + ".marker VALUES " + (std::string(name) == "one" ? "(1), (11)" : "(2), (22)"));
+    });
     scopes.push_back({role, schema});
   }
   auto read = [&](const TenantScope& scope, int above) {
@@ -238,16 +250,14 @@ TEST_F(DatabaseTest, UnreachableDatabaseIsUnavailableQuickly) {
 TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
   Database db(Config(1), metrics_);
   const std::string role = database_->name() + "_probe";  // roles are cluster-wide
-  ASSERT_TRUE(db.Write([&](Transaction& tx) -> core::Status {
-                  tx.ExecScript("CREATE ROLE " + tx.QuoteName(role) + " NOLOGIN");
-                  // Membership first: a non-superuser may only hand a schema to a role it belongs to.
-                  tx.ExecScript("GRANT " + tx.QuoteName(role) + " TO CURRENT_USER");
-                  tx.ExecScript("CREATE SCHEMA t_scope_probe AUTHORIZATION " + tx.QuoteName(role));
-                  tx.ExecScript("CREATE TABLE t_scope_probe.marker (id int)");
-                  tx.ExecScript("ALTER TABLE t_scope_probe.marker OWNER TO " + tx.QuoteName(role));
-                  tx.Commit();
-                  return core::Ok();
-                }).ok());
+  Provision([&](pqxx::work& tx) {
+    tx.exec("CREATE ROLE " + tx.quote_name(role) + " NOLOGIN");
+    // Membership first: a non-superuser may only hand a schema to a role it belongs to.
+    tx.exec("GRANT " + tx.quote_name(role) + " TO CURRENT_USER");
+    tx.exec("CREATE SCHEMA t_scope_probe AUTHORIZATION " + tx.quote_name(role));
+    tx.exec("CREATE TABLE t_scope_probe.marker (id int)");
+    tx.exec("ALTER TABLE t_scope_probe.marker OWNER TO " + tx.quote_name(role));
+  });
 
   TenantScope scope{role, "t_scope_probe"};
   auto inside = db.ReadInTenant(scope, [](Transaction& tx) -> Result<std::string> {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <future>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "platform/auth/auth_service.hpp"
@@ -83,15 +84,16 @@ class RevocationTest : public ::testing::Test {
 
   // How many backends of this database wait for a lock: the revoker is queued behind the
   // refresh when this is 1.
+  // Read as the session user itself: the platform role that transactions run as sees no wait
+  // events of other roles' backends.
   long long LockWaiters() {
-    auto count = db_->Read([](db::Transaction& tx) -> core::Result<long long> {
-      return tx
-          .ExecScript(
-              "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-              "AND wait_event_type = 'Lock'")[0][0]
-          .as<long long>();
-    });
-    return count.ok() ? *count : -1;
+    pqxx::connection connection(database_->url());
+    pqxx::nontransaction tx(connection);
+    return tx
+        .exec(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")[0][0]
+        .as<long long>();
   }
 
   // Rotates `token` into `next` in a transaction held open until the returned promise is
