@@ -42,8 +42,7 @@ core::Status CheckRuntimeLogin(const core::DatabaseConfig& config) {
                           "has REPLICATION",
                           "has BYPASSRLS",
                           "inherits the privileges of its roles (make it NOINHERIT)",
-                          "is a member of a server-file role (pg_execute_server_program, pg_read_server_files or "
-                          "pg_write_server_files)",
+                          "is a member of pg_execute_server_program, pg_read_server_files or pg_write_server_files",
                           "owns the database",
                           "owns objects in the database"};
     for (int column = 1; column <= 9; ++column) {
