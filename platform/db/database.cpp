@@ -60,6 +60,25 @@ core::Status CheckRuntimeLogin(const core::DatabaseConfig& config) {
   return core::Error{core::ErrorCode::kFailedPrecondition, detail, {}, {}};
 }
 
+void Database::EnterPlatformRole(Session& session) {
+  if (session.in_platform_role) return;
+  pqxx::nontransaction(session.connection).exec(kEnterPlatformRoleSql);
+  session.in_platform_role = true;
+}
+
+core::Result<PooledConnection> Database::Acquire() {
+  auto connection = pool_.Acquire();
+  if (!connection || !connection->session().in_platform_role) return connection;
+  try {
+    pqxx::nontransaction(connection->get()).exec("RESET ROLE");
+    connection->session().in_platform_role = false;
+  } catch (const std::exception& e) {
+    connection->MarkBroken();
+    return Classify(e).error;
+  }
+  return connection;
+}
+
 core::Status Database::Ping() {
   return ReadOnce([](Transaction& tx) -> core::Status {
     tx.ExecScript("SELECT 1");

@@ -23,6 +23,8 @@ struct Session {
   explicit Session(const std::string& connection_string) : connection(connection_string) {}
   pqxx::connection connection;
   std::unordered_set<std::string> prepared_in_scope;
+  // The session runs as the platform role (Database::Run sets it once per connection).
+  bool in_platform_role = false;
 };
 
 // A connection borrowed from the pool; returns itself on destruction. A connection marked

@@ -23,8 +23,7 @@ class Transaction {
 
   Transaction(pqxx::connection& connection, Mode mode) : work_(Open(connection, mode)) {}
 
-  // A transaction that starts by running `enter_sql` (the role and, for a tenant, the
-  // search_path it runs under: Database::Run): BEGIN and the scope go to
+  // A transaction that starts by running `enter_sql` (tenant scope): BEGIN and the scope go to
   // the server in ONE round trip, which libpqxx's own transactions cannot do, so the
   // transaction block is driven by hand on a nontransaction.
   Transaction(pqxx::connection& connection, Mode mode, const std::string& enter_sql)
@@ -39,18 +38,15 @@ class Transaction {
     }
   }
 
-  // One statement inside a scope (Database::ReadOnce, ReadOnceInTenant). Once this session has
+  // One statement inside a tenant scope (Database::ReadOnceInTenant). Once this session has
   // prepared the statement, the scope and an EXECUTE of it travel as ONE simple-query message,
   // which PostgreSQL runs as one implicit transaction, so set_config(..., true) ends with the
   // statement: one round trip. The first time on a session, the statement is prepared inside
   // an explicit scoped transaction, so it is parsed under the tenant's search_path.
-  // `writes`: the statement may change rows (it commits by itself; the first run commits its
-  // explicit transaction instead of rolling it back).
-  static Transaction ScopedSingleStatement(Session& session, std::string enter_sql, bool writes = false) {
+  static Transaction ScopedSingleStatement(Session& session, std::string enter_sql) {
     Transaction tx(session.connection, Mode::kAutocommit);
     tx.session_ = &session;
     tx.enter_sql_ = std::move(enter_sql);
-    tx.single_statement_writes_ = writes;
     return tx;
   }
 
@@ -74,14 +70,10 @@ class Transaction {
       }
       return work_->exec(call);
     }
-    work_->exec((single_statement_writes_ ? "BEGIN; " : "BEGIN READ ONLY; ") + enter_sql_);
+    work_->exec("BEGIN READ ONLY; " + enter_sql_);
     try {
       pqxx::result result = work_->exec_prepared(statement, std::forward<Args>(args)...);
-      if (single_statement_writes_) {
-        work_->exec("COMMIT");
-      } else {
-        work_->exec("ROLLBACK");
-      }
+      work_->exec("ROLLBACK");
       session_->prepared_in_scope.insert(statement);
       return result;
     } catch (...) {
@@ -128,7 +120,7 @@ class Transaction {
 
  private:
   void ClaimSingleStatement() {
-    if (single_statement_used_) throw std::logic_error("a single-statement read ran a second statement");
+    if (single_statement_used_) throw std::logic_error("a single-statement tenant read ran a second statement");
     single_statement_used_ = true;
   }
   template <typename T>
@@ -163,10 +155,9 @@ class Transaction {
   }
 
   std::unique_ptr<pqxx::transaction_base> work_;
-  Session* session_ = nullptr;  // set for a single statement in a scope
+  Session* session_ = nullptr;  // set for a single statement in a tenant scope
   std::string enter_sql_;
   bool single_statement_used_ = false;
-  bool single_statement_writes_ = false;
   bool manual_ = false;
   bool committed_ = false;
 };
