@@ -93,9 +93,12 @@ bool SaysClose(const RawResponse& response) {
 }
 
 // Sends a response with the Connection header this server decided; when `close` (or the
-// response says Connection: close) the connection ends as `closing` says.
-void SendResponse(Dispatcher& dispatcher, const RawResponse& response, P::Http::ResponseWriter& writer, bool close,
-                  Closing closing) {
+// response says Connection: close) the connection ends as `closing` says. `until_written` is
+// the dispatcher's hold (HoldUntilWritten), taken by the caller before it made the answer:
+// taken only here, a Stop() could find nothing in flight between the handler's return and the
+// write, and shut the transport down under the answer.
+void SendResponse(std::shared_ptr<void> until_written, const RawResponse& response, P::Http::ResponseWriter& writer,
+                  bool close, Closing closing) {
   close = close || SaysClose(response);
   // Pistache put a Connection header of its own (copied from the request); ours replaces it.
   writer.headers().remove<P::Http::Header::Connection>();
@@ -107,7 +110,6 @@ void SendResponse(Dispatcher& dispatcher, const RawResponse& response, P::Http::
   auto peer = close ? writer.getPeer() : nullptr;
   // The write ends on Pistache's I/O thread after this returns: until the transport settles or
   // drops it (releasing the continuation and its token), a Stop() keeps waiting.
-  auto until_written = dispatcher.HoldUntilWritten();
   auto written = writer.send(static_cast<P::Http::Code>(response.status), response.body);
   written.then([until_written](ssize_t) {}, [until_written](std::exception_ptr) {});
   if (close && closing == Closing::kShutDown) ShutDownAfterWrite(written, std::move(peer));
@@ -116,7 +118,8 @@ void SendResponse(Dispatcher& dispatcher, const RawResponse& response, P::Http::
 void Answer(const HandlerSettings& settings, const RawRequest& raw, P::Http::ResponseWriter& writer, bool close,
             Closing closing) {
   try {
-    SendResponse(*settings.dispatcher, settings.dispatcher->Handle(raw), writer, close, closing);
+    auto until_written = settings.dispatcher->HoldUntilWritten();
+    SendResponse(std::move(until_written), settings.dispatcher->Handle(raw), writer, close, closing);
   } catch (const std::exception& e) {
     // The dispatcher never throws; this guards the conversion and the socket write.
     core::log::Error("http_transport_error", {{"what", e.what()}});
@@ -180,7 +183,8 @@ void RequestHandler::onRequest(const P::Http::Request& request, P::Http::Respons
   if (!queued) {  // answered here, in order: the connection may go on
     core::Error busy = core::Error::Unavailable("The server is busy signing people in; retry in a moment.");
     busy.retry_after_seconds = 1;
-    SendResponse(*settings_->dispatcher, settings_->dispatcher->Reject(busy, deferred->raw), deferred->writer,
+    auto until_written = settings_->dispatcher->HoldUntilWritten();
+    SendResponse(std::move(until_written), settings_->dispatcher->Reject(busy, deferred->raw), deferred->writer,
                  close_after_, Closing::kShutDown);
   }
 }
