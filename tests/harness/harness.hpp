@@ -39,11 +39,11 @@ std::string TestRedisUrl();
 int StopSharedPostgres();
 int StartSharedPostgres();
 
-// A database created for one test binary and dropped (WITH FORCE) at the end.
 // The URL of the same database for the runtime login role that scripts/lib/common.sh
 // (pg_cluster_ensure_db) makes beside the provisioner: its name with "_app" appended.
 std::string RuntimeDatabaseUrl(const std::string& provisioner_url);
 
+// A database created for one test binary and dropped (WITH FORCE) at the end.
 class TestDatabase {
  public:
   TestDatabase();

@@ -299,7 +299,7 @@ TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
   ASSERT_TRUE(rows.ok()) << rows.error().internal;
   EXPECT_EQ(*rows, "1");
 
-  // The same pooled connection afterwards is back to the service's own identity.
+  // The same pooled connection afterwards is back to the platform role, out of the tenant.
   auto after = db.Read([](Transaction& tx) -> Result<std::string> {
     return tx.ExecScript("SELECT current_user || '|' || current_setting('search_path')")[0][0].as<std::string>();
   });
