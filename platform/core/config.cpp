@@ -288,6 +288,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Duration("CLINICORE_DB_CONNECT_TIMEOUT_MS", config.database.connect_timeout, 1'000, 60'000);
   read.Duration("CLINICORE_DB_STATEMENT_TIMEOUT_MS", config.database.statement_timeout, 0, 3'600'000);
   read.Integer("CLINICORE_DB_MAX_TX_RETRIES", config.database.max_transaction_retries, 0, 20);
+  read.Integer("CLINICORE_DB_TENANTS_PER_CONNECTION", config.database.tenants_per_connection, 0, 1'000'000);
+  read.Duration("CLINICORE_DB_CONNECTION_LIFETIME_MS", config.database.connection_lifetime, 0, 24 * 3'600'000);
 
   std::string redis_url = config.redis.url;
   read.Text("CLINICORE_REDIS_URL", redis_url);

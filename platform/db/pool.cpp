@@ -34,12 +34,15 @@ ConnectionPool::ConnectionPool(core::DatabaseConfig config, std::shared_ptr<core
   metrics_->AddSampledGauge("clinicore_db_pool_size", "Open database connections.", [this] { return Stats().size; });
   metrics_->AddSampledGauge("clinicore_db_pool_timeouts", "Borrowers that gave up waiting (monotonic).",
                             [this] { return static_cast<double>(Stats().timeouts); });
+  metrics_->AddSampledGauge("clinicore_db_pool_retired",
+                            "Connections closed for the tenants they entered or their age (monotonic).",
+                            [this] { return static_cast<double>(Stats().retired); });
 }
 
 ConnectionPool::~ConnectionPool() {
   // The metrics registry may outlive the pool: stop it from sampling a dead object.
   for (const char* name : {"clinicore_db_pool_in_use", "clinicore_db_pool_waiting", "clinicore_db_pool_size",
-                           "clinicore_db_pool_timeouts"}) {
+                           "clinicore_db_pool_timeouts", "clinicore_db_pool_retired"}) {
     metrics_->AddSampledGauge(name, "", [] { return 0.0; });
   }
 }
@@ -108,11 +111,21 @@ core::Result<PooledConnection> ConnectionPool::Acquire() {
   return PooledConnection(this, std::move(opened).value());
 }
 
+bool ConnectionPool::Worn(const Session& session) const {
+  if (session.retire) return true;
+  const int tenants = config_.tenants_per_connection;
+  if (tenants > 0 && static_cast<int>(session.tenants_entered.size()) >= tenants) return true;
+  const auto lifetime = config_.connection_lifetime;
+  return lifetime.count() > 0 && std::chrono::steady_clock::now() - session.opened_at >= lifetime;
+}
+
 void ConnectionPool::Release(std::unique_ptr<Session> session, bool broken) {
-  const bool reusable = !broken && session->connection.is_open();
+  const bool worn = !broken && Worn(*session);
+  const bool reusable = !broken && !worn && session->connection.is_open();
   if (!reusable) session.reset();  // close outside the lock
   std::lock_guard lock(mutex_);
   --in_use_;
+  if (worn) ++retired_;
   if (reusable) {
     idle_.push_back(std::move(session));
   } else {
@@ -123,7 +136,7 @@ void ConnectionPool::Release(std::unique_ptr<Session> session, bool broken) {
 
 PoolStats ConnectionPool::Stats() const {
   std::lock_guard lock(mutex_);
-  return {open_, in_use_, waiting_, timeouts_};
+  return {open_, in_use_, waiting_, timeouts_, retired_};
 }
 
 }  // namespace clinicore::db

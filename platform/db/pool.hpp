@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -25,6 +26,11 @@ struct Session {
   std::unordered_set<std::string> prepared_in_scope;
   // The session runs as the platform role (Database::Run sets it once per connection).
   bool in_platform_role = false;
+  // The tenant schemas this session has entered, and when it opened: the pool retires it
+  // past core::DatabaseConfig::tenants_per_connection or connection_lifetime.
+  std::unordered_set<std::string> tenants_entered;
+  std::chrono::steady_clock::time_point opened_at = std::chrono::steady_clock::now();
+  bool retire = false;  // close it when it comes back (Database::WriteAndRetire)
 };
 
 // A connection borrowed from the pool; returns itself on destruction. A connection marked
@@ -52,10 +58,13 @@ struct PoolStats {
   int in_use = 0;
   int waiting = 0;
   long long timeouts = 0;
+  long long retired = 0;  // connections closed for the tenants they entered or their age
 };
 
 // A bounded pool: at most `pool_size` connections, opened on demand. A borrower waits at
-// most `pool_wait`, then gets Unavailable (503) instead of hanging.
+// most `pool_wait`, then gets Unavailable (503) instead of hanging. A connection that has
+// entered too many tenants or lived too long is closed when it comes back (retired), so no
+// PostgreSQL backend's caches grow with the number of tenants.
 class ConnectionPool {
  public:
   ConnectionPool(core::DatabaseConfig config, std::shared_ptr<core::Metrics> metrics);
@@ -72,6 +81,7 @@ class ConnectionPool {
   void Release(std::unique_ptr<Session> session, bool broken);
   core::Result<std::unique_ptr<Session>> Open();
   void PrepareStatements(pqxx::connection& connection);
+  bool Worn(const Session& session) const;
 
   core::DatabaseConfig config_;
   std::string connection_string_;
@@ -84,6 +94,7 @@ class ConnectionPool {
   int in_use_ = 0;
   int waiting_ = 0;
   long long timeouts_ = 0;
+  long long retired_ = 0;
   std::map<std::string, std::string> statements_;
   bool ever_opened_ = false;
 };

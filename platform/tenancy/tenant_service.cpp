@@ -116,7 +116,7 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
   }
   const std::string request_hash = RequestHash(request);
 
-  auto result = database_.Write([&](db::Transaction& tx) -> Result<OnboardResult> {
+  auto result = database_.WriteAndRetire([&](db::Transaction& tx) -> Result<OnboardResult> {
     if (idempotency_key) {
       // Claim the key first: a concurrent request with the same key waits here, then replays.
       if (tx.Exec(queries::kClaimIdempotencyKey, kOnboardScope, *idempotency_key, request_hash).empty()) {

@@ -7,6 +7,7 @@
 
 #include "platform/db/database.hpp"
 #include "tests/harness/harness.hpp"
+#include "tests/harness/wait.hpp"
 
 namespace clinicore::db {
 namespace {
@@ -322,6 +323,68 @@ TEST_F(DatabaseTest, TenantScopeLastsOneTransaction) {
     ASSERT_TRUE(next.ok()) << "the next borrower inherited the failure: " << next.error().internal;
     EXPECT_EQ(*next, 7);
   }
+}
+
+// Scopes of throwaway tenants (role and empty schema each) for the retirement tests.
+std::vector<TenantScope> MakeScopes(testing::TestDatabase& database, const std::string& prefix, int count) {
+  std::vector<TenantScope> scopes;
+  for (int i = 0; i < count; ++i) {
+    const std::string role = database.name() + "_" + prefix + std::to_string(i);  // roles are cluster-wide
+    const std::string schema = "t_" + prefix + std::to_string(i);
+    pqxx::connection connection(database.url());
+    pqxx::work tx(connection);
+    tx.exec("CREATE ROLE " + tx.quote_name(role) + " NOLOGIN");
+    tx.exec("GRANT " + tx.quote_name(role) + " TO CURRENT_USER");
+    tx.exec("CREATE SCHEMA " + schema + " AUTHORIZATION " + tx.quote_name(role));
+    tx.commit();
+    scopes.push_back({role, schema});
+  }
+  return scopes;
+}
+
+int BackendIn(Database& db, const std::optional<TenantScope>& scope) {
+  auto pid = [](Transaction& tx) -> Result<int> { return tx.ExecScript("SELECT pg_backend_pid()")[0][0].as<int>(); };
+  auto result = scope ? db.ReadInTenant(*scope, pid) : db.Read(pid);
+  EXPECT_TRUE(result.ok()) << result.error().internal;
+  return result.ok() ? *result : -1;
+}
+
+TEST_F(DatabaseTest, AConnectionIsRetiredOnceItHasEnteredItsShareOfTenants) {
+  core::DatabaseConfig config = Config(1);  // one connection: every borrower gets the same one
+  config.tenants_per_connection = 2;
+  Database db(config, metrics_);
+  const auto scopes = MakeScopes(*database_, "retire", 3);
+
+  const int first = BackendIn(db, scopes[0]);
+  EXPECT_EQ(BackendIn(db, scopes[0]), first) << "one tenant, entered twice, counts once";
+  EXPECT_EQ(BackendIn(db, std::nullopt), first) << "platform work counts no tenant";
+  EXPECT_EQ(BackendIn(db, scopes[1]), first) << "the second tenant is within the share; retired on return";
+  EXPECT_EQ(db.pool().Stats().retired, 1);
+  const int second = BackendIn(db, scopes[2]);
+  EXPECT_NE(second, first) << "the next borrower gets a fresh backend";
+  EXPECT_EQ(db.pool().Stats().size, 1) << "the retired connection was closed, not kept";
+}
+
+TEST_F(DatabaseTest, WriteAndRetireClosesItsConnectionAndLifetimeEndsIdleOnes) {
+  core::DatabaseConfig config = Config(1);
+  Database db(config, metrics_);
+  int seen = -1;
+  ASSERT_TRUE(db.WriteAndRetire([&](Transaction& tx) -> core::Status {
+                  seen = tx.ExecScript("SELECT pg_backend_pid()")[0][0].as<int>();
+                  tx.Commit();
+                  return core::Ok();
+                }).ok());
+  EXPECT_NE(BackendIn(db, std::nullopt), seen);
+  EXPECT_EQ(db.pool().Stats().retired, 1);
+
+  config.connection_lifetime = std::chrono::milliseconds(1);
+  Database short_lived(config, metrics_);
+  const int first = BackendIn(short_lived, std::nullopt);
+  // A connection older than its lifetime is closed when it comes back: within a bounded wait
+  // every borrower lands on a backend it has not seen.
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return BackendIn(short_lived, std::nullopt) != first; }, std::chrono::seconds(10)));
+  EXPECT_GE(short_lived.pool().Stats().retired, 1);
 }
 
 }  // namespace
