@@ -225,6 +225,19 @@ std::optional<std::string> PercentDecoded(const std::string& text) {
 }
 }  // namespace
 
+std::pair<size_t, size_t> DatabaseUrlUserSpan(const std::string& url) {
+  // The authority ends at the first '/' or '?' after the scheme; its user info at the last
+  // '@' inside it.
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return {0, 0};
+  const size_t begin = scheme + 3;
+  const size_t authority_end = std::min(url.find('/', begin), url.find('?', begin));
+  const size_t at = url.rfind('@', authority_end == std::string::npos ? url.size() : authority_end);
+  if (at == std::string::npos || at < begin) return {begin, begin};
+  const size_t colon = url.find(':', begin);
+  return {begin, (colon != std::string::npos && colon < at) ? colon : at};
+}
+
 Status ParseRedisUrl(const std::string& url, RedisConfig& out) {
   static const std::regex kPattern(
       R"(^redis://(?:([^:@/]*)(?::([^@/]*))?@)?([A-Za-z0-9._-]+)(?::([0-9]{1,5}))?(?:/([0-9]{1,2}))?/?$)");
@@ -288,6 +301,15 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Duration("CLINICORE_DB_CONNECT_TIMEOUT_MS", config.database.connect_timeout, 1'000, 60'000);
   read.Duration("CLINICORE_DB_STATEMENT_TIMEOUT_MS", config.database.statement_timeout, 0, 3'600'000);
   read.Integer("CLINICORE_DB_MAX_TX_RETRIES", config.database.max_transaction_retries, 0, 20);
+  read.Integer("CLINICORE_DB_CELLS", config.database.cells, 1, 256);
+  read.Integer("CLINICORE_DB_CELL_POOL_SIZE", config.database.cell_pool_size, 1, 64);
+  if (!read.error() && config.database.cells > 1) {
+    const auto [begin, end] = DatabaseUrlUserSpan(config.database.url);
+    if (begin == end) {
+      read.Fail(BadVariable("CLINICORE_DATABASE_URL", config.database.url,
+                            "must name its user when CLINICORE_DB_CELLS > 1 (cell logins are derived from it)"));
+    }
+  }
   read.Integer("CLINICORE_DB_TENANTS_PER_CONNECTION", config.database.tenants_per_connection, 0, 1'000'000);
   read.Duration("CLINICORE_DB_CONNECTION_LIFETIME_MS", config.database.connection_lifetime, 0, 24 * 3'600'000);
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "platform/core/result.hpp"
@@ -49,6 +50,12 @@ struct DatabaseConfig {
   Millis connect_timeout{2'000};
   Millis statement_timeout{5'000};
   int max_transaction_retries = 3;
+  // Cells (docs/decisions/0012-tenant-cells.md): tenants are spread over this many runtime
+  // logins, cell k logging in as the user of `url` plus "_c<k>" (cell 0 as that user itself),
+  // each a member of its own cell's tenant roles only, so no login's role memberships grow
+  // past one cell's share.
+  int cells = 1;
+  int cell_pool_size = 2;  // connections of each cell beyond cell 0 (which has pool_size)
   // A connection is closed, not returned, once it has entered this many distinct tenants or
   // lived this long (0: never): a PostgreSQL backend keeps the catalog entries of every schema
   // it touched (330 MiB of private memory per backend at 1,000 tenants, docs/tenancy.md).
@@ -168,5 +175,10 @@ Result<Config> LoadConfig(const EnvLookup& env);
 
 // Splits redis://[user:password@]host:port/db (user and password %-escaped) into the RedisConfig fields.
 Status ParseRedisUrl(const std::string& url, RedisConfig& out);
+
+// Where a postgresql:// URL names its user: [begin, end) of scheme://user[:password]@host...;
+// begin == end when it names none. Role names the platform makes are [a-z0-9_], so no
+// percent-decoding is needed.
+std::pair<size_t, size_t> DatabaseUrlUserSpan(const std::string& url);
 
 }  // namespace clinicore::core

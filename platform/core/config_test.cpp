@@ -179,5 +179,32 @@ TEST(ConfigTest, TheRedisUrlCarriesAnAclUserAndPasswordNeverShownInErrors) {
   EXPECT_EQ(bad.error().internal.find("hunter2"), std::string::npos) << bad.error().internal;
 }
 
+TEST(ConfigTest, CellsNeedADatabaseUrlThatNamesItsUser) {
+  const auto user = [](const std::string& url) {
+    const auto [begin, end] = DatabaseUrlUserSpan(url);
+    return url.substr(begin, end - begin);
+  };
+  EXPECT_EQ(user("postgresql://clinicore_app@db:5432/clinicore"), "clinicore_app");
+  EXPECT_EQ(user("postgresql://clinicore_app:p%40ss@db/clinicore?sslmode=require"), "clinicore_app");
+  EXPECT_EQ(user("postgresql://db:5432/clinicore?user=x@y"), "") << "an '@' after the path is not user info";
+  EXPECT_EQ(user("postgresql:///clinicore"), "");
+  EXPECT_EQ(user("not a url"), "");
+
+  auto one_cell = LoadConfig(FakeEnv({{"CLINICORE_DATABASE_URL", "postgresql://db/clinicore"}}));
+  ASSERT_TRUE(one_cell.ok());
+  EXPECT_EQ(one_cell->database.cells, 1);
+  auto cells =
+      LoadConfig(FakeEnv({{"CLINICORE_DATABASE_URL", "postgresql://db/clinicore"}, {"CLINICORE_DB_CELLS", "4"}}));
+  ASSERT_FALSE(cells.ok());
+  EXPECT_NE(cells.error().detail.find("CLINICORE_DB_CELLS"), std::string::npos) << cells.error().detail;
+  auto named = LoadConfig(FakeEnv({{"CLINICORE_DATABASE_URL", "postgresql://app@db/clinicore"},
+                                   {"CLINICORE_DB_CELLS", "4"},
+                                   {"CLINICORE_DB_TENANTS_PER_CONNECTION", "0"}}));
+  ASSERT_TRUE(named.ok()) << named.error().detail;
+  EXPECT_EQ(named->database.cells, 4);
+  EXPECT_EQ(named->database.tenants_per_connection, 0);
+  EXPECT_FALSE(LoadConfig(FakeEnv({{"CLINICORE_DB_CELLS", "0"}})).ok());
+}
+
 }  // namespace
 }  // namespace clinicore::core

@@ -19,33 +19,14 @@ PooledConnection::~PooledConnection() {
   if (pool_ && session_) pool_->Release(std::move(session_), broken_);
 }
 
-std::string BuildConnectionString(const core::DatabaseConfig& config) {
+std::string BuildConnectionString(const core::DatabaseConfig& config, const std::string& url) {
   const long long seconds = std::max<long long>(1, config.connect_timeout.count() / 1000);
-  const char separator = config.url.find('?') == std::string::npos ? '?' : '&';
-  return config.url + separator + "connect_timeout=" + std::to_string(seconds) + "&application_name=clinicore";
+  const char separator = url.find('?') == std::string::npos ? '?' : '&';
+  return url + separator + "connect_timeout=" + std::to_string(seconds) + "&application_name=clinicore";
 }
 
-ConnectionPool::ConnectionPool(core::DatabaseConfig config, std::shared_ptr<core::Metrics> metrics)
-    : config_(std::move(config)), connection_string_(BuildConnectionString(config_)), metrics_(std::move(metrics)) {
-  metrics_->AddSampledGauge("clinicore_db_pool_in_use", "Database connections borrowed right now.",
-                            [this] { return Stats().in_use; });
-  metrics_->AddSampledGauge("clinicore_db_pool_waiting", "Requests waiting for a database connection.",
-                            [this] { return Stats().waiting; });
-  metrics_->AddSampledGauge("clinicore_db_pool_size", "Open database connections.", [this] { return Stats().size; });
-  metrics_->AddSampledGauge("clinicore_db_pool_timeouts", "Borrowers that gave up waiting (monotonic).",
-                            [this] { return static_cast<double>(Stats().timeouts); });
-  metrics_->AddSampledGauge("clinicore_db_pool_retired",
-                            "Connections closed for the tenants they entered or their age (monotonic).",
-                            [this] { return static_cast<double>(Stats().retired); });
-}
-
-ConnectionPool::~ConnectionPool() {
-  // The metrics registry may outlive the pool: stop it from sampling a dead object.
-  for (const char* name : {"clinicore_db_pool_in_use", "clinicore_db_pool_waiting", "clinicore_db_pool_size",
-                           "clinicore_db_pool_timeouts", "clinicore_db_pool_retired"}) {
-    metrics_->AddSampledGauge(name, "", [] { return 0.0; });
-  }
-}
+ConnectionPool::ConnectionPool(core::DatabaseConfig config, std::string url, int size)
+    : config_(std::move(config)), connection_string_(BuildConnectionString(config_, url)), size_(size) {}
 
 void ConnectionPool::RegisterStatement(const std::string& name, const std::string& sql) {
   std::lock_guard lock(mutex_);
@@ -84,8 +65,7 @@ core::Result<PooledConnection> ConnectionPool::Acquire() {
   std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + config_.pool_wait;
   ++waiting_;
-  const bool got_slot =
-      available_.wait_until(lock, deadline, [this] { return !idle_.empty() || open_ < config_.pool_size; });
+  const bool got_slot = available_.wait_until(lock, deadline, [this] { return !idle_.empty() || open_ < size_; });
   --waiting_;
   if (!got_slot) {
     ++timeouts_;

@@ -30,7 +30,7 @@ struct Session {
   // past core::DatabaseConfig::tenants_per_connection or connection_lifetime.
   std::unordered_set<std::string> tenants_entered;
   std::chrono::steady_clock::time_point opened_at = std::chrono::steady_clock::now();
-  bool retire = false;  // close it when it comes back (Database::WriteAndRetire)
+  bool retire = false;  // close it when it comes back (Database::WriteInCellAndRetire)
 };
 
 // A connection borrowed from the pool; returns itself on destruction. A connection marked
@@ -58,17 +58,16 @@ struct PoolStats {
   int in_use = 0;
   int waiting = 0;
   long long timeouts = 0;
-  long long retired = 0;  // connections closed for the tenants they entered or their age
+  long long retired = 0;  // connections closed for their tenant count or age
 };
 
-// A bounded pool: at most `pool_size` connections, opened on demand. A borrower waits at
+// A bounded pool: at most `size` connections to `url`, opened on demand. A borrower waits at
 // most `pool_wait`, then gets Unavailable (503) instead of hanging. A connection that has
 // entered too many tenants or lived too long is closed when it comes back (retired), so no
 // PostgreSQL backend's caches grow with the number of tenants.
 class ConnectionPool {
  public:
-  ConnectionPool(core::DatabaseConfig config, std::shared_ptr<core::Metrics> metrics);
-  ~ConnectionPool();
+  ConnectionPool(core::DatabaseConfig config, std::string url, int size);
 
   core::Result<PooledConnection> Acquire();
   PoolStats Stats() const;
@@ -85,7 +84,7 @@ class ConnectionPool {
 
   core::DatabaseConfig config_;
   std::string connection_string_;
-  std::shared_ptr<core::Metrics> metrics_;
+  int size_;
 
   mutable std::mutex mutex_;
   std::condition_variable available_;
@@ -100,6 +99,9 @@ class ConnectionPool {
 };
 
 // Adds connect_timeout and application_name to a postgresql:// URL.
-std::string BuildConnectionString(const core::DatabaseConfig& config);
+std::string BuildConnectionString(const core::DatabaseConfig& config, const std::string& url);
+inline std::string BuildConnectionString(const core::DatabaseConfig& config) {
+  return BuildConnectionString(config, config.url);
+}
 
 }  // namespace clinicore::db
