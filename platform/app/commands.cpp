@@ -29,6 +29,7 @@
 #include "platform/ops/ops_routes.hpp"
 #include "platform/plugins/plugin_jobs.hpp"
 #include "platform/plugins/plugin_routes.hpp"
+#include "platform/tenancy/cell_registry.hpp"
 #include "platform/tenancy/console_handler.hpp"
 #include "platform/tenancy/tenancy_middleware.hpp"
 #include "platform/tenancy/tenant_migrator.hpp"
@@ -345,8 +346,11 @@ int Work() {
 int Migrate() {
   auto config = LoadConfigOrExplain();
   if (!config) return 2;
-  // Migrations create and alter the platform's objects: the provisioner's work.
+  // Migrations create and alter the platform's objects: the provisioner's work, on one login
+  // (cells are the runtime's; the runtime's URL names their logins).
+  const core::DatabaseConfig runtime = config->database;
   if (!config->database.migrate_url.empty()) config->database.url = config->database.migrate_url;
+  config->database.cells = 1;
   auto platform_files = LoadMigrationsOrExplain(*config, "platform");
   auto tenant_files = LoadMigrationsOrExplain(*config, "tenant");
   if (!platform_files || !tenant_files) return 2;
@@ -360,6 +364,12 @@ int Migrate() {
   std::cout << "platform: " << report->applied.size() << " applied, " << report->already_applied << " already applied"
             << std::endl;
   for (const auto& name : report->applied) std::cout << "  applied " << name << std::endl;
+  if (auto cells = tenancy::EnsureCells(platform.database, runtime); !cells) {
+    std::cerr << "clinicore migrate: cells: " << cells.error().detail
+              << (cells.error().internal.empty() ? "" : " (" + cells.error().internal + ")") << "\n";
+    return 1;
+  }
+  std::cout << "cells: " << std::max(1, runtime.cells) << " registered" << std::endl;
 
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   auto progress = [tty](const tenancy::MigrationProgress& p) {

@@ -8,7 +8,7 @@ namespace clinicore::tenancy::queries {
   "schema_version, status_reason, "                                                                 \
   "to_char(purge_after AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                     \
   "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "                   \
-  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), cell"
 
 inline constexpr const char* kSelectTenantById = "tenancy.select_tenant_by_id";
 inline constexpr const char* kSelectTenantByIdSql =
@@ -31,7 +31,8 @@ inline constexpr const char* kListTenantsSql =
 inline constexpr const char* kInsertTenant = "tenancy.insert_tenant";
 inline constexpr const char* kInsertTenantSql =
     "INSERT INTO platform.tenants (id, slug, display_name, time_zone, locale, limits, schema_name, role_name, "
-    "schema_version) VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, $8, $9) RETURNING " CLINICORE_TENANT_COLUMNS;
+    "schema_version, cell) VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) "
+    "RETURNING " CLINICORE_TENANT_COLUMNS;
 
 inline constexpr const char* kUpdateTenantProfile = "tenancy.update_tenant_profile";
 inline constexpr const char* kUpdateTenantProfileSql =
@@ -86,7 +87,11 @@ inline constexpr const char* kCountExportsSql =
 // Role and schema of a new tenant, and their removal, through the provisioning functions
 // (migrations/platform/0009): the service role cannot create or drop roles itself.
 inline constexpr const char* kCreateTenantObjects = "tenancy.create_tenant_objects";
-inline constexpr const char* kCreateTenantObjectsSql = "SELECT provisioning.create_tenant($1::uuid, $2::text)";
+inline constexpr const char* kCreateTenantObjectsSql =
+    "SELECT provisioning.create_tenant($1::uuid, $2::text, $3::integer)";
+// The cell a new tenant joins: the least filled of the first $1 (this node's CLINICORE_DB_CELLS).
+inline constexpr const char* kLeastFilledCell = "tenancy.least_filled_cell";
+inline constexpr const char* kLeastFilledCellSql = "SELECT provisioning.least_filled_cell($1::integer)";
 inline constexpr const char* kDropTenantObjects = "tenancy.drop_tenant_objects";
 inline constexpr const char* kDropTenantObjectsSql = "SELECT provisioning.drop_tenant($1::uuid)";
 

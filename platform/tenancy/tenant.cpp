@@ -77,6 +77,7 @@ nlohmann::json ConsoleJson(const Tenant& tenant) {
   json["limits"] = tenant.limits;
   json["schema_name"] = tenant.schema_name;
   json["role_name"] = tenant.role_name;
+  json["cell"] = tenant.cell;
   json["schema_version"] = tenant.schema_version;
   json["purge_after"] = Optional(tenant.purge_after);
   json["created_at"] = tenant.created_at;

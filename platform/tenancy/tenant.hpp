@@ -28,8 +28,9 @@ struct Tenant {
   std::optional<std::string> purge_after;
   std::string created_at;
   std::string updated_at;
+  int cell = 0;  // whose runtime login reaches role_name (db/cells.hpp)
 
-  db::TenantScope Scope() const { return {role_name, schema_name}; }
+  db::TenantScope Scope() const { return {role_name, schema_name, cell}; }
 };
 
 // The console's view of a tenant (internal names included: platform admins need them).

@@ -33,6 +33,7 @@ Tenant TenantFromRow(const pqxx::row& row) {
   tenant.purge_after = OptionalText(row[11]);
   tenant.created_at = row[12].as<std::string>();
   tenant.updated_at = row[13].as<std::string>();
+  tenant.cell = row[14].as<int>();
   return tenant;
 }
 
@@ -56,6 +57,7 @@ void TenantRepository::RegisterStatements(db::Database& database) {
            {kCountExports, kCountExportsSql},
            {kDeleteTenant, kDeleteTenantSql},
            {kCreateTenantObjects, kCreateTenantObjectsSql},
+           {kLeastFilledCell, kLeastFilledCellSql},
            {kDropTenantObjects, kDropTenantObjectsSql},
            {kSelectPurgeCandidates, kSelectPurgeCandidatesSql}}) {
     database.RegisterStatement(name, sql);
@@ -87,7 +89,7 @@ std::vector<Tenant> TenantRepository::List(db::Transaction& tx, const std::optio
 Tenant TenantRepository::Insert(db::Transaction& tx, const Tenant& tenant) {
   return TenantFromRow(tx.Exec(queries::kInsertTenant, tenant.id, tenant.slug, tenant.display_name, tenant.time_zone,
                                tenant.locale, tenant.limits.dump(), tenant.schema_name, tenant.role_name,
-                               tenant.schema_version)[0]);
+                               tenant.schema_version, tenant.cell)[0]);
 }
 
 std::optional<Tenant> TenantRepository::UpdateProfile(db::Transaction& tx, const std::string& id,

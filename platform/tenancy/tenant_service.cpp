@@ -115,8 +115,19 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     if (auto valid = extension.validate(request.owner); !valid) return std::move(valid).error();
   }
   const std::string request_hash = RequestHash(request);
+  // The cell first: the whole onboarding runs on its login, the only one that may enter the
+  // new tenant's role (docs/decisions/0012-tenant-cells.md).
+  auto cell = database_.ReadOnce([&](db::Transaction& tx) -> Result<int> {
+    const auto row = tx.Exec(queries::kLeastFilledCell, database_.cells())[0];
+    if (row[0].is_null()) {
+      return Error::Unavailable("No database cell is registered for onboarding; run clinicore migrate.",
+                                "provisioning.cells has no cell with a login below CLINICORE_DB_CELLS");
+    }
+    return row[0].as<int>();
+  });
+  if (!cell) return std::move(cell).error();
 
-  auto result = database_.WriteAndRetire([&](db::Transaction& tx) -> Result<OnboardResult> {
+  auto result = database_.WriteInCellAndRetire(*cell, [&](db::Transaction& tx) -> Result<OnboardResult> {
     if (idempotency_key) {
       // Claim the key first: a concurrent request with the same key waits here, then replays.
       if (tx.Exec(queries::kClaimIdempotencyKey, kOnboardScope, *idempotency_key, request_hash).empty()) {
@@ -149,12 +160,13 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     tenant.schema_name = SchemaNameFor(request.slug);
     tenant.role_name = RoleNameFor(tenant.id);
     tenant.schema_version = latest_version();
+    tenant.cell = *cell;
 
     // Role, schema, tables and registry row commit together or not at all: PostgreSQL DDL
     // (CREATE ROLE included) is transactional. The provisioning function derives the role's
     // name from the id as RoleNameFor does, and checks the schema's name.
     Step(OnboardStep::kCreateRole, tenant);
-    if (tx.Exec(queries::kCreateTenantObjects, tenant.id, tenant.schema_name)[0][0].as<std::string>() !=
+    if (tx.Exec(queries::kCreateTenantObjects, tenant.id, tenant.schema_name, tenant.cell)[0][0].as<std::string>() !=
         tenant.role_name) {
       return Error::Internal("the provisioning function named the tenant's role differently");
     }

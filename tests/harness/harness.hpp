@@ -55,6 +55,13 @@ class TestDatabase {
   const std::string& url() const { return url_; }
   // What serve and work log in as: the NOINHERIT runtime role (RuntimeDatabaseUrl).
   std::string runtime_url() const;
+  // The runtime's database settings (runtime_url, one cell): what `clinicore migrate` reads
+  // from CLINICORE_DATABASE_URL to register the cells (tenancy::EnsureCells).
+  core::DatabaseConfig runtime_config() const {
+    core::DatabaseConfig config;
+    config.url = runtime_url();
+    return config;
+  }
   const std::string& name() const { return name_; }
 
  private:

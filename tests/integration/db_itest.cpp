@@ -365,11 +365,11 @@ TEST_F(DatabaseTest, AConnectionIsRetiredOnceItHasEnteredItsShareOfTenants) {
   EXPECT_EQ(db.pool().Stats().size, 1) << "the retired connection was closed, not kept";
 }
 
-TEST_F(DatabaseTest, WriteAndRetireClosesItsConnectionAndLifetimeEndsIdleOnes) {
+TEST_F(DatabaseTest, WriteInCellAndRetireClosesItsConnectionAndLifetimeEndsIdleOnes) {
   core::DatabaseConfig config = Config(1);
   Database db(config, metrics_);
   int seen = -1;
-  ASSERT_TRUE(db.WriteAndRetire([&](Transaction& tx) -> core::Status {
+  ASSERT_TRUE(db.WriteInCellAndRetire(0, [&](Transaction& tx) -> core::Status {
                   seen = tx.ExecScript("SELECT pg_backend_pid()")[0][0].as<int>();
                   tx.Commit();
                   return core::Ok();

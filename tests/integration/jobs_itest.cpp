@@ -15,6 +15,7 @@
 #include "platform/jobs/worker.hpp"
 #include "platform/migrations/migrations.hpp"
 #include "platform/modules/events.hpp"
+#include "platform/tenancy/cell_registry.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 #include "tests/harness/harness.hpp"
@@ -85,6 +86,7 @@ class JobsTest : public ::testing::Test {
     auto platform = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/platform");
     ASSERT_TRUE(platform.ok());
     auto applied = migrations::MigrationRunner(*db_).Apply({"platform", ""}, *platform);
+    ASSERT_TRUE(tenancy::EnsureCells(*db_, database_->runtime_config()).ok());
     ASSERT_TRUE(applied.ok()) << applied.error().detail;
     redis_config_ = testing::TestRedisConfig();
     redis_ = new std::shared_ptr<cache::RedisClient>(

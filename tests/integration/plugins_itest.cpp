@@ -21,6 +21,7 @@
 #include "platform/plugins/pg_kv_store.hpp"
 #include "platform/plugins/plugin_host.hpp"
 #include "platform/plugins/plugin_service.hpp"
+#include "platform/tenancy/cell_registry.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 #include "tests/harness/harness.hpp"
@@ -143,6 +144,7 @@ class PluginsTest : public ::testing::Test {
     auto platform = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/platform");
     ASSERT_TRUE(platform.ok());
     ASSERT_TRUE(migrations::MigrationRunner(*db_).Apply({"platform", ""}, *platform).ok());
+    ASSERT_TRUE(tenancy::EnsureCells(*db_, database_->runtime_config()).ok());
     core::RedisConfig redis_config = testing::TestRedisConfig();
     auto redis = std::make_shared<cache::RedisClient>(redis_config, metrics_);
     directory_ = std::make_shared<tenancy::TenantDirectory>(*db_, redis, std::chrono::seconds(30));

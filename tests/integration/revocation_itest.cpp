@@ -15,6 +15,7 @@
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
 #include "platform/migrations/migrations.hpp"
+#include "platform/tenancy/cell_registry.hpp"
 #include "tests/harness/harness.hpp"
 
 namespace clinicore::auth {
@@ -42,6 +43,7 @@ class RevocationTest : public ::testing::Test {
     auto platform = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/platform");
     ASSERT_TRUE(platform.ok());
     ASSERT_TRUE(migrations::MigrationRunner(*db_).Apply({"platform", ""}, *platform).ok());
+    ASSERT_TRUE(tenancy::EnsureCells(*db_, database_->runtime_config()).ok());
     redis_ = std::make_shared<cache::RedisClient>(testing::TestRedisConfig(), metrics_);
   }
 

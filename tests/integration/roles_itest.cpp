@@ -7,7 +7,9 @@
 #include <pqxx/pqxx>
 
 #include "platform/core/log.hpp"
+#include "platform/db/cells.hpp"
 #include "platform/migrations/migrations.hpp"
+#include "platform/tenancy/cell_registry.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 #include "platform/tenancy/tenant_service.hpp"
 #include "tests/harness/harness.hpp"
@@ -29,6 +31,7 @@ class DatabaseRolesTest : public ::testing::Test {
     auto platform = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/platform");
     ASSERT_TRUE(platform.ok());
     ASSERT_TRUE(migrations::MigrationRunner(migrator).Apply({"platform", ""}, *platform).ok());
+    ASSERT_TRUE(tenancy::EnsureCells(migrator, database_->runtime_config()).ok());
   }
   static void TearDownTestSuite() { delete database_; }
 
@@ -114,7 +117,7 @@ TEST_F(DatabaseRolesTest, TheRuntimeCannotMakeRolesGrantServerRightsOrChangeStru
     EXPECT_EQ(RuntimeFailure("SELECT count(*) FROM provisioning.tenant_objects", prefix), kInsufficientPrivilege);
   }
   // The provisioning functions are the platform role's only: the bare login may not call them.
-  EXPECT_EQ(RuntimeFailure("SELECT provisioning.create_tenant(gen_random_uuid(), 't_roles_probe')"),
+  EXPECT_EQ(RuntimeFailure("SELECT provisioning.create_tenant(gen_random_uuid(), 't_roles_probe', 0)"),
             kInsufficientPrivilege);
 }
 
@@ -124,7 +127,11 @@ TEST_F(DatabaseRolesTest, TheProvisioningFunctionsTakeOnlyTenantIdsAndSchemaName
        std::vector<std::string>{"'platform'", "'public'", "'t_'", "'t_x; DROP TABLE platform.tenants'", "'T_upper'",
                                 "'t__double'", "'t_trailing_'", "NULL", "'t_" + std::string(41, 'a') + "'"}) {
     SCOPED_TRACE(bad);
-    EXPECT_TRUE(FailsWith(call + bad + ")", kEnterPlatform, "not a tenant id and schema name"));
+    EXPECT_TRUE(FailsWith(call + bad + ", 0)", kEnterPlatform, "not a tenant id and schema name"));
+  }
+  for (const char* cell : {"-1", "4096", "NULL"}) {
+    SCOPED_TRACE(cell);
+    EXPECT_TRUE(FailsWith(call + "'t_roles_no_cell', " + cell + ")", kEnterPlatform, "no registered cell"));
   }
   // A registered tenant is never dropped; an id nothing was provisioned for is refused.
   const Tenant tenant = Onboard("roles-registered");
@@ -134,7 +141,7 @@ TEST_F(DatabaseRolesTest, TheProvisioningFunctionsTakeOnlyTenantIdsAndSchemaName
   EXPECT_EQ(RuntimeFailure("SELECT provisioning.drop_tenant('00000000-0000-0000-0000-00000000abcd')",
                            std::string(kEnterPlatform) +
                                "; SELECT provisioning.create_tenant('00000000-0000-0000-0000-00000000abcd', "
-                               "'t_roles_made_and_dropped')"),
+                               "'t_roles_made_and_dropped', 0)"),
             "");
   pqxx::connection connection(database_->url());
   pqxx::read_transaction tx(connection);
@@ -157,6 +164,75 @@ TEST_F(DatabaseRolesTest, TheStartUpCheckRefusesTheProvisionerAndAcceptsTheRunti
   for (const char* reason : {"has CREATEROLE", "has CREATEDB", "owns the database", "owns objects"}) {
     EXPECT_NE(refused.error().detail.find(reason), std::string::npos) << refused.error().detail;
   }
+}
+
+TEST_F(DatabaseRolesTest, EachCellsLoginReachesOnlyItsOwnCellsTenants) {
+  const Tenant in_cell_zero = Onboard("roles-cell-zero");  // this fixture's service has one cell
+  ASSERT_EQ(in_cell_zero.cell, 0);
+  // Cell 1 registered beside it: the least filled, so the next onboarding lands there.
+  core::DatabaseConfig runtime = database_->runtime_config();
+  runtime.cells = 2;
+  runtime.pool_size = 2;
+  {
+    core::DatabaseConfig provisioner;
+    provisioner.url = database_->url();
+    db::Database migrator(provisioner, metrics_);
+    ASSERT_TRUE(EnsureCells(migrator, runtime).ok());
+  }
+  const auto checked = db::CheckRuntimeLogin(runtime);
+  ASSERT_TRUE(checked.ok()) << checked.error().detail;
+  db::Database two_cells(runtime, metrics_);
+  TenantRepository::RegisterStatements(two_cells);
+  auto redis = std::make_shared<cache::RedisClient>(testing::TestRedisConfig(), metrics_);
+  TenantService service(two_cells, migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/tenant").value(),
+                        std::make_shared<TenantDirectory>(two_cells, redis, core::Millis(1)));
+  auto onboarded = service.Onboard({"roles-cell-one", "Clinic", "UTC", "en", nlohmann::json::object()}, {"test", "req"},
+                                   std::nullopt);
+  ASSERT_TRUE(onboarded.ok()) << onboarded.error().detail << " " << onboarded.error().internal;
+  const Tenant in_cell_one = onboarded->tenant;
+  EXPECT_EQ(in_cell_one.cell, 1);
+  {
+    pqxx::connection connection(database_->url());
+    pqxx::read_transaction tx(connection);
+    EXPECT_EQ(
+        tx.exec_params("SELECT cell FROM provisioning.tenant_objects WHERE tenant_id = $1::uuid", in_cell_one.id)[0][0]
+            .as<int>(),
+        1);
+  }
+
+  // Its transactions run on cell 1's login, inside its role.
+  auto who = two_cells.ReadInTenant(in_cell_one.Scope(), [](db::Transaction& tx) -> core::Result<std::string> {
+    return tx.ExecScript("SELECT session_user || ' ' || current_user")[0][0].as<std::string>();
+  });
+  ASSERT_TRUE(who.ok()) << who.error().internal;
+  const std::string cell_one_login = db::CellLogin(db::UrlUser(database_->runtime_url()).value(), 1);
+  EXPECT_EQ(*who, cell_one_login + " " + in_cell_one.role_name);
+
+  // Neither login reaches the other cell's tenant: PostgreSQL refuses the role.
+  const auto enters = [](const std::string& url, const std::string& role) {
+    pqxx::connection connection(url);
+    try {
+      pqxx::work tx(connection);
+      tx.exec("SET LOCAL ROLE " + tx.quote_name(role));
+      return true;
+    } catch (const pqxx::sql_error&) {
+      return false;
+    }
+  };
+  const std::string cell_one_url = db::CellUrl(database_->runtime_url(), 1).value();
+  EXPECT_TRUE(enters(cell_one_url, in_cell_one.role_name));
+  EXPECT_FALSE(enters(cell_one_url, in_cell_zero.role_name));
+  EXPECT_TRUE(enters(database_->runtime_url(), in_cell_zero.role_name));
+  EXPECT_FALSE(enters(database_->runtime_url(), in_cell_one.role_name));
+  // A scope routed to the wrong cell fails the transaction, and nothing else.
+  db::TenantScope misrouted = in_cell_one.Scope();
+  misrouted.cell = 0;
+  EXPECT_FALSE(two_cells.ReadInTenant(misrouted, [](db::Transaction&) -> core::Status { return core::Ok(); }).ok());
+  db::TenantScope unknown = in_cell_one.Scope();
+  unknown.cell = 7;
+  const auto unserved = two_cells.ReadInTenant(unknown, [](db::Transaction&) -> core::Status { return core::Ok(); });
+  ASSERT_FALSE(unserved.ok());
+  EXPECT_EQ(unserved.error().code, core::ErrorCode::kUnavailable);
 }
 
 TEST_F(DatabaseRolesTest, PurgingDropsTheTenantsRoleAndSchemaThroughTheFunction) {

@@ -10,6 +10,7 @@
 #include "platform/core/crypto.hpp"
 #include "platform/core/log.hpp"
 #include "platform/migrations/migrations.hpp"
+#include "platform/tenancy/cell_registry.hpp"
 #include "platform/tenancy/tenant_migrator.hpp"
 #include "platform/tenancy/tenant_repository.hpp"
 #include "platform/tenancy/tenant_service.hpp"
@@ -44,6 +45,7 @@ class TenancyTest : public ::testing::Test {
     auto platform = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/platform");
     ASSERT_TRUE(platform.ok());
     ASSERT_TRUE(migrations::MigrationRunner(*db_).Apply({"platform", ""}, *platform).ok());
+    ASSERT_TRUE(tenancy::EnsureCells(*db_, database_->runtime_config()).ok());
     tenant_files_ = migrations::LoadMigrationDir(testing::SourceRoot() + "/migrations/tenant").value();
     directory_ = std::make_shared<TenantDirectory>(*db_, redis_, std::chrono::seconds(30));
     service_ = std::make_unique<TenantService>(*db_, tenant_files_, directory_);
@@ -80,9 +82,15 @@ TEST_F(TenancyTest, OnboardingCreatesRoleSchemaTablesAndAudit) {
   Tenant tenant = Onboard("onboard-basic");
   EXPECT_EQ(tenant.schema_name, "t_onboard_basic");
   EXPECT_EQ(tenant.schema_version, tenant_files_.back().version);
-  EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE nspname = "
-                  "'t_onboard_basic' AND rolname = '" +
-                  tenant.role_name + "'"),
+  // The schema is the provisioner's (onboarding never asks PostgreSQL whether the provisioner
+  // may act as the new role, docs/decisions/0012); the tenant's role may use it and create in
+  // it, and owns every table.
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace n JOIN pg_database d ON d.datdba = n.nspowner "
+                  "WHERE d.datname = current_database() AND nspname = 't_onboard_basic'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) WHERE has_schema_privilege('" + tenant.role_name +
+                  "', 't_onboard_basic', 'USAGE') AND has_schema_privilege('" + tenant.role_name +
+                  "', 't_onboard_basic', 'CREATE')"),
             1);
   EXPECT_EQ(Count("SELECT count(*) FROM pg_roles WHERE rolname = '" + tenant.role_name + "' AND NOT rolcanlogin"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM t_onboard_basic.schema_migrations"),
