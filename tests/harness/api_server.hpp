@@ -24,7 +24,7 @@ class ApiServer {
  public:
   explicit ApiServer(std::map<std::string, std::string> extra_env = {}) {
     std::string output;
-    EXPECT_EQ(MigrateDatabase(database_.url(), &output), 0) << output;
+    EXPECT_EQ(MigrateDatabase(database_.url(), &output, extra_env), 0) << output;
     env_ = ServerEnv(database_.url());
     for (auto& [name, value] : extra_env) env_[name] = value;
     server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"serve"}, env_);

@@ -351,8 +351,11 @@ std::map<std::string, std::string> ServerEnv(const std::string& database_url) {
   return env;
 }
 
-int MigrateDatabase(const std::string& database_url, std::string* output) {
-  ServerProcess migrate({"migrate"}, ServerEnv(database_url));
+int MigrateDatabase(const std::string& database_url, std::string* output,
+                    const std::map<std::string, std::string>& extra_env) {
+  auto env = ServerEnv(database_url);
+  for (const auto& [name, value] : extra_env) env[name] = value;
+  ServerProcess migrate({"migrate"}, env);
   const int code = migrate.WaitForExit(std::chrono::seconds(60));
   if (output) *output = migrate.Output();
   return code;

@@ -129,8 +129,10 @@ std::string SourceRoot();
 // port on loopback, and the repository's migrations and docs. Tests add their own settings.
 std::map<std::string, std::string> ServerEnv(const std::string& database_url);
 
-// Runs `clinicore migrate` against a database URL; returns the exit code.
-int MigrateDatabase(const std::string& database_url, std::string* output = nullptr);
+// Runs `clinicore migrate` against a database URL (ServerEnv plus `extra_env`, so settings
+// migrate shares with serve, like CLINICORE_DB_CELLS, match); returns the exit code.
+int MigrateDatabase(const std::string& database_url, std::string* output = nullptr,
+                    const std::map<std::string, std::string>& extra_env = {});
 
 // Runs the clinicore binary to completion with `stdin_text` on its standard input; returns
 // the exit code and puts stdout+stderr in `output`.
