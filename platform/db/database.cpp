@@ -62,9 +62,9 @@ PoolStats Database::Stats() const {
 
 core::Result<ConnectionPool*> Database::PoolOf(int cell) {
   if (cell >= 0 && cell < static_cast<int>(pools_.size())) return pools_[static_cast<size_t>(cell)].get();
-  return core::Error::Unavailable("This tenant is served by another node's database cell.",
-                                  "no pool for cell " + std::to_string(cell) + " (CLINICORE_DB_CELLS=" +
-                                      std::to_string(pools_.size()) + ")");
+  return core::Error::Unavailable(
+      "This tenant is served by another node's database cell.",
+      "no pool for cell " + std::to_string(cell) + " (CLINICORE_DB_CELLS=" + std::to_string(pools_.size()) + ")");
 }
 
 std::string Database::EnterScopeSql(pqxx::connection_base& connection, const TenantScope& scope) {
@@ -116,8 +116,7 @@ core::Status CheckCellLogin(const core::DatabaseConfig& config, int cell) {
                           "is a member of pg_execute_server_program, pg_read_server_files or pg_write_server_files",
                           "owns the database",
                           "owns objects in the database",
-                          "is not a member of its cell's group role (run clinicore migrate with the same "
-                          "CLINICORE_DB_CELLS)"};
+                          "is not a member of its cell's group (run migrate with this CLINICORE_DB_CELLS)"};
     for (int column = 1; column <= 10; ++column) {
       if (row[column].as<bool>()) problems.emplace_back(what[column - 1]);
     }
@@ -126,7 +125,8 @@ core::Status CheckCellLogin(const core::DatabaseConfig& config, int cell) {
                                     ": " + e.what());
   }
   if (problems.empty()) return core::Ok();
-  std::string detail = "the database role '" + role + "' of CLINICORE_DATABASE_URL (cell " + std::to_string(cell) + ") ";
+  std::string detail =
+      "the database role '" + role + "' of CLINICORE_DATABASE_URL (cell " + std::to_string(cell) + ") ";
   for (size_t i = 0; i < problems.size(); ++i) detail += (i == 0 ? "" : ", ") + problems[i];
   detail +=
       ": serve and work need NOINHERIT roles that own nothing, members of clinicore_runtime and of one cell "

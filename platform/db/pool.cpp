@@ -25,7 +25,7 @@ std::string BuildConnectionString(const core::DatabaseConfig& config, const std:
   return url + separator + "connect_timeout=" + std::to_string(seconds) + "&application_name=clinicore";
 }
 
-ConnectionPool::ConnectionPool(core::DatabaseConfig config, std::string url, int size)
+ConnectionPool::ConnectionPool(core::DatabaseConfig config, const std::string& url, int size)
     : config_(std::move(config)), connection_string_(BuildConnectionString(config_, url)), size_(size) {}
 
 void ConnectionPool::RegisterStatement(const std::string& name, const std::string& sql) {

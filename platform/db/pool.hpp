@@ -67,7 +67,7 @@ struct PoolStats {
 // PostgreSQL backend's caches grow with the number of tenants.
 class ConnectionPool {
  public:
-  ConnectionPool(core::DatabaseConfig config, std::string url, int size);
+  ConnectionPool(core::DatabaseConfig config, const std::string& url, int size);
 
   core::Result<PooledConnection> Acquire();
   PoolStats Stats() const;
