@@ -271,7 +271,10 @@ int Work() {
   modules->JoinOnboarding(*tenants);
 
   auto registry = std::make_shared<jobs::JobRegistry>();
-  jobs::RegisterPlatformJobs(*registry, tenants, config->tenancy.purge_interval);
+  jobs::RegisterPlatformJobs(*registry, tenants,
+                             {.purge_interval = config->tenancy.purge_interval,
+                              .spares_per_cell = config->tenancy.spares_per_cell,
+                              .spares_interval = config->tenancy.spares_interval});
   if (config->jobs.test_kinds) {
     jobs::RegisterTestKinds(*registry, context.database);
     core::log::Warn("work_test_kinds_enabled", {{"detail", "CLINICORE_WORK_TEST_KINDS=1: for tests only"}});

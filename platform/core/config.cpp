@@ -328,6 +328,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   read.Integer("CLINICORE_TENANT_RETENTION_HOURS", config.tenancy.retention_hours, 0, 24 * 3650);
   read.Integer("CLINICORE_MIGRATE_PARALLELISM", config.tenancy.migrate_parallelism, 1, 64);
   read.Duration("CLINICORE_WORK_PURGE_INTERVAL_MS", config.tenancy.purge_interval, 100, 86'400'000);
+  read.Integer("CLINICORE_TENANT_SPARES", config.tenancy.spares_per_cell, 0, 64);
+  read.Duration("CLINICORE_WORK_SPARES_INTERVAL_MS", config.tenancy.spares_interval, 100, 86'400'000);
 
   ReadAuth(read, config.auth);
   ReadPlugins(read, config.plugins);

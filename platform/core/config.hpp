@@ -82,6 +82,8 @@ struct TenancyConfig {
   int retention_hours = 24 * 30;
   int migrate_parallelism = 4;
   Millis purge_interval{3'600'000};  // how often `work` purges offboarded tenants that are due
+  int spares_per_cell = 2;           // tenants' worth of schema `work` keeps ready per cell
+  Millis spares_interval{15'000};    // how often `work` tops the spares up
 };
 
 // Identity and access (docs/security.md): token keys and lifetimes, password hashing cost,

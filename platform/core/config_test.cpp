@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace clinicore::core {
 namespace {
@@ -204,6 +207,26 @@ TEST(ConfigTest, CellsNeedADatabaseUrlThatNamesItsUser) {
   EXPECT_EQ(named->database.cells, 4);
   EXPECT_EQ(named->database.tenants_per_connection, 0);
   EXPECT_FALSE(LoadConfig(FakeEnv({{"CLINICORE_DB_CELLS", "0"}})).ok());
+}
+
+TEST(ConfigTest, SparesPerCellAndTheirIntervalAreBounded) {
+  auto defaults = LoadConfig(FakeEnv({}));
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->tenancy.spares_per_cell, 2);
+  EXPECT_EQ(defaults->tenancy.spares_interval, Millis(15'000));
+  auto none = LoadConfig(FakeEnv({{"CLINICORE_TENANT_SPARES", "0"}, {"CLINICORE_WORK_SPARES_INTERVAL_MS", "100"}}));
+  ASSERT_TRUE(none.ok()) << none.error().detail;
+  EXPECT_EQ(none->tenancy.spares_per_cell, 0);
+  EXPECT_EQ(none->tenancy.spares_interval, Millis(100));
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"CLINICORE_TENANT_SPARES", "65"},
+                                                        {"CLINICORE_TENANT_SPARES", "-1"},
+                                                        {"CLINICORE_TENANT_SPARES", "two"},
+                                                        {"CLINICORE_WORK_SPARES_INTERVAL_MS", "99"}}) {
+    auto bad = LoadConfig(FakeEnv({{name, value}}));
+    ASSERT_FALSE(bad.ok()) << name << "=" << value;
+    EXPECT_NE(bad.error().detail.find(name), std::string::npos) << bad.error().detail;
+  }
 }
 
 }  // namespace

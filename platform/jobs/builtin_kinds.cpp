@@ -75,7 +75,7 @@ class TestEffect : public JobHandler {
 }  // namespace
 
 void RegisterPlatformJobs(JobRegistry& registry, std::shared_ptr<tenancy::TenantService> tenants,
-                          Millis purge_interval) {
+                          const PlatformJobOptions& options) {
   registry.Register("platform.tenant-purge",
                     [tenants](JobContext&) {
                       auto outcome = tenants->PurgeDue({"work:purge", ""});
@@ -88,7 +88,23 @@ void RegisterPlatformJobs(JobRegistry& registry, std::shared_ptr<tenancy::Tenant
                     {.scope = JobScope::kPlatform, .timeout = Millis(30 * 60'000)});
   registry.AddSchedule({.name = "platform.tenant-purge",
                         .kind = "platform.tenant-purge",
-                        .spec = ScheduleSpec::Every(purge_interval),
+                        .spec = ScheduleSpec::Every(options.purge_interval),
+                        .max_attempts = 3});
+  registry.Register("platform.tenant-spares",
+                    [tenants, per_cell = options.spares_per_cell](JobContext&) {
+                      auto report = tenants->RefillSpares(per_cell);
+                      if (!report) return Outcome::FromError(report.error());
+                      if (report->created > 0 || report->dropped > 0) {
+                        core::log::Info(
+                            "tenant_spares",
+                            {{"created", report->created}, {"dropped", report->dropped}, {"per_cell", per_cell}});
+                      }
+                      return Outcome::Done();
+                    },
+                    {.scope = JobScope::kPlatform, .timeout = Millis(30 * 60'000)});
+  registry.AddSchedule({.name = "platform.tenant-spares",
+                        .kind = "platform.tenant-spares",
+                        .spec = ScheduleSpec::Every(options.spares_interval),
                         .max_attempts = 3});
 }
 

@@ -8,10 +8,17 @@
 
 namespace clinicore::jobs {
 
-// The platform's own recurring work: `platform.tenant-purge` (TenantService::PurgeDue), fired
-// once per `purge_interval` whatever the number of workers.
+struct PlatformJobOptions {
+  Millis purge_interval{3'600'000};
+  int spares_per_cell = 2;
+  Millis spares_interval{15'000};
+};
+
+// The platform's own recurring work, each fired once per interval whatever the number of
+// workers: `platform.tenant-purge` (TenantService::PurgeDue) and `platform.tenant-spares`
+// (TenantService::RefillSpares).
 void RegisterPlatformJobs(JobRegistry& registry, std::shared_ptr<tenancy::TenantService> tenants,
-                          Millis purge_interval);
+                          const PlatformJobOptions& options);
 
 // Kinds for tests and benchmarks, registered only when CLINICORE_WORK_TEST_KINDS=1; never in
 // production. Both run for a tenant, in its scope.

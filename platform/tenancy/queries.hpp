@@ -92,6 +92,36 @@ inline constexpr const char* kCreateTenantObjectsSql =
 // The cell a new tenant joins: the least filled of the first $1 (this node's CLINICORE_DB_CELLS).
 inline constexpr const char* kLeastFilledCell = "tenancy.least_filled_cell";
 inline constexpr const char* kLeastFilledCellSql = "SELECT provisioning.least_filled_cell($1::integer)";
+// Spares (migrations/platform/0011, TenantService::RefillSpares): $1 cell, $2 the binary's
+// latest tenant schema version, $3 the new tenant's schema; NULL when none is ready.
+inline constexpr const char* kClaimSpare = "tenancy.claim_spare";
+inline constexpr const char* kClaimSpareSql = "SELECT provisioning.claim_spare($1::integer, $2::integer, $3::text)";
+inline constexpr const char* kCreateSpare = "tenancy.create_spare";
+inline constexpr const char* kCreateSpareSql = "SELECT provisioning.create_spare($1::uuid, $2::integer, $3::integer)";
+inline constexpr const char* kDropSpare = "tenancy.drop_spare";
+inline constexpr const char* kDropSpareSql = "SELECT provisioning.drop_spare($1::uuid)";
+// The cells this node serves ($1: CLINICORE_DB_CELLS) that migrate registered with a login,
+// with their spares at version $2.
+inline constexpr const char* kReadySparesPerCell = "tenancy.ready_spares_per_cell";
+inline constexpr const char* kReadySparesPerCellSql =
+    "SELECT c.cell, count(s.tenant_id)::int FROM provisioning.cells c LEFT JOIN provisioning.spares s "
+    "ON s.cell = c.cell AND s.schema_version = $2::integer WHERE c.cell < $1::integer AND c.login_role IS NOT NULL "
+    "GROUP BY c.cell ORDER BY c.cell";
+// Serializes the refills of one cell ($1) over every worker, until the transaction ends.
+inline constexpr const char* kLockCellSpares = "tenancy.lock_cell_spares";
+inline constexpr const char* kLockCellSparesSql =
+    "SELECT pg_advisory_xact_lock(hashtext('clinicore.tenant-spares'), $1::integer)";
+inline constexpr const char* kCountReadySpares = "tenancy.count_ready_spares";
+inline constexpr const char* kCountReadySparesSql =
+    "SELECT count(*)::int FROM provisioning.spares WHERE cell = $1::integer AND schema_version = $2::integer";
+// Spares to drop in this node's cells ($3): older than the latest version ($1), and beyond the
+// $2 oldest at it. Newer ones are a newer binary's, left to it.
+inline constexpr const char* kSurplusSpares = "tenancy.surplus_spares";
+inline constexpr const char* kSurplusSparesSql =
+    "SELECT tenant_id::text FROM (SELECT tenant_id, schema_version, row_number() OVER "
+    "(PARTITION BY cell, schema_version ORDER BY created_at, tenant_id) AS rank FROM provisioning.spares "
+    "WHERE cell < $3::integer) s WHERE schema_version < $1::integer OR (schema_version = $1::integer AND "
+    "rank > $2::integer)";
 inline constexpr const char* kDropTenantObjects = "tenancy.drop_tenant_objects";
 inline constexpr const char* kDropTenantObjectsSql = "SELECT provisioning.drop_tenant($1::uuid)";
 

@@ -54,12 +54,24 @@ std::string SchemaNameFor(std::string_view slug) {
   return schema;
 }
 
-std::string RoleNameFor(std::string_view tenant_id) {
-  std::string role = "tenant_";
-  for (char c : tenant_id) {
-    if (c != '-') role += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+namespace {
+
+// The id as PostgreSQL's replace(uuid::text, '-', '') spells it: lower case, no dashes.
+std::string WithCompactId(std::string prefix, std::string_view id) {
+  for (char c : id) {
+    if (c != '-') prefix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  return role;
+  return prefix;
+}
+
+}  // namespace
+
+std::string RoleNameFor(std::string_view tenant_id) {
+  return WithCompactId("tenant_", tenant_id);
+}
+
+std::string SpareSchemaNameFor(std::string_view spare_id) {
+  return WithCompactId("s_", spare_id);
 }
 
 nlohmann::json PublicJson(const Tenant& tenant) {

@@ -45,5 +45,8 @@ bool IsUuid(std::string_view text);
 
 std::string SchemaNameFor(std::string_view slug);     // "t_" + slug with '-' → '_'
 std::string RoleNameFor(std::string_view tenant_id);  // "tenant_" + id without dashes
+// A spare's schema until a tenant claims it (TenantService::RefillSpares): "s_" + id without
+// dashes, never a tenant schema's name.
+std::string SpareSchemaNameFor(std::string_view spare_id);
 
 }  // namespace clinicore::tenancy

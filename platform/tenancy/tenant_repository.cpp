@@ -59,6 +59,13 @@ void TenantRepository::RegisterStatements(db::Database& database) {
            {kCreateTenantObjects, kCreateTenantObjectsSql},
            {kLeastFilledCell, kLeastFilledCellSql},
            {kDropTenantObjects, kDropTenantObjectsSql},
+           {kClaimSpare, kClaimSpareSql},
+           {kCreateSpare, kCreateSpareSql},
+           {kDropSpare, kDropSpareSql},
+           {kReadySparesPerCell, kReadySparesPerCellSql},
+           {kLockCellSpares, kLockCellSparesSql},
+           {kCountReadySpares, kCountReadySparesSql},
+           {kSurplusSpares, kSurplusSparesSql},
            {kSelectPurgeCandidates, kSelectPurgeCandidatesSql}}) {
     database.RegisterStatement(name, sql);
   }

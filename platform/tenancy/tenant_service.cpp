@@ -162,17 +162,8 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     tenant.schema_version = latest_version();
     tenant.cell = *cell;
 
-    // Role, schema, tables and registry row commit together or not at all: PostgreSQL DDL
-    // (CREATE ROLE included) is transactional. The provisioning function derives the role's
-    // name from the id as RoleNameFor does, and checks the schema's name.
-    Step(OnboardStep::kCreateRole, tenant);
-    if (tx.Exec(queries::kCreateTenantObjects, tenant.id, tenant.schema_name, tenant.cell)[0][0].as<std::string>() !=
-        tenant.role_name) {
-      return Error::Internal("the provisioning function named the tenant's role differently");
-    }
-    Step(OnboardStep::kCreateSchema, tenant);
-    Step(OnboardStep::kMigrate, tenant);
-    migrations::ApplyAllInTransaction(tx.raw(), {tenant.schema_name, tenant.role_name}, tenant_migrations_);
+    auto from_spare = ProvisionObjects(tx, tenant);
+    if (!from_spare) return std::move(from_spare).error();
     Step(OnboardStep::kRegister, tenant);
     Tenant stored = TenantRepository::Insert(tx, tenant);
     TenantRepository::Audit(tx, actor.name, "tenant.onboard", stored.id, actor.request_id,
@@ -188,11 +179,13 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
               nlohmann::json({{"id", stored.id}}).dump());
     }
     tx.Commit();
-    return OnboardResult{stored, false, owner};
+    return OnboardResult{stored, false, *from_spare, owner};
   });
   if (result && !result->replayed) {
     directory_->PublishChange();
-    core::log::Info("tenant_onboarded", {{"tenant_id", result->tenant.id}, {"slug", result->tenant.slug}});
+    core::log::Info(
+        "tenant_onboarded",
+        {{"tenant_id", result->tenant.id}, {"slug", result->tenant.slug}, {"from_spare", result->from_spare}});
   }
   if (!result && result.error().code == ErrorCode::kAlreadyExists && result.error().fields.empty()) {
     // Two onboardings of one slug raced; the unique index decided.
@@ -200,6 +193,95 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
         ErrorCode::kAlreadyExists, "The slug '" + request.slug + "' is taken.", {}, {{"slug", "is already taken"}}};
   }
   return result;
+}
+
+// Role, schema, tables and registry row commit together or not at all: PostgreSQL DDL (CREATE
+// ROLE and ALTER SCHEMA … RENAME included) is transactional, and a rolled-back claim leaves the
+// spare ready. The provisioning functions derive the role's name from the id as RoleNameFor
+// does, and check the schema's name.
+Result<bool> TenantService::ProvisionObjects(db::Transaction& tx, Tenant& tenant) {
+  const auto claimed = tx.Exec(queries::kClaimSpare, tenant.cell, tenant.schema_version, tenant.schema_name)[0][0];
+  if (!claimed.is_null()) {
+    tenant.id = claimed.as<std::string>();
+    tenant.role_name = RoleNameFor(tenant.id);
+    Step(OnboardStep::kClaimSpare, tenant);
+    return true;
+  }
+  Step(OnboardStep::kCreateRole, tenant);
+  if (tx.Exec(queries::kCreateTenantObjects, tenant.id, tenant.schema_name, tenant.cell)[0][0].as<std::string>() !=
+      tenant.role_name) {
+    return Error::Internal("the provisioning function named the tenant's role differently");
+  }
+  Step(OnboardStep::kCreateSchema, tenant);
+  Step(OnboardStep::kMigrate, tenant);
+  migrations::ApplyAllInTransaction(tx.raw(), {tenant.schema_name, tenant.role_name}, tenant_migrations_);
+  return false;
+}
+
+Result<SpareReport> TenantService::RefillSpares(int per_cell) {
+  SpareReport report;
+  auto dropped = DropSurplusSpares(per_cell);
+  if (!dropped) return std::move(dropped).error();
+  report.dropped = *dropped;
+  // Read first, so a full cell costs no transaction on its login (each one ends its connection).
+  auto short_cells = database_.Read([&](db::Transaction& tx) -> Result<std::vector<int>> {
+    std::vector<int> cells;
+    for (const auto& row : tx.Exec(queries::kReadySparesPerCell, database_.cells(), latest_version())) {
+      if (row[1].as<int>() < per_cell) cells.push_back(row[0].as<int>());
+    }
+    return cells;
+  });
+  if (!short_cells) return std::move(short_cells).error();
+  for (int cell : *short_cells) {
+    while (true) {
+      auto added = AddSpare(cell, per_cell);
+      if (!added) return std::move(added).error();
+      if (!*added) break;
+      ++report.created;
+    }
+  }
+  return report;
+}
+
+Result<int> TenantService::DropSurplusSpares(int per_cell) {
+  auto surplus = database_.Read([&](db::Transaction& tx) -> Result<std::vector<std::string>> {
+    std::vector<std::string> ids;
+    for (const auto& row : tx.Exec(queries::kSurplusSpares, latest_version(), per_cell, database_.cells())) {
+      ids.push_back(row[0].as<std::string>());
+    }
+    return ids;
+  });
+  if (!surplus) return std::move(surplus).error();
+  int dropped = 0;
+  for (const std::string& id : *surplus) {
+    // Each on its own: a spare an onboarding claims meanwhile is not dropped (false).
+    auto gone = database_.Write([&](db::Transaction& tx) -> Result<bool> {
+      const bool was_spare = tx.Exec(queries::kDropSpare, id)[0][0].as<bool>();
+      tx.Commit();
+      return was_spare;
+    });
+    if (!gone) return std::move(gone).error();
+    if (*gone) ++dropped;
+  }
+  return dropped;
+}
+
+// On the cell's login, which alone may enter the spare's role to migrate its schema.
+Result<bool> TenantService::AddSpare(int cell, int per_cell) {
+  return database_.WriteInCellAndRetire(cell, [&](db::Transaction& tx) -> Result<bool> {
+    tx.Exec(queries::kLockCellSpares, cell);
+    if (tx.Exec(queries::kCountReadySpares, cell, latest_version())[0][0].as<int>() >= per_cell) {
+      tx.Commit();  // nothing written; ends the transaction and its lock
+      return false;
+    }
+    const std::string id = core::NewUuid();
+    if (tx.Exec(queries::kCreateSpare, id, cell, latest_version())[0][0].as<std::string>() != RoleNameFor(id)) {
+      return Error::Internal("the provisioning function named the spare's role differently");
+    }
+    migrations::ApplyAllInTransaction(tx.raw(), {SpareSchemaNameFor(id), RoleNameFor(id)}, tenant_migrations_);
+    tx.Commit();
+    return true;
+  });
 }
 
 // Runs the extension as the new tenant inside the onboarding transaction, then returns to

@@ -44,6 +44,7 @@ struct ProfilePatch {
 struct OnboardResult {
   Tenant tenant;
   bool replayed = false;           // answered from an earlier request with the same Idempotency-Key
+  bool from_spare = false;         // took a ready spare's role and schema (RefillSpares)
   nlohmann::json owner = nullptr;  // what the extension made (not repeated on a replay)
 };
 
@@ -84,10 +85,15 @@ struct TenantMigrations {
 };
 
 // Steps of onboarding, named so tests can inject a failure at each one.
-enum class OnboardStep { kCreateRole, kCreateSchema, kMigrate, kRegister };
+enum class OnboardStep { kClaimSpare, kCreateRole, kCreateSchema, kMigrate, kRegister };
 // Given the tenant being onboarded, so a test can look for exactly its role and schema (role
 // names are cluster-wide, and other test databases onboard tenants at the same time).
 using FaultInjector = std::function<void(OnboardStep, const Tenant&)>;
+
+struct SpareReport {
+  int created = 0;
+  int dropped = 0;  // older than this binary's tenant migrations, or beyond the number asked for
+};
 
 struct ExportReport {
   std::string location;  // the folder written
@@ -126,6 +132,13 @@ class TenantService {
   // Purges every tenant that is due; returns the slugs purged and why others were skipped.
   core::Result<std::vector<std::pair<std::string, std::string>>> PurgeDue(const Actor& actor);
 
+  // Keeps `per_cell` spares ready in each cell this node serves: a tenant's role and schema,
+  // migrated to latest_version(), that onboarding claims instead of provisioning while the
+  // client waits (docs/decisions/0013-tenant-spares.md). Drops older spares and extras, then
+  // provisions the missing ones, one transaction each on the cell's login. Workers may run it
+  // at the same time: each cell's refills take turns.
+  core::Result<SpareReport> RefillSpares(int per_cell);
+
   const std::vector<migrations::MigrationFile>& tenant_migrations() const { return tenant_migrations_; }
   int latest_version() const;
 
@@ -142,6 +155,12 @@ class TenantService {
                                   const std::string& audit_action, const std::string& action);
   core::Result<nlohmann::json> ProvisionAsTenant(db::Transaction& tx, const Tenant& tenant,
                                                  const nlohmann::json& owner);
+  // Gives `tenant` (id, role) a role and a migrated schema in its cell: a spare's, renamed,
+  // when one is ready, else made now. Returns whether it was a spare.
+  core::Result<bool> ProvisionObjects(db::Transaction& tx, Tenant& tenant);
+  core::Result<int> DropSurplusSpares(int per_cell);
+  // One spare more in `cell` unless it has `per_cell`; false when it had them.
+  core::Result<bool> AddSpare(int cell, int per_cell);
   void Step(OnboardStep step, const Tenant& tenant) const {
     if (fault_) fault_(step, tenant);
   }

@@ -346,7 +346,11 @@ std::map<std::string, std::string> ServerEnv(const std::string& database_url) {
                                             // tenant in it: every suite signing in admins
                                             // would count against the others.
                                             {"CLINICORE_RATE_LOGIN_PER_IP_PER_MINUTE", "1000000"},
-                                            {"CLINICORE_RATE_ANONYMOUS_PER_IP_PER_MINUTE", "0"}};
+                                            {"CLINICORE_RATE_ANONYMOUS_PER_IP_PER_MINUTE", "0"},
+                                            // A worker keeps no spare tenants unless its test
+                                            // is about them: each costs a tenant's DDL, and
+                                            // most suites start a worker.
+                                            {"CLINICORE_TENANT_SPARES", "0"}};
   if (const char* swagger = std::getenv("CLINICORE_SWAGGER_UI_DIR")) env["CLINICORE_SWAGGER_UI_DIR"] = swagger;
   return env;
 }

@@ -153,6 +153,140 @@ TEST_F(TenancyTest, AFailureAtAnyOnboardingStepLeavesNothingBehind) {
   Onboard("fault-clinic");  // and the slug is still free
 }
 
+// Spares (docs/tenancy.md, "Spares"). Each test ends with none, so the others provision in line.
+class SpareTest : public TenancyTest {
+ protected:
+  void TearDown() override {
+    service_->SetFaultInjector({});
+    auto none = service_->RefillSpares(0);
+    EXPECT_TRUE(none.ok()) << (none.ok() ? "" : none.error().internal);
+    EXPECT_EQ(Count("SELECT count(*) FROM provisioning.spares"), 0);
+  }
+
+  std::string OldestSpare() {
+    pqxx::connection connection(database_->url());
+    pqxx::read_transaction tx(connection);
+    const auto rows = tx.exec("SELECT tenant_id::text FROM provisioning.spares ORDER BY created_at, tenant_id LIMIT 1");
+    return rows.empty() ? "" : rows[0][0].as<std::string>();
+  }
+
+  SpareReport Refill(TenantService& service, int per_cell) {
+    auto report = service.RefillSpares(per_cell);
+    EXPECT_TRUE(report.ok()) << (report.ok() ? "" : report.error().internal);
+    return report.ok() ? *report : SpareReport{};
+  }
+};
+
+TEST_F(SpareTest, OnboardingTakesTheOldestSpareAndTheRefillReplacesIt) {
+  EXPECT_EQ(Refill(*service_, 2).created, 2);
+  EXPECT_EQ(Refill(*service_, 2).created, 0);  // already there
+  const std::string spare = OldestSpare();
+  const std::string spare_schema = SpareSchemaNameFor(spare);
+  EXPECT_EQ(Count("SELECT count(*) FROM " + spare_schema + ".schema_migrations"),
+            static_cast<long long>(tenant_files_.size()));
+
+  auto result =
+      service_->Onboard({"spare-clinic", "Spare", "UTC", "en", nlohmann::json::object()}, actor_, std::nullopt);
+  ASSERT_TRUE(result.ok()) << result.error().internal;
+  EXPECT_TRUE(result->from_spare);
+  const Tenant& tenant = result->tenant;
+  EXPECT_EQ(tenant.id, spare);
+  EXPECT_EQ(tenant.role_name, RoleNameFor(spare));
+  EXPECT_EQ(tenant.schema_name, "t_spare_clinic");
+  EXPECT_EQ(tenant.schema_version, tenant_files_.back().version);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace WHERE nspname = '" + spare_schema + "'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM provisioning.tenant_objects WHERE tenant_id = '" + spare +
+                  "' AND schema_name = 't_spare_clinic'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM provisioning.spares"), 1);
+  // The tenant's own role reads and writes its renamed schema.
+  auto version = db_->WriteInTenant(tenant.Scope(), [](db::Transaction& tx) -> Result<int> {
+    tx.ExecScript("UPDATE settings SET value = value");
+    const int applied = tx.ExecScript("SELECT max(version) FROM schema_migrations")[0][0].as<int>();
+    tx.Commit();
+    return applied;
+  });
+  ASSERT_TRUE(version.ok()) << version.error().internal;
+  EXPECT_EQ(*version, tenant_files_.back().version);
+
+  EXPECT_EQ(Refill(*service_, 2).created, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM provisioning.spares"), 2);
+  // Fewer asked for: the newest go.
+  const auto trimmed = Refill(*service_, 1);
+  EXPECT_EQ(trimmed.dropped, 1);
+  EXPECT_EQ(trimmed.created, 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM provisioning.spares"), 1);
+}
+
+TEST_F(SpareTest, ASpareOfOlderMigrationsIsNeverTakenAndTheRefillDropsIt) {
+  auto older_files = tenant_files_;
+  older_files.pop_back();
+  TenantService older(*db_, older_files, directory_);
+  EXPECT_EQ(Refill(older, 1).created, 1);
+  const std::string stale = OldestSpare();
+
+  Tenant tenant = Onboard("after-upgrade");
+  EXPECT_NE(tenant.id, stale);
+  EXPECT_EQ(Count("SELECT schema_version FROM platform.tenants WHERE slug = 'after-upgrade'"),
+            tenant_files_.back().version);
+
+  const auto report = Refill(*service_, 1);
+  EXPECT_EQ(report.dropped, 1);
+  EXPECT_EQ(report.created, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace WHERE nspname = '" + SpareSchemaNameFor(stale) + "'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_roles WHERE rolname = '" + RoleNameFor(stale) + "'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM provisioning.tenant_objects WHERE tenant_id = '" + stale + "'"), 0);
+  // The older binary leaves the newer spare alone.
+  EXPECT_EQ(Refill(older, 1).dropped, 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM provisioning.spares WHERE schema_version = " +
+                  std::to_string(tenant_files_.back().version)),
+            1);
+}
+
+TEST_F(SpareTest, AFailedOnboardingLeavesItsSpareReady) {
+  EXPECT_EQ(Refill(*service_, 1).created, 1);
+  const std::string spare = OldestSpare();
+  service_->SetFaultInjector([](OnboardStep step, const Tenant&) {
+    if (step == OnboardStep::kRegister) throw std::runtime_error("injected failure");
+  });
+  auto failed =
+      service_->Onboard({"spare-fault", "Fault", "UTC", "en", nlohmann::json::object()}, actor_, std::nullopt);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(OldestSpare(), spare);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace WHERE nspname = '" + SpareSchemaNameFor(spare) + "'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_namespace WHERE nspname = 't_spare_fault'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM platform.tenants WHERE slug = 'spare-fault'"), 0);
+
+  service_->SetFaultInjector({});
+  EXPECT_EQ(Onboard("spare-fault").id, spare);
+}
+
+TEST_F(SpareTest, ParallelRefillsAndOnboardingsNeverShareASpareNorOvershoot) {
+  constexpr int kPerCell = 3;
+  std::vector<std::thread> threads;
+  std::vector<std::string> ids(4);
+  for (int i = 0; i < 3; ++i) threads.emplace_back([&] { Refill(*service_, kPerCell); });
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      auto result = service_->Onboard(
+          {"spare-race-" + std::to_string(i), "Race", "UTC", "en", nlohmann::json::object()}, actor_, std::nullopt);
+      if (result.ok()) {
+        ids[static_cast<size_t>(i)] = result->tenant.id;
+      } else {
+        ADD_FAILURE() << "spare-race-" << i << ": " << result.error().internal;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_LE(Count("SELECT count(*) FROM provisioning.spares"), kPerCell);
+  EXPECT_EQ(Count("SELECT count(DISTINCT id) FROM platform.tenants WHERE slug LIKE 'spare-race-%'"), 4);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(Count("SELECT count(*) FROM provisioning.spares WHERE tenant_id = '" + id + "'"), 0) << id;
+  }
+  Refill(*service_, kPerCell);
+  EXPECT_EQ(Count("SELECT count(*) FROM provisioning.spares"), kPerCell);
+}
+
 TEST_F(TenancyTest, TwentyTenantsOnboardInParallel) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
