@@ -71,6 +71,9 @@ BEGIN
   IF p_tenant IS NULL OR p_version IS NULL OR p_version < 0 THEN
     RAISE EXCEPTION 'not a spare id and version: %, %', p_tenant, p_version USING ERRCODE = '22023';
   END IF;
+  -- Held until this transaction has ended, which is after it has told every backend that role
+  -- memberships changed: claim_spare waits for it (see there).
+  PERFORM pg_advisory_xact_lock(hashtext('clinicore.spare'), hashtext(p_tenant::text));
   role_name := provisioning.make_tenant_objects(p_tenant, 's_' || replace(p_tenant::text, '-', ''), p_cell);
   INSERT INTO provisioning.spares (tenant_id, cell, schema_version) VALUES (p_tenant, p_cell, p_version);
   RETURN role_name;
@@ -95,6 +98,12 @@ BEGIN
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;
+  -- A committed spare is visible a moment before its transaction has told the other backends
+  -- that memberships changed; a backend that claimed it in that moment would still use its old
+  -- membership list, and the SET ROLE into the spare's role would be refused (seen once in
+  -- 5,000 bulk onboardings). create_spare's lock is released only after that notice, and the
+  -- first lock this transaction takes on tenant_objects, just below, reads the notices.
+  PERFORM pg_advisory_xact_lock_shared(hashtext('clinicore.spare'), hashtext(claimed::text));
   DELETE FROM provisioning.spares WHERE tenant_id = claimed;
   SELECT schema_name INTO spare_schema FROM provisioning.tenant_objects WHERE tenant_id = claimed;
   EXECUTE format('ALTER SCHEMA %I RENAME TO %I', spare_schema, p_schema);
