@@ -184,6 +184,10 @@ auto Database::Run(Access access, const std::optional<TenantScope>& scope, Fn&& 
   }
   if (last_error.code == core::ErrorCode::kInternal) {
     core::log::Error("db_error", {{"what", last_error.internal}});
+  } else if (last_error.code == core::ErrorCode::kPermissionDenied) {
+    // The roles and policies refused a statement the service made: a bug or an attack, never
+    // the caller's mistake, so the operator sees which statement (it names objects, not data).
+    core::log::Warn("db_permission_denied", {{"what", last_error.internal}});
   }
   return ResultT(std::move(last_error));
 }
