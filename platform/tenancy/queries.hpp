@@ -98,6 +98,10 @@ inline constexpr const char* kClaimSpare = "tenancy.claim_spare";
 inline constexpr const char* kClaimSpareSql = "SELECT provisioning.claim_spare($1::integer, $2::integer, $3::text)";
 inline constexpr const char* kCreateSpare = "tenancy.create_spare";
 inline constexpr const char* kCreateSpareSql = "SELECT provisioning.create_spare($1::uuid, $2::integer, $3::integer)";
+// A role's grant to its cell group given again after it committed, so that every backend
+// rebuilds its list of memberships (migrations/platform/0012): false for an unknown id.
+inline constexpr const char* kAnnounceTenantRole = "tenancy.announce_tenant_role";
+inline constexpr const char* kAnnounceTenantRoleSql = "SELECT provisioning.announce_tenant_role($1::uuid)";
 inline constexpr const char* kDropSpare = "tenancy.drop_spare";
 inline constexpr const char* kDropSpareSql = "SELECT provisioning.drop_spare($1::uuid)";
 // The cells this node serves ($1: CLINICORE_DB_CELLS) that migrate registered with a login,

@@ -60,6 +60,7 @@ void TenantRepository::RegisterStatements(db::Database& database) {
            {kLeastFilledCell, kLeastFilledCellSql},
            {kDropTenantObjects, kDropTenantObjectsSql},
            {kClaimSpare, kClaimSpareSql},
+           {kAnnounceTenantRole, kAnnounceTenantRoleSql},
            {kCreateSpare, kCreateSpareSql},
            {kDropSpare, kDropSpareSql},
            {kReadySparesPerCell, kReadySparesPerCellSql},

@@ -182,6 +182,7 @@ Result<OnboardResult> TenantService::Onboard(const OnboardRequest& request, cons
     return OnboardResult{stored, false, *from_spare, owner};
   });
   if (result && !result->replayed) {
+    if (!result->from_spare) AnnounceRole(result->tenant);  // a claim announced it in its transaction
     directory_->PublishChange();
     core::log::Info(
         "tenant_onboarded",
@@ -216,6 +217,21 @@ Result<bool> TenantService::ProvisionObjects(db::Transaction& tx, Tenant& tenant
   Step(OnboardStep::kMigrate, tenant);
   migrations::ApplyAllInTransaction(tx.raw(), {tenant.schema_name, tenant.role_name}, tenant_migrations_);
   return false;
+}
+
+void TenantService::AnnounceRole(const Tenant& tenant) {
+  auto announced = database_.Write([&](db::Transaction& tx) -> Result<bool> {
+    const bool known = tx.Exec(queries::kAnnounceTenantRole, tenant.id)[0][0].as<bool>();
+    tx.Commit();
+    return known;
+  });
+  // The tenant is onboarded either way; a backend that missed its grant refuses it until the
+  // next membership change (the next onboarding or spare), so say so.
+  if (!announced || !*announced) {
+    core::log::Warn("tenant_role_not_announced",
+                    {{"tenant_id", tenant.id},
+                     {"detail", announced ? std::string("no provisioned objects") : announced.error().internal}});
+  }
 }
 
 Result<SpareReport> TenantService::RefillSpares(int per_cell) {

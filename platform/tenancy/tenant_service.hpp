@@ -158,6 +158,9 @@ class TenantService {
   // Gives `tenant` (id, role) a role and a migrated schema in its cell: a spare's, renamed,
   // when one is ready, else made now. Returns whether it was a spare.
   core::Result<bool> ProvisionObjects(db::Transaction& tx, Tenant& tenant);
+  // After an onboarding that made its role in line: the grant once more, in a later
+  // transaction, so no backend keeps a membership list without it (migrations/platform/0012).
+  void AnnounceRole(const Tenant& tenant);
   core::Result<int> DropSurplusSpares(int per_cell);
   // One spare more in `cell` unless it has `per_cell`; false when it had them.
   core::Result<bool> AddSpare(int cell, int per_cell);
